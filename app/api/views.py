@@ -1,0 +1,185 @@
+"""API request handlers: parse the request, call the runtime, commit, answer."""
+
+from __future__ import annotations
+
+from flask import current_app, jsonify, request
+from sqlalchemy import select
+
+from app.auth.access import api_user, token_required
+from app.extensions import db
+from workflows import models as m
+from workflows.deployments import UploadedFile, deploy
+from workflows.errors import InvalidTaskData
+from workflows.runtime import Runtime
+
+from .errors import BadRequest
+from .serialize import instance_json, work_item_json
+
+MAX_PAGE = 500
+
+
+def _json_body() -> dict:
+    if not request.data:
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadRequest("请求体必须是 JSON 对象。")
+    return body
+
+
+def _version(body: dict, required: bool = False) -> int | None:
+    value = body.get("version")
+    if value is None and not required:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise BadRequest("version 必须是整数（打开待办时看到的版本号）。")
+    return value
+
+
+def _runtime() -> Runtime:
+    return Runtime(db.session)
+
+
+def _instance_body(runtime: Runtime, instance) -> dict:
+    return instance_json(
+        instance,
+        work_items=runtime.open_work_items(instance.id),
+        history=runtime.history(instance.id),
+    )
+
+
+@token_required()
+def create_deployment():
+    uploads = request.files.getlist("files")
+    if not uploads:
+        raise BadRequest("请用 multipart 字段 files 上传一个或多个文件。")
+    files = [UploadedFile(u.filename or "unnamed", u.read()) for u in uploads]
+    result = deploy(db.session, files, actor=api_user().username)
+    db.session.commit()
+    body = {
+        "deployment": result.deployment.id,
+        "created": result.created,
+        "processes": [{"id": d.process_id, "version": d.version, "name": d.name} for d in result.definitions],
+        "warnings": [w.to_dict() for w in result.warnings],
+    }
+    return jsonify(body), 201 if result.created else 200
+
+
+@token_required()
+def list_processes():
+    definitions = db.session.scalars(
+        select(m.ProcessDefinition).order_by(m.ProcessDefinition.process_id, m.ProcessDefinition.version)
+    )
+    processes: dict[str, dict] = {}
+    for d in definitions:
+        entry = processes.setdefault(d.process_id, {"id": d.process_id, "versions": []})
+        entry.update(name=d.name, latest_version=d.version)
+        entry["versions"].append(
+            {"version": d.version, "name": d.name, "deployment": d.deployment_id, "created_at": d.created_at.isoformat() + "Z"}
+        )
+    return jsonify({"processes": list(processes.values())})
+
+
+@token_required()
+def start_instance():
+    body = _json_body()
+    process_id = body.get("process_id")
+    if not isinstance(process_id, str) or not process_id:
+        raise BadRequest("缺少 process_id。")
+    data = body.get("data", {})
+    if not isinstance(data, dict):
+        raise InvalidTaskData("data 必须是 JSON 对象。", {})
+    runtime = _runtime()
+    instance = runtime.start(process_id, version=_version(body), data=data, actor=api_user().username)
+    db.session.commit()
+    return jsonify(_instance_body(runtime, instance)), 201
+
+
+@token_required()
+def get_instance(instance_id: int):
+    runtime = _runtime()
+    return jsonify(_instance_body(runtime, runtime.get_instance(instance_id)))
+
+
+@token_required(admin=True)
+def terminate_instance(instance_id: int):
+    body = _json_body()
+    runtime = _runtime()
+    instance = runtime.terminate(instance_id, str(body.get("reason") or ""), api_user().username)
+    db.session.commit()
+    return jsonify(_instance_body(runtime, instance))
+
+
+@token_required(admin=True)
+def retry_instance(instance_id: int):
+    body = _json_body()
+    runtime = _runtime()
+    instance = runtime.retry(instance_id, api_user().username, version=_version(body))
+    db.session.commit()
+    return jsonify(_instance_body(runtime, instance))
+
+
+def _int_arg(name: str, default: int | None = None) -> int | None:
+    value = request.args.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(f"参数 {name} 必须是整数。")
+
+
+@token_required()
+def list_work_items():
+    stmt = select(m.WorkItem)
+    instance = _int_arg("instance")
+    if instance is not None:
+        stmt = stmt.where(m.WorkItem.instance_id == instance)
+    stmt = stmt.where(m.WorkItem.status == request.args.get("status", m.OPEN))
+    if request.args.get("lane"):
+        stmt = stmt.where(m.WorkItem.lane == request.args["lane"])
+    if request.args.get("assignee"):
+        stmt = stmt.where(m.WorkItem.assignee == request.args["assignee"])
+    limit = min(max(_int_arg("limit", 100), 1), MAX_PAGE)
+    offset = max(_int_arg("offset", 0), 0)
+    items = db.session.scalars(
+        stmt.order_by(m.WorkItem.priority.desc(), m.WorkItem.id).limit(limit).offset(offset)
+    )
+    return jsonify({"work_items": [work_item_json(i) for i in items], "limit": limit, "offset": offset})
+
+
+@token_required()
+def get_work_item(item_id: int):
+    runtime = _runtime()
+    item = runtime.work_item(item_id)
+    return jsonify(work_item_json(item, form_schema=runtime.form_schema(item)))
+
+
+@token_required()
+def claim_work_item(item_id: int):
+    item = _runtime().claim(item_id, api_user().username, version=_version(_json_body()))
+    db.session.commit()
+    return jsonify(work_item_json(item))
+
+
+@token_required()
+def release_work_item(item_id: int):
+    item = _runtime().release(item_id, api_user().username, version=_version(_json_body()))
+    db.session.commit()
+    return jsonify(work_item_json(item))
+
+
+@token_required()
+def complete_work_item(item_id: int):
+    body = _json_body()
+    version = _version(body, required=True)
+    runtime = _runtime()
+    instance = runtime.complete(item_id, body.get("data", {}), version, api_user().username)
+    db.session.commit()
+    return jsonify(_instance_body(runtime, instance))
+
+
+@token_required(admin=True)
+def fire_timers():
+    fired = _runtime().fire_due_timers(limit=current_app.config.get("TIMER_BATCH", 100))
+    return jsonify({"fired": [{"instance": f.instance_id, "timers": f.timers, "status": f.status} for f in fired]})

@@ -1,0 +1,80 @@
+"""Command-line entry points: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask
+
+from .extensions import db
+
+
+def load_bundles(root: Path, actor: str = "system") -> list[tuple[str, object]]:
+    """Deploy every folder of diagrams under ``root`` (one bundle per folder)."""
+    from workflows.deployments import UploadedFile, deploy
+
+    results = []
+    folders = sorted({p.parent for p in root.rglob("*.bpmn")})
+    for folder in folders:
+        files = [
+            UploadedFile(p.name, p.read_bytes())
+            for p in sorted(folder.iterdir())
+            if p.suffix.lower() in (".bpmn", ".dmn", ".json")
+        ]
+        results.append((str(folder.relative_to(root)), deploy(db.session, files, actor=actor)))
+        db.session.commit()
+    return results
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("bpmn-load")
+    @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
+    def bpmn_load(directory: Path):
+        """Deploy the diagrams under DIRECTORY (each folder is one bundle)."""
+        for folder, result in load_bundles(directory):
+            versions = ", ".join(f"{d.process_id} v{d.version}" for d in result.definitions)
+            state = "已部署" if result.created else "未变化"
+            click.echo(f"{folder}: {state} {versions}")
+
+    @app.cli.command("create-admin")
+    def create_admin():
+        """Create the ``admin`` account (password from YIMEN_ADMIN_PASSWORD or printed once)."""
+        from .auth.services import ensure_admin
+
+        _user, generated = ensure_admin(db.session, os.environ.get("YIMEN_ADMIN_PASSWORD"))
+        db.session.commit()
+        if generated:
+            click.echo("=" * 60)
+            click.echo(f"管理员账号 admin 已创建，初始密码（只显示这一次）：{generated}")
+            click.echo("=" * 60)
+        else:
+            click.echo("管理员账号 admin 已存在。")
+
+    @app.cli.group("tokens")
+    def tokens():
+        """API bearer tokens."""
+
+    @tokens.command("create")
+    @click.argument("username")
+    @click.option("--name", default="cli", help="what the token is for")
+    def tokens_create(username: str, name: str):
+        """Issue a bearer token for USERNAME; the token is the last line printed."""
+        from .auth.services import UnknownUser, issue_token
+
+        try:
+            token = issue_token(db.session, username, name)
+        except UnknownUser:
+            raise click.ClickException(f"用户 {username} 不存在。")
+        db.session.commit()
+        click.echo(f"已为 {username} 签发访问令牌（请妥善保存，只显示这一次）：")
+        click.echo(token)
+
+    @app.cli.command("scheduler")
+    def scheduler():
+        """Run the timer scheduler as its own process (for scale-out)."""
+        from .scheduler import run_scheduler_forever
+
+        click.echo("定时器调度进程已启动（Ctrl+C 退出）。")
+        run_scheduler_forever(app)

@@ -1,0 +1,51 @@
+"""Configuration, read from environment variables with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _secret_key(instance_path: Path) -> str:
+    """SECRET_KEY from the environment, else one generated once per instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def load_config(instance_path: Path) -> dict:
+    """The application's settings; tests override entries after this."""
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance_path / 'yimen.db'}"
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": int(os.environ.get("YIMEN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
+        "BPMN_MAX_FILE_BYTES": int(os.environ.get("YIMEN_BPMN_MAX_FILE_BYTES", 5 * 1024 * 1024)),
+        # The embedded default runs the timer scheduler inside the web process.
+        "SCHEDULER_ENABLED": _bool("YIMEN_SCHEDULER", False),
+        "SCHEDULER_INTERVAL_SECONDS": float(os.environ.get("YIMEN_SCHEDULER_INTERVAL", 2)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": _bool("YIMEN_SECURE_COOKIES", False),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
+    }

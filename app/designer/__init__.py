@@ -1,0 +1,1 @@
+"""Process designer pages: upload a bundle, read its validation report, see versions."""

@@ -1,0 +1,52 @@
+"""The timer scheduler: inside the web process (embedded default) or on its own."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def fire_timers_job(app) -> int:
+    """One scheduler tick: fire every due timer; returns how many instances advanced."""
+    from workflows.runtime import Runtime
+
+    with app.app_context():
+        try:
+            fired = Runtime(db.session).fire_due_timers(limit=app.config.get("TIMER_BATCH", 100))
+        finally:
+            db.session.remove()
+    for f in fired:
+        log.info("timer fired: instance %s %s -> %s", f.instance_id, f.timers, f.status)
+    return len(fired)
+
+
+def _add_job(scheduler, app) -> None:
+    scheduler.add_job(
+        fire_timers_job,
+        "interval",
+        args=[app],
+        seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
+        id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+    )
+
+
+def start_embedded_scheduler(app) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(daemon=True)
+    _add_job(scheduler, app)
+    scheduler.start()
+    app.extensions["yimen_scheduler"] = scheduler
+    return scheduler
+
+
+def run_scheduler_forever(app) -> None:
+    scheduler = BlockingScheduler()
+    _add_job(scheduler, app)
+    scheduler.start()

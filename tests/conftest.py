@@ -1,0 +1,189 @@
+"""Fixtures: a real database per test (SQLite and PostgreSQL), the app, API helpers.
+
+``YIMEN_TEST_DATABASES`` chooses the databases (default ``sqlite,postgresql``).
+PostgreSQL is started by the tests from Debian's packages; the schema comes from
+the Alembic migrations, run once per database per session.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app
+from app.auth.services import create_user, issue_token
+from app.extensions import db
+from workflows import runtime as runtime_module
+
+from .pgserver import PostgresServer
+
+ROOT = Path(__file__).resolve().parent.parent
+DIAGRAMS = ROOT / "tests" / "fixtures" / "diagrams"
+SHIPPED = ROOT / "bpmn"
+DATABASES = [d.strip() for d in os.environ.get("YIMEN_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+
+
+def _migrate(url: str, instance: Path) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "t"})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("sqlite-template")
+    path = base / "template.db"
+    _migrate(f"sqlite:///{path}", base)
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request) -> str:
+    server = request.getfixturevalue("postgres")
+    url = server.create_database("yimen_test")
+    _migrate(url, Path(server.base))
+    return url
+
+
+def _sqlite_copy(template: Path, target: Path) -> str:
+    with sqlite3.connect(template) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return f"sqlite:///{target}"
+
+
+def _truncate_all(url: str) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path / "yimen.db")
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres_url")
+        _truncate_all(url)
+        return url
+    raise ValueError(f"unknown test database {request.param}")
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    runtime_module.LIVE.clear()
+    runtime_module.SPECS.clear()
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "INSTANCE_PATH": tmp_path / "instance",
+            "SECRET_KEY": "test-secret",
+            "TESTING": True,
+        }
+    )
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    return db.session
+
+
+@pytest.fixture
+def rt(app):
+    return runtime_module.Runtime(db.session)
+
+
+class Api:
+    """JSON calls through the Flask test client with a bearer token."""
+
+    def __init__(self, client, token: str):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, headers=self.headers, **kwargs)
+
+    def post(self, path: str, json=None, **kwargs):
+        return self.client.post(path, json=json, headers=self.headers, **kwargs)
+
+    def deploy(self, *files):
+        """Deploy files given as paths or (name, bytes) pairs."""
+        payload = []
+        for f in files:
+            name, content = (f.name, f.read_bytes()) if isinstance(f, Path) else f
+            payload.append((io.BytesIO(content), name))
+        return self.client.post(
+            "/api/v1/deployments",
+            data={"files": payload},
+            headers=self.headers,
+            content_type="multipart/form-data",
+        )
+
+    def start(self, process_id: str, data=None, **extra):
+        return self.post("/api/v1/instances", {"process_id": process_id, "data": data or {}, **extra})
+
+    def instance(self, instance_id: int) -> dict:
+        response = self.get(f"/api/v1/instances/{instance_id}")
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()
+
+    def open_items(self, instance_id: int) -> dict[str, dict]:
+        """Open work items of an instance by BPMN id (one per id expected)."""
+        return {i["bpmn_id"]: i for i in self.instance(instance_id)["work_items"]}
+
+    def complete(self, item: dict, data=None, version=None):
+        return self.post(
+            f"/api/v1/work-items/{item['id']}/complete",
+            {"data": data or {}, "version": item["version"] if version is None else version},
+        )
+
+
+def make_user(username: str, *, admin: bool = False) -> str:
+    create_user(db.session, username, "password-" + username, is_admin=admin)
+    token = issue_token(db.session, username)
+    db.session.commit()
+    return token
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def api(client) -> Api:
+    return Api(client, make_user("admin", admin=True))
+
+
+@pytest.fixture
+def clerk_api(client) -> Api:
+    return Api(client, make_user("clerk"))
+
+
+def bundle(folder: Path) -> list[Path]:
+    """The files of a diagram folder, as one deployment bundle."""
+    return sorted(p for p in folder.iterdir() if p.suffix in (".bpmn", ".dmn", ".json"))

@@ -1,0 +1,489 @@
+"""Deploying bundles: validate everything, then store a new version of each process.
+
+A bundle is one or more ``.bpmn`` files, optional ``.dmn`` decision tables and
+optional ``.json`` form schemas. Every problem found is reported with its file,
+line and element id, in Chinese for the designer and with an English key for
+programs; a bundle with any error is rejected whole and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from dataclasses import dataclass, field
+
+import jsonschema
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from sqlalchemy import func, select
+
+from .errors import DeploymentInvalid, Problem
+from .expressions import is_iso_timer_literal
+from .models import Deployment, DeploymentFile, ProcessDefinition
+from .sandbox import SandboxViolation, check_expression, check_script
+from .specs import (
+    BPMN_NS,
+    CAMUNDA,
+    CAMUNDA_NS,
+    SPIFF,
+    SPIFF_NS,
+    bundle_specs,
+    detect_dialect,
+    executable_processes,
+    is_bpmn,
+    is_dmn,
+    parse_sources,
+    preprocess_bpmn,
+)
+from .xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, parse_xml
+
+MAX_FILES = 50
+MAX_JSON_BYTES = 512 * 1024
+KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".xml": "bpmn"}
+
+
+def _q(tag: str, ns: str = BPMN_NS) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+@dataclass
+class UploadedFile:
+    name: str
+    content: bytes
+
+
+@dataclass
+class ParsedProcess:
+    process_id: str
+    name: str | None
+    file: str
+    external_calls: set[str]
+    forms: dict[str, dict]
+
+
+@dataclass
+class Analysis:
+    """What validation found: the problems, and what would be deployed."""
+
+    problems: list[Problem] = field(default_factory=list)
+    dialect: str = SPIFF
+    files: list[tuple[str, str, bytes]] = field(default_factory=list)  # name, kind, content
+    processes: list[ParsedProcess] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+
+@dataclass
+class DeployResult:
+    deployment: Deployment
+    definitions: list[ProcessDefinition]
+    created: bool
+    warnings: list[Problem]
+
+
+def bundle_sha256(files: list[UploadedFile]) -> str:
+    """A bundle's identity: its file names and contents, in name order."""
+    digest = hashlib.sha256()
+    for f in sorted(files, key=lambda f: f.name):
+        digest.update(f.name.encode("utf-8") + b"\0")
+        digest.update(hashlib.sha256(f.content).hexdigest().encode("ascii") + b"\n")
+    return digest.hexdigest()
+
+
+class _Checker:
+    """Collects the problems of one bundle."""
+
+    def __init__(self, analysis: Analysis):
+        self.analysis = analysis
+        self.current_file = ""
+
+    def add(self, key, message, element=None, *, line=None, element_id=None, severity="error"):
+        if element is not None:
+            line = line or element.sourceline
+            element_id = element_id or element.get("id")
+        self.analysis.problems.append(
+            Problem(self.current_file, line, element_id, key, message, severity)
+        )
+
+    def expression(self, element, text, *, script=False, what="表达式"):
+        if text is None or not text.strip():
+            return
+        try:
+            (check_script if script else check_expression)(text)
+        except SyntaxError as exc:
+            line = (element.sourceline or 0) + max((exc.lineno or 1) - 1, 0)
+            self.add("script.syntax", f"{what}语法错误：{exc.msg}（{text.strip()[:80]}）", element, line=line)
+        except SandboxViolation as exc:
+            line = (element.sourceline or 0) + max((getattr(exc, "lineno", 1) or 1) - 1, 0)
+            self.add("script.forbidden", f"{what}使用了不允许的写法：{exc}", element, line=line)
+
+
+# --- file level --------------------------------------------------------------
+
+
+def _read_files(files: list[UploadedFile], check: _Checker, max_bytes: int):
+    bpmn, dmn, forms = [], [], {}
+    if not files:
+        check.add("bundle.empty", "没有上传任何文件。")
+    if len(files) > MAX_FILES:
+        check.add("bundle.too_many_files", f"一次最多上传 {MAX_FILES} 个文件。")
+        return bpmn, dmn, forms
+    seen = set()
+    for upload in files:
+        name = posixpath.basename(upload.name.replace("\\", "/")) or "unnamed"
+        check.current_file = name
+        kind = KINDS.get(posixpath.splitext(name.lower())[1])
+        if name in seen:
+            check.add("file.duplicate_name", f"文件名重复：{name}。")
+            continue
+        seen.add(name)
+        if kind is None:
+            check.add("file.unknown_type", "只接受 .bpmn、.dmn 和表单 .json 文件。")
+            continue
+        check.analysis.files.append((name, kind, upload.content))
+        if kind == "form":
+            schema = _read_form(upload.content, check)
+            if schema is not None:
+                forms[name] = schema
+            continue
+        try:
+            tree = parse_xml(upload.content, max_bytes=max_bytes)
+        except XmlRejected as exc:
+            check.add(exc.key, exc.message, line=exc.line)
+            continue
+        if is_bpmn(tree):
+            bpmn.append((name, tree))
+        elif is_dmn(tree):
+            dmn.append((name, tree))
+            check.analysis.files[-1] = (name, "dmn", upload.content)
+        else:
+            check.add("xml.not_bpmn", "不是 BPMN 2.0 或 DMN 文件（根元素不是 definitions）。", line=1)
+    return bpmn, dmn, forms
+
+
+def _read_form(content: bytes, check: _Checker):
+    if len(content) > MAX_JSON_BYTES:
+        check.add("file.too_large", f"表单文件超过 {MAX_JSON_BYTES} 字节。")
+        return None
+    try:
+        schema = json.loads(content.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        check.add("json.syntax", f"表单不是合法的 JSON：{exc}", line=line)
+        return None
+    if not isinstance(schema, dict):
+        check.add("form.invalid_schema", "表单必须是一个 JSON Schema 对象。", line=1)
+        return None
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        check.add("form.invalid_schema", f"表单不是有效的 JSON Schema：{exc.message}", line=1)
+        return None
+    return schema
+
+
+# --- element level -----------------------------------------------------------
+
+
+def camunda_form_schema(task) -> dict | None:
+    """A JSON Schema built from a Camunda Modeler ``camunda:formData``."""
+    fields = task.findall(f".//{_q('formData', CAMUNDA_NS)}/{_q('formField', CAMUNDA_NS)}")
+    if not fields:
+        return None
+    properties, required = {}, []
+    for f in fields:
+        prop = _camunda_field(f)
+        for constraint in f.iterfind(f"{_q('validation', CAMUNDA_NS)}/{_q('constraint', CAMUNDA_NS)}"):
+            name, config = constraint.get("name"), constraint.get("config")
+            if name == "required":
+                required.append(f.get("id"))
+            elif name == "readonly":
+                prop["readOnly"] = True
+            elif name in ("minlength", "maxlength") and config and config.isdigit():
+                prop["minLength" if name == "minlength" else "maxLength"] = int(config)
+            elif name in ("min", "max") and config:
+                try:
+                    prop["minimum" if name == "min" else "maximum"] = float(config)
+                except ValueError:
+                    pass
+        properties[f.get("id")] = prop
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def _camunda_field(f) -> dict:
+    kind = f.get("type", "string")
+    prop: dict = {"title": f.get("label") or f.get("id")}
+    if kind == "long":
+        prop["type"] = "integer"
+    elif kind == "boolean":
+        prop["type"] = "boolean"
+    elif kind == "date":
+        prop.update(type="string", format="date")
+    elif kind == "enum":
+        prop["type"] = "string"
+        prop["oneOf"] = [
+            {"const": v.get("id"), "title": v.get("name") or v.get("id")}
+            for v in f.iterfind(_q("value", CAMUNDA_NS))
+        ]
+    else:
+        prop["type"] = "string"
+    if f.get("defaultValue") is not None:
+        prop["default"] = f.get("defaultValue")
+    return prop
+
+
+def _task_forms(process, forms: dict, check: _Checker) -> dict[str, dict]:
+    result = {}
+    for task in process.iter(_q("userTask")):
+        ref = task.findtext(f".//{_q('formJsonSchemaFilename', SPIFF_NS)}")
+        ref = ref.strip() if ref else task.get(_q("formKey", CAMUNDA_NS))
+        if ref and ref.endswith(".json"):
+            if ref not in forms:
+                check.add("form.missing", f"用户任务引用的表单文件 {ref} 不在部署包中。", task)
+                continue
+            result[task.get("id")] = {"ref": ref, "schema": forms[ref]}
+            continue
+        schema = camunda_form_schema(task)
+        if schema is not None:
+            result[task.get("id")] = {"ref": "camunda:formData", "schema": schema}
+    return result
+
+
+def _check_timer(element, check: _Checker) -> None:
+    text = (element.text or "").strip()
+    if not text:
+        check.add("timer.empty", "定时器没有填写时间表达式。", element.getparent())
+        return
+    if is_iso_timer_literal(text):
+        try:
+            if text.upper().startswith("R"):
+                TimerEventDefinition.parse_iso_recurring_interval(text)
+            else:
+                TimerEventDefinition.parse_time_or_duration(text)
+        except Exception:
+            check.add("timer.invalid", f"定时器表达式 {text} 不是有效的 ISO 8601 时间。", element)
+        return
+    check.expression(element, text, what="定时器表达式")
+
+
+def _check_process(process, ids: set, check: _Checker) -> None:
+    if not process.findall(_q("startEvent")):
+        check.add("process.no_start_event", "流程没有开始事件，请至少画一个开始事件。", process)
+    for flow in process.iter(_q("sequenceFlow")):
+        for ref in ("sourceRef", "targetRef"):
+            if flow.get(ref) not in ids:
+                check.add("flow.dangling", f"连线的 {ref} 指向不存在的元素 {flow.get(ref)}。", flow)
+        condition = flow.find(_q("conditionExpression"))
+        if condition is not None:
+            check.expression(condition, condition.text, what="条件")
+    for script in process.iter(_q("script")):
+        check.expression(script, script.text, script=True, what="脚本")
+    for tag in ("preScript", "postScript"):
+        for script in process.iter(_q(tag, SPIFF_NS)):
+            check.expression(script, script.text, script=True, what="脚本")
+    for tag in ("timeDuration", "timeDate", "timeCycle"):
+        for timer in process.iter(_q(tag)):
+            _check_timer(timer, check)
+    for tag in ("completionCondition", "loopCardinality"):
+        for element in process.iter(_q(tag)):
+            check.expression(element, element.text, what="多实例表达式")
+    for task in process.iter(_q("serviceTask")):
+        check.add("task.unsupported", "暂不支持服务任务（serviceTask），请改用脚本任务或用户任务。", task)
+    for gateway in process.iter(_q("exclusiveGateway")):
+        outgoing = [f for f in process.iter(_q("sequenceFlow")) if f.get("sourceRef") == gateway.get("id")]
+        if len(outgoing) > 1 and not gateway.get("default"):
+            check.add(
+                "gateway.no_default",
+                "排他网关没有默认分支：所有条件都不成立时办件会出错停住，建议设置默认分支。",
+                gateway,
+                severity="warning",
+            )
+
+
+def _element_lines(trees) -> dict[str, tuple[str, int]]:
+    where = {}
+    for name, tree in trees:
+        for element in tree.iter():
+            if isinstance(element.tag, str) and element.get("id"):
+                where.setdefault(element.get("id"), (name, element.sourceline))
+    return where
+
+
+def _decision_ids(dmn_trees) -> set[str]:
+    return {
+        element.get("id")
+        for _name, tree in dmn_trees
+        for element in tree.getroot()
+        if isinstance(element.tag, str) and element.tag.endswith("}decision")
+    }
+
+
+def _check_decisions(process, decisions: set, check: _Checker) -> None:
+    for task in process.iter(_q("businessRuleTask")):
+        ref = task.findtext(f".//{_q('calledDecisionId', SPIFF_NS)}") or task.get(
+            _q("decisionRef", CAMUNDA_NS)
+        )
+        if not ref:
+            check.add("dmn.no_decision", "业务规则任务没有指定决策表。", task)
+        elif ref.strip() not in decisions:
+            check.add("dmn.decision_missing", f"决策表 {ref} 不在部署包中。", task)
+
+
+# --- the whole bundle --------------------------------------------------------
+
+
+def analyse(session, files: list[UploadedFile], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Analysis:
+    """Validate a bundle without storing anything."""
+    analysis = Analysis()
+    check = _Checker(analysis)
+    bpmn, dmn, forms = _read_files(files, check, max_bytes)
+    check.current_file = ""
+    if not bpmn and not analysis.errors:
+        check.add("bundle.no_process", "部署包中没有 BPMN 流程文件。")
+    dialects = detect_dialect(tree for _n, tree in bpmn)
+    if len(dialects) > 1:
+        check.add(
+            "bundle.mixed_dialects",
+            "同一部署包混用了 Camunda 与 SpiffWorkflow 扩展，请分开部署。",
+        )
+    analysis.dialect = CAMUNDA if CAMUNDA in dialects else SPIFF
+    mark_executable = bool(bpmn) and not executable_processes(tree for _n, tree in bpmn)
+    if mark_executable:
+        check.add(
+            "process.not_executable",
+            "流程标记为不可执行（isExecutable=false，bpmn.io 的默认值），已按可执行流程部署。",
+            severity="warning",
+        )
+    decisions = _decision_ids(dmn)
+    bundle_process_ids = set()
+    for name, tree in bpmn:
+        check.current_file = name
+        ids = {e.get("id") for e in tree.iter() if isinstance(e.tag, str) and e.get("id")}
+        for process in tree.iterfind(f".//{_q('process')}"):
+            if process.get("id") in bundle_process_ids:
+                check.add("bpmn.duplicate_process", f"流程 ID {process.get('id')} 重复。", process)
+            bundle_process_ids.add(process.get("id"))
+            _check_process(process, ids, check)
+            _check_decisions(process, decisions, check)
+    if analysis.errors:
+        return analysis
+    _parse_with_spiff(session, bpmn, dmn, forms, mark_executable, analysis, check)
+    return analysis
+
+
+def _parse_with_spiff(session, bpmn, dmn, forms, mark_executable, analysis, check) -> None:
+    where = _element_lines(bpmn + dmn)
+    process_elements = {
+        p.get("id"): (name, p) for name, tree in bpmn for p in tree.iterfind(f".//{_q('process')}")
+    }
+    try:
+        parser = parse_sources(bpmn, dmn, analysis.dialect, mark_executable)
+        process_ids = parser.get_process_ids()
+        parsed = [(pid, bundle_specs(parser, pid)) for pid in process_ids]
+    except ValidationException as exc:
+        _spiff_problem(exc, where, check)
+        return
+    except Exception as exc:  # the parser raises plain exceptions for some mistakes
+        check.current_file = ""
+        check.add("bpmn.parse_error", f"流程图无法解析：{exc}")
+        return
+    for process_id, (spec, _subs, external) in parsed:
+        file, element = process_elements[process_id]
+        check.current_file = file
+        missing = {e for e in external if _latest_definition(session, e) is None}
+        for called in sorted(missing):
+            calls = [c for c in element.iter(_q("callActivity")) if c.get("calledElement") == called]
+            check.add(
+                "call.unresolved",
+                f"调用活动引用的流程 {called} 既不在部署包中，也没有部署过。",
+                calls[0] if calls else element,
+            )
+        analysis.processes.append(
+            ParsedProcess(
+                process_id,
+                element.get("name") or spec.description,
+                file,
+                external,
+                _task_forms(element, forms, check),
+            )
+        )
+
+
+def _spiff_problem(exc: ValidationException, where, check: _Checker) -> None:
+    element_id = getattr(exc, "id", None) or None
+    file, line = where.get(element_id, (getattr(exc, "file_name", "") or "", None))
+    check.current_file = file
+    message = str(exc).split("\n")[0]
+    check.add("bpmn.invalid", f"流程图有误：{message}", line=line, element_id=element_id)
+
+
+def _latest_definition(session, process_id: str) -> ProcessDefinition | None:
+    return session.scalars(
+        select(ProcessDefinition)
+        .where(ProcessDefinition.process_id == process_id)
+        .order_by(ProcessDefinition.version.desc())
+        .limit(1)
+    ).first()
+
+
+def latest_definition(session, process_id: str) -> ProcessDefinition | None:
+    """The newest version of a process, which new instances use."""
+    return _latest_definition(session, process_id)
+
+
+def deploy(session, files: list[UploadedFile], *, actor: str | None = None) -> DeployResult:
+    """Validate and store a bundle; identical bundles return the existing deployment."""
+    sha = bundle_sha256(files)
+    existing = session.scalars(select(Deployment).where(Deployment.bundle_sha256 == sha)).first()
+    if existing is not None:
+        return DeployResult(existing, list(existing.definitions), False, [])
+    analysis = analyse(session, files)
+    if analysis.errors:
+        raise DeploymentInvalid(analysis.problems)
+    deployment = Deployment(
+        bundle_sha256=sha,
+        dialect=analysis.dialect,
+        created_by=actor,
+        warnings=[p.to_dict() for p in analysis.warnings],
+    )
+    session.add(deployment)
+    for name, kind, content in analysis.files:
+        session.add(
+            DeploymentFile(
+                deployment=deployment,
+                name=name,
+                kind=kind,
+                sha256=hashlib.sha256(content).hexdigest(),
+                size=len(content),
+                content=content,
+            )
+        )
+    definitions = [_new_definition(session, deployment, p) for p in analysis.processes]
+    session.flush()
+    return DeployResult(deployment, definitions, True, analysis.warnings)
+
+
+def _new_definition(session, deployment, parsed: ParsedProcess) -> ProcessDefinition:
+    current = session.scalar(
+        select(func.max(ProcessDefinition.version)).where(
+            ProcessDefinition.process_id == parsed.process_id
+        )
+    )
+    called = {name: _latest_definition(session, name).id for name in sorted(parsed.external_calls)}
+    definition = ProcessDefinition(
+        process_id=parsed.process_id,
+        version=(current or 0) + 1,
+        name=parsed.name,
+        deployment=deployment,
+        called_definitions=called,
+        forms=parsed.forms,
+    )
+    session.add(definition)
+    return definition

@@ -1,0 +1,63 @@
+"""Checking the data a person submits for a task, field by field."""
+
+from __future__ import annotations
+
+import jsonschema
+
+from .errors import InvalidTaskData
+
+_MESSAGES = {
+    "required": "此项为必填项",
+    "type": "类型不正确",
+    "enum": "取值不在允许的范围内",
+    "oneOf": "取值不在允许的范围内",
+    "const": "取值不正确",
+    "format": "格式不正确",
+    "minimum": "数值太小",
+    "maximum": "数值太大",
+    "exclusiveMinimum": "数值太小",
+    "exclusiveMaximum": "数值太大",
+    "minLength": "内容太短",
+    "maxLength": "内容太长",
+    "pattern": "格式不正确",
+    "minItems": "选择的项太少",
+    "maxItems": "选择的项太多",
+}
+
+
+def check_keys(data) -> dict:
+    """Submitted data must be an object whose keys are plain names."""
+    if not isinstance(data, dict):
+        raise InvalidTaskData("提交的数据必须是一个对象（键值对）。", {})
+    bad = {k: "字段名不能以下划线开头" for k in data if not isinstance(k, str) or k.startswith("_")}
+    if bad:
+        raise InvalidTaskData("提交的数据包含不允许的字段名。", bad)
+    return data
+
+
+def _field_errors(schema: dict, data: dict) -> dict[str, str]:
+    validator_cls = jsonschema.validators.validator_for(schema)
+    validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
+    read_only = {
+        name for name, prop in schema.get("properties", {}).items() if isinstance(prop, dict) and prop.get("readOnly")
+    }
+    fields: dict[str, str] = {}
+    for error in validator.iter_errors(data):
+        if error.validator == "required":
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance and name not in read_only:
+                    fields.setdefault(name, _MESSAGES["required"])
+            continue
+        path = ".".join(str(p) for p in error.absolute_path) or "_"
+        fields.setdefault(path, _MESSAGES.get(error.validator, error.message))
+    return fields
+
+
+def validate_task_data(schema: dict | None, data) -> dict:
+    """Validate submitted data against the task's form; raises InvalidTaskData."""
+    check_keys(data)
+    if schema:
+        fields = _field_errors(schema, data)
+        if fields:
+            raise InvalidTaskData("表单填写有误，请按提示修改后再提交。", fields)
+    return data

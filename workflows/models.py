@@ -1,0 +1,174 @@
+"""Tables of the runtime: deployments, definitions, instances, work items, history.
+
+Worklists and dashboards query ``work_item`` and ``process_instance`` rows only;
+the serialized workflow lives apart in ``instance_state`` and is read only when
+an instance changes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .db import Base
+from .timeutil import utcnow
+
+# Instance statuses
+RUNNING = "running"
+COMPLETED = "completed"
+TERMINATED = "terminated"
+ERROR = "error"
+
+# Work item statuses
+OPEN = "open"
+DONE = "completed"
+CANCELLED = "cancelled"
+
+
+class Deployment(Base):
+    """One uploaded bundle of files; identical bundles are stored once."""
+
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bundle_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    dialect: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    warnings: Mapped[list] = mapped_column(default=list)
+
+    files: Mapped[list[DeploymentFile]] = relationship(
+        back_populates="deployment", order_by="DeploymentFile.name"
+    )
+    definitions: Mapped[list[ProcessDefinition]] = relationship(
+        back_populates="deployment", order_by="ProcessDefinition.process_id"
+    )
+
+
+class DeploymentFile(Base):
+    __tablename__ = "deployment_file"
+    __table_args__ = (UniqueConstraint("deployment_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))  # bpmn | dmn | form
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="files")
+
+
+class ProcessDefinition(Base):
+    """A version of an executable process; running instances keep theirs."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(255), index=True)
+    version: Mapped[int]
+    name: Mapped[str | None] = mapped_column(String(255))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
+    # {called process id: definition id} pinned at deploy time
+    called_definitions: Mapped[dict] = mapped_column(default=dict)
+    # {user task bpmn id: {"ref": str, "schema": JSON Schema}}
+    forms: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    deployment: Mapped[Deployment] = relationship(back_populates="definitions")
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (Index("ix_instance_timer", "status", "next_timer_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definition.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RUNNING)
+    revision: Mapped[int] = mapped_column(default=1)
+    data: Mapped[dict] = mapped_column(default=dict)
+    next_timer_at: Mapped[datetime | None]
+    # {"message", "bpmn_id", "task_id", "line", "detail"} while status is error
+    error: Mapped[dict | None]
+    started_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(Text)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+
+
+class InstanceState(Base):
+    """The serialized SpiffWorkflow state of an instance (without its specs)."""
+
+    __tablename__ = "instance_state"
+
+    instance_id: Mapped[int] = mapped_column(
+        ForeignKey("process_instance.id", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[str] = mapped_column(Text)
+
+
+class WorkItem(Base):
+    """A READY user or manual task, mirrored for worklists."""
+
+    __tablename__ = "work_item"
+    __table_args__ = (
+        Index("ix_work_item_open", "status", "lane", "priority"),
+        Index("ix_work_item_instance", "instance_id", "status"),
+        Index("ix_work_item_assignee", "assignee", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16), default="user")  # user | manual
+    properties: Mapped[dict] = mapped_column(default=dict)
+    form: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default=OPEN)
+    assignee: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None]
+    priority: Mapped[int] = mapped_column(default=0)
+    due_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(80))
+    data: Mapped[dict | None]
+    version: Mapped[int] = mapped_column(default=1)
+
+    instance: Mapped[ProcessInstance] = relationship()
+
+
+class InstanceEvent(Base):
+    """Append-only history of an instance: what ran, who did it, with what data."""
+
+    __tablename__ = "instance_event"
+    __table_args__ = (Index("ix_instance_event_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    bpmn_id: Mapped[str | None] = mapped_column(String(255))
+    name: Mapped[str | None] = mapped_column(String(255))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    work_item_id: Mapped[int | None]
+    actor: Mapped[str | None] = mapped_column(String(80))
+    data: Mapped[dict | None]
+    message: Mapped[str | None] = mapped_column(Text)
