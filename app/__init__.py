@@ -32,6 +32,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
+    @app.teardown_request
+    def _end_transaction(_exc):
+        # A request never leaves a transaction open (SQLite holds its write lock until then).
+        db.session.remove()
+
     _register_blueprints(app)
     _register_vendor_route(app)
 

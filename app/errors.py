@@ -27,9 +27,9 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _json_error(status: int, code: str, message: str, **extra):
-    body = {"error": {"code": code, "message": message, **extra}}
-    return jsonify(body), status
+def _json_error(http_status: int, code: str, message: str, extra: dict | None = None):
+    body = {"error": {"code": code, "message": message, **(extra or {})}}
+    return jsonify(body), http_status
 
 
 def register_error_handlers(app) -> None:
@@ -37,8 +37,10 @@ def register_error_handlers(app) -> None:
     def runtime_error(exc: RuntimeErrorBase):
         db.session.rollback()
         if _wants_json():
-            return _json_error(exc.http_status, exc.code, exc.message, **exc.details)
-        return render_template("error.html", status=exc.http_status, message=exc.message, details=exc.details), exc.http_status
+            return _json_error(exc.http_status, exc.code, exc.message, exc.details)
+        return render_template(
+            "error.html", status=exc.http_status, message=exc.message, details=exc.details
+        ), exc.http_status
 
     @app.errorhandler(BadRequest)
     def bad_request(exc: BadRequest):
@@ -48,7 +50,9 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(ApiUnauthorized)
     def unauthorized(_exc):
         db.session.rollback()
-        response, status = _json_error(401, "unauthorized", "需要有效的访问令牌：Authorization: Bearer <token>。")
+        response, status = _json_error(
+            401, "unauthorized", "需要有效的访问令牌：Authorization: Bearer <token>。"
+        )
         response.headers["WWW-Authenticate"] = "Bearer"
         return response, status
 
@@ -77,7 +81,9 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):
         flash("页面已过期或缺少安全令牌（CSRF），请刷新页面后重新提交。", "danger")
-        return render_template("error.html", status=400, message="安全令牌无效，请刷新页面后重试。"), 400
+        return render_template(
+            "error.html", status=400, message="安全令牌无效，请刷新页面后重试。"
+        ), 400
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

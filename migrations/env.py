@@ -15,7 +15,9 @@ target_metadata = current_app.extensions["migrate"].db.metadata
 
 def run_migrations_offline():
     url = current_app.extensions["migrate"].db.engine.url
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
+    context.configure(
+        url=url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.auth.services import create_user, issue_token
@@ -25,7 +26,11 @@ from .pgserver import PostgresServer
 ROOT = Path(__file__).resolve().parent.parent
 DIAGRAMS = ROOT / "tests" / "fixtures" / "diagrams"
 SHIPPED = ROOT / "bpmn"
-DATABASES = [d.strip() for d in os.environ.get("YIMEN_TEST_DATABASES", "sqlite,postgresql").split(",") if d.strip()]
+DATABASES = [
+    d.strip()
+    for d in os.environ.get("YIMEN_TEST_DATABASES", "sqlite,postgresql").split(",")
+    if d.strip()
+]
 
 
 def _migrate(url: str, instance: Path) -> None:
@@ -89,32 +94,49 @@ def database_url(request, tmp_path) -> str:
     raise ValueError(f"unknown test database {request.param}")
 
 
-@pytest.fixture
-def app(database_url, tmp_path):
-    runtime_module.LIVE.clear()
-    runtime_module.SPECS.clear()
-    app = create_app(
+def new_app(database_url: str, instance: Path):
+    return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
-            "INSTANCE_PATH": tmp_path / "instance",
+            "INSTANCE_PATH": instance,
             "SECRET_KEY": "test-secret",
             "TESTING": True,
         }
     )
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """The application, with no app context pushed: each request gets its own, as in production."""
+    runtime_module.LIVE.clear()
+    runtime_module.SPECS.clear()
+    app = new_app(database_url, tmp_path / "instance")
+    yield app
     with app.app_context():
-        yield app
-        db.session.remove()
         db.engine.dispose()
+
+
+def engine_of(app):
+    with app.app_context():
+        return db.engine
 
 
 @pytest.fixture
 def session(app):
-    return db.session
+    """An autocommit session for the test's own reads and writes: it never holds a lock."""
+    s = Session(
+        engine_of(app).execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=True
+    )
+    yield s
+    s.close()
 
 
 @pytest.fixture
 def rt(app):
-    return runtime_module.Runtime(db.session)
+    """The runtime on a transactional session, as the scheduler uses it."""
+    s = Session(engine_of(app))
+    yield runtime_module.Runtime(s)
+    s.close()
 
 
 class Api:
@@ -144,7 +166,9 @@ class Api:
         )
 
     def start(self, process_id: str, data=None, **extra):
-        return self.post("/api/v1/instances", {"process_id": process_id, "data": data or {}, **extra})
+        return self.post(
+            "/api/v1/instances", {"process_id": process_id, "data": data or {}, **extra}
+        )
 
     def instance(self, instance_id: int) -> dict:
         response = self.get(f"/api/v1/instances/{instance_id}")
@@ -162,10 +186,12 @@ class Api:
         )
 
 
-def make_user(username: str, *, admin: bool = False) -> str:
-    create_user(db.session, username, "password-" + username, is_admin=admin)
-    token = issue_token(db.session, username)
-    db.session.commit()
+def make_user(app, username: str, *, admin: bool = False, password: str | None = None) -> str:
+    """Create a user and return a bearer token for it."""
+    with app.app_context():
+        create_user(db.session, username, password or "password-" + username, is_admin=admin)
+        token = issue_token(db.session, username)
+        db.session.commit()
     return token
 
 
@@ -175,13 +201,17 @@ def client(app):
 
 
 @pytest.fixture
-def api(client) -> Api:
-    return Api(client, make_user("admin", admin=True))
+def api(app, client) -> Api:
+    return Api(client, make_user(app, "admin", admin=True))
 
 
-@pytest.fixture
-def clerk_api(client) -> Api:
-    return Api(client, make_user("clerk"))
+def with_forms(diagram: Path) -> list[Path]:
+    """A diagram and the form files it references, as one bundle."""
+    import re
+
+    found = re.findall(r"formJsonSchemaFilename>([^<]*)<", diagram.read_text(encoding="utf-8"))
+    names = {n.strip() for n in found if n.strip()}
+    return [diagram, *(diagram.parent / n for n in sorted(names))]
 
 
 def bundle(folder: Path) -> list[Path]:

@@ -40,7 +40,8 @@ def configure_engine(engine: Engine, *, sqlite_busy_ms: int = 30000) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def is_postgresql(session) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import re
 from dataclasses import dataclass, field
 
 import jsonschema
@@ -19,7 +20,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from sqlalchemy import func, select
 
 from .errors import DeploymentInvalid, Problem
-from .expressions import is_iso_timer_literal
+from .expressions import is_iso_timer_literal, normalize_condition, normalize_timer
 from .models import Deployment, DeploymentFile, ProcessDefinition
 from .sandbox import SandboxViolation, check_expression, check_script
 from .specs import (
@@ -34,12 +35,12 @@ from .specs import (
     is_bpmn,
     is_dmn,
     parse_sources,
-    preprocess_bpmn,
 )
 from .xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, parse_xml
 
 MAX_FILES = 50
 MAX_JSON_BYTES = 512 * 1024
+_ISO_LOOKALIKE = re.compile(r"^(P|R\d*/)[0-9A-Z.,:/-]*$")
 KINDS = {".bpmn": "bpmn", ".dmn": "dmn", ".json": "form", ".xml": "bpmn"}
 
 
@@ -103,11 +104,15 @@ class _Checker:
     def __init__(self, analysis: Analysis):
         self.analysis = analysis
         self.current_file = ""
+        self.invalid_forms: set[str] = set()
 
     def add(self, key, message, element=None, *, line=None, element_id=None, severity="error"):
         if element is not None:
             line = line or element.sourceline
-            element_id = element_id or element.get("id")
+            owner = element
+            while owner is not None and not owner.get("id"):
+                owner = owner.getparent()
+            element_id = element_id or (owner.get("id") if owner is not None else None)
         self.analysis.problems.append(
             Problem(self.current_file, line, element_id, key, message, severity)
         )
@@ -119,7 +124,12 @@ class _Checker:
             (check_script if script else check_expression)(text)
         except SyntaxError as exc:
             line = (element.sourceline or 0) + max((exc.lineno or 1) - 1, 0)
-            self.add("script.syntax", f"{what}语法错误：{exc.msg}（{text.strip()[:80]}）", element, line=line)
+            self.add(
+                "script.syntax",
+                f"{what}语法错误：{exc.msg}（{text.strip()[:80]}）",
+                element,
+                line=line,
+            )
         except SandboxViolation as exc:
             line = (element.sourceline or 0) + max((getattr(exc, "lineno", 1) or 1) - 1, 0)
             self.add("script.forbidden", f"{what}使用了不允许的写法：{exc}", element, line=line)
@@ -150,7 +160,9 @@ def _read_files(files: list[UploadedFile], check: _Checker, max_bytes: int):
         check.analysis.files.append((name, kind, upload.content))
         if kind == "form":
             schema = _read_form(upload.content, check)
-            if schema is not None:
+            if schema is None:
+                check.invalid_forms.add(name)
+            else:
                 forms[name] = schema
             continue
         try:
@@ -164,7 +176,9 @@ def _read_files(files: list[UploadedFile], check: _Checker, max_bytes: int):
             dmn.append((name, tree))
             check.analysis.files[-1] = (name, "dmn", upload.content)
         else:
-            check.add("xml.not_bpmn", "不是 BPMN 2.0 或 DMN 文件（根元素不是 definitions）。", line=1)
+            check.add(
+                "xml.not_bpmn", "不是 BPMN 2.0 或 DMN 文件（根元素不是 definitions）。", line=1
+            )
     return bpmn, dmn, forms
 
 
@@ -200,7 +214,9 @@ def camunda_form_schema(task) -> dict | None:
     properties, required = {}, []
     for f in fields:
         prop = _camunda_field(f)
-        for constraint in f.iterfind(f"{_q('validation', CAMUNDA_NS)}/{_q('constraint', CAMUNDA_NS)}"):
+        for constraint in f.iterfind(
+            f"{_q('validation', CAMUNDA_NS)}/{_q('constraint', CAMUNDA_NS)}"
+        ):
             name, config = constraint.get("name"), constraint.get("config")
             if name == "required":
                 required.append(f.get("id"))
@@ -208,13 +224,18 @@ def camunda_form_schema(task) -> dict | None:
                 prop["readOnly"] = True
             elif name in ("minlength", "maxlength") and config and config.isdigit():
                 prop["minLength" if name == "minlength" else "maxLength"] = int(config)
-            elif name in ("min", "max") and config:
-                try:
-                    prop["minimum" if name == "min" else "maximum"] = float(config)
-                except ValueError:
-                    pass
+            elif name in ("min", "max") and _is_number(config):
+                prop["minimum" if name == "min" else "maximum"] = float(config)
         properties[f.get("id")] = prop
     return {"type": "object", "properties": properties, "required": required}
+
+
+def _is_number(text: str | None) -> bool:
+    try:
+        float(text)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _camunda_field(f) -> dict:
@@ -245,6 +266,8 @@ def _task_forms(process, forms: dict, check: _Checker) -> dict[str, dict]:
         ref = task.findtext(f".//{_q('formJsonSchemaFilename', SPIFF_NS)}")
         ref = ref.strip() if ref else task.get(_q("formKey", CAMUNDA_NS))
         if ref and ref.endswith(".json"):
+            if ref in check.invalid_forms:
+                continue
             if ref not in forms:
                 check.add("form.missing", f"用户任务引用的表单文件 {ref} 不在部署包中。", task)
                 continue
@@ -270,7 +293,14 @@ def _check_timer(element, check: _Checker) -> None:
         except Exception:
             check.add("timer.invalid", f"定时器表达式 {text} 不是有效的 ISO 8601 时间。", element)
         return
-    check.expression(element, text, what="定时器表达式")
+    if _ISO_LOOKALIKE.match(text):
+        check.add(
+            "timer.invalid",
+            f"定时器表达式 {text} 不是有效的 ISO 8601 时间（例如 PT5M、P2D、2030-01-01T08:00:00）。",
+            element,
+        )
+        return
+    check.expression(element, normalize_timer(text), what="定时器表达式")
 
 
 def _check_process(process, ids: set, check: _Checker) -> None:
@@ -282,7 +312,7 @@ def _check_process(process, ids: set, check: _Checker) -> None:
                 check.add("flow.dangling", f"连线的 {ref} 指向不存在的元素 {flow.get(ref)}。", flow)
         condition = flow.find(_q("conditionExpression"))
         if condition is not None:
-            check.expression(condition, condition.text, what="条件")
+            check.expression(condition, normalize_condition(condition.text), what="条件")
     for script in process.iter(_q("script")):
         check.expression(script, script.text, script=True, what="脚本")
     for tag in ("preScript", "postScript"):
@@ -293,11 +323,15 @@ def _check_process(process, ids: set, check: _Checker) -> None:
             _check_timer(timer, check)
     for tag in ("completionCondition", "loopCardinality"):
         for element in process.iter(_q(tag)):
-            check.expression(element, element.text, what="多实例表达式")
+            check.expression(element, normalize_condition(element.text), what="多实例表达式")
     for task in process.iter(_q("serviceTask")):
-        check.add("task.unsupported", "暂不支持服务任务（serviceTask），请改用脚本任务或用户任务。", task)
+        check.add(
+            "task.unsupported", "暂不支持服务任务（serviceTask），请改用脚本任务或用户任务。", task
+        )
     for gateway in process.iter(_q("exclusiveGateway")):
-        outgoing = [f for f in process.iter(_q("sequenceFlow")) if f.get("sourceRef") == gateway.get("id")]
+        outgoing = [
+            f for f in process.iter(_q("sequenceFlow")) if f.get("sourceRef") == gateway.get("id")
+        ]
         if len(outgoing) > 1 and not gateway.get("default"):
             check.add(
                 "gateway.no_default",
@@ -362,23 +396,23 @@ def analyse(session, files: list[UploadedFile], *, max_bytes: int = DEFAULT_MAX_
             severity="warning",
         )
     decisions = _decision_ids(dmn)
-    bundle_process_ids = set()
+    task_forms: dict[str, dict] = {}
     for name, tree in bpmn:
         check.current_file = name
         ids = {e.get("id") for e in tree.iter() if isinstance(e.tag, str) and e.get("id")}
         for process in tree.iterfind(f".//{_q('process')}"):
-            if process.get("id") in bundle_process_ids:
+            if process.get("id") in task_forms:
                 check.add("bpmn.duplicate_process", f"流程 ID {process.get('id')} 重复。", process)
-            bundle_process_ids.add(process.get("id"))
             _check_process(process, ids, check)
             _check_decisions(process, decisions, check)
+            task_forms[process.get("id")] = _task_forms(process, forms, check)
     if analysis.errors:
         return analysis
-    _parse_with_spiff(session, bpmn, dmn, forms, mark_executable, analysis, check)
+    _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis, check)
     return analysis
 
 
-def _parse_with_spiff(session, bpmn, dmn, forms, mark_executable, analysis, check) -> None:
+def _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis, check) -> None:
     where = _element_lines(bpmn + dmn)
     process_elements = {
         p.get("id"): (name, p) for name, tree in bpmn for p in tree.iterfind(f".//{_q('process')}")
@@ -399,7 +433,9 @@ def _parse_with_spiff(session, bpmn, dmn, forms, mark_executable, analysis, chec
         check.current_file = file
         missing = {e for e in external if _latest_definition(session, e) is None}
         for called in sorted(missing):
-            calls = [c for c in element.iter(_q("callActivity")) if c.get("calledElement") == called]
+            calls = [
+                c for c in element.iter(_q("callActivity")) if c.get("calledElement") == called
+            ]
             check.add(
                 "call.unresolved",
                 f"调用活动引用的流程 {called} 既不在部署包中，也没有部署过。",
@@ -411,7 +447,7 @@ def _parse_with_spiff(session, bpmn, dmn, forms, mark_executable, analysis, chec
                 element.get("name") or spec.description,
                 file,
                 external,
-                _task_forms(element, forms, check),
+                task_forms.get(process_id, {}),
             )
         )
 

@@ -39,13 +39,19 @@ def _field_errors(schema: dict, data: dict) -> dict[str, str]:
     validator_cls = jsonschema.validators.validator_for(schema)
     validator = validator_cls(schema, format_checker=validator_cls.FORMAT_CHECKER)
     read_only = {
-        name for name, prop in schema.get("properties", {}).items() if isinstance(prop, dict) and prop.get("readOnly")
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if isinstance(prop, dict) and prop.get("readOnly")
     }
     fields: dict[str, str] = {}
     for error in validator.iter_errors(data):
         if error.validator == "required":
             for name in error.validator_value:
-                if isinstance(error.instance, dict) and name not in error.instance and name not in read_only:
+                if (
+                    isinstance(error.instance, dict)
+                    and name not in error.instance
+                    and name not in read_only
+                ):
                     fields.setdefault(name, _MESSAGES["required"])
             continue
         path = ".".join(str(p) for p in error.absolute_path) or "_"

@@ -31,7 +31,7 @@ from .errors import InstanceNotActive, MigrationImpossible, NotFound, WorkItemCo
 from .forms import check_keys, validate_task_data
 from .sandbox import SandboxScriptEngine
 from .specs import DefinitionSource, ProcessSpecs, SpecCache
-from .state import LiveWorkflows, prune, serializer_for, to_json_data
+from .state import LiveWorkflows, find_task, prune, serializer_for, to_json_data
 from .timeutil import to_naive_utc, utcnow
 
 SPECS = SpecCache()
@@ -51,7 +51,9 @@ class TimerFired:
 class Runtime:
     """Runtime operations on one SQLAlchemy session; the caller commits."""
 
-    def __init__(self, session, *, specs=SPECS, live=LIVE, script_engine=SCRIPT_ENGINE, clock=utcnow):
+    def __init__(
+        self, session, *, specs=SPECS, live=LIVE, script_engine=SCRIPT_ENGINE, clock=utcnow
+    ):
         self.session = session
         self.specs = specs
         self.live = live
@@ -97,7 +99,9 @@ class Runtime:
         definition = self.definition(process_id, version)
         data = check_keys(data if data is not None else {})
         specs = self.process_specs(definition.id)
-        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=self.script_engine)
+        workflow = BpmnWorkflow(
+            specs.spec, specs.subprocess_specs, script_engine=self.script_engine
+        )
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
         now = self.clock()
@@ -133,7 +137,7 @@ class Runtime:
         self._check_open(item, version, actor)
         self._check_running(instance)
         workflow = self._load(instance)
-        task = workflow.get_task_from_id(UUID(item.task_id))
+        task = find_task(workflow, UUID(item.task_id))
         if task is None or task.state != TaskState.READY:
             raise WorkItemConflict("该待办对应的流程步骤已不再等待办理，请刷新。")
         now = self.clock()
@@ -152,7 +156,11 @@ class Runtime:
         item = self.work_item(work_item_id)
         if item.status == m.OPEN and item.assignee == actor:
             return item
-        conditions = [m.WorkItem.id == work_item_id, m.WorkItem.status == m.OPEN, m.WorkItem.assignee.is_(None)]
+        conditions = [
+            m.WorkItem.id == work_item_id,
+            m.WorkItem.status == m.OPEN,
+            m.WorkItem.assignee.is_(None),
+        ]
         if version is not None:
             conditions.append(m.WorkItem.version == version)
         changed = self.session.execute(
@@ -169,7 +177,11 @@ class Runtime:
 
     def release(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
         """Give a claimed work item back to the pool."""
-        conditions = [m.WorkItem.id == work_item_id, m.WorkItem.status == m.OPEN, m.WorkItem.assignee == actor]
+        conditions = [
+            m.WorkItem.id == work_item_id,
+            m.WorkItem.status == m.OPEN,
+            m.WorkItem.assignee == actor,
+        ]
         if version is not None:
             conditions.append(m.WorkItem.version == version)
         changed = self.session.execute(
@@ -218,7 +230,9 @@ class Runtime:
             task._set_state(TaskState.READY)
         instance.status = m.RUNNING
         instance.error = None
-        self._event(instance, "retried", actor=actor, message=f"version={version}" if version else None)
+        self._event(
+            instance, "retried", actor=actor, message=f"version={version}" if version else None
+        )
         self._advance(instance, workflow)
         self._save(instance, workflow)
         return instance
@@ -227,7 +241,9 @@ class Runtime:
         """Everything that happened to an instance, oldest first (no workflow restore)."""
         return list(
             self.session.scalars(
-                select(m.InstanceEvent).where(m.InstanceEvent.instance_id == instance_id).order_by(m.InstanceEvent.id)
+                select(m.InstanceEvent)
+                .where(m.InstanceEvent.instance_id == instance_id)
+                .order_by(m.InstanceEvent.id)
             )
         )
 
@@ -335,7 +351,9 @@ class Runtime:
         if item.status != m.OPEN or item.version != version:
             self._raise_conflict(item, version, actor)
         if item.assignee is not None and item.assignee != actor:
-            raise WorkItemConflict(f"该待办已由 {item.assignee} 认领，不能由他人办理。", assignee=item.assignee)
+            raise WorkItemConflict(
+                f"该待办已由 {item.assignee} 认领，不能由他人办理。", assignee=item.assignee
+            )
 
     def _raise_conflict(self, item: m.WorkItem, version: int | None, actor: str) -> None:
         if item.status != m.OPEN:
@@ -357,7 +375,8 @@ class Runtime:
         # Work in other branches goes on while one step waits for a fix.
         if instance.status not in (m.RUNNING, m.ERROR):
             raise InstanceNotActive(
-                f"办件当前状态为“{_instance_status_zh(instance.status)}”，不能办理。", status=instance.status
+                f"办件当前状态为“{_instance_status_zh(instance.status)}”，不能办理。",
+                status=instance.status,
             )
 
     def _load(self, instance: m.ProcessInstance):
@@ -388,6 +407,8 @@ class Runtime:
     def _run_task(self, instance, workflow, task) -> None:
         try:
             task.run()
+            if task.workflow is workflow:
+                workflow.last_task = task
         except SpiffWorkflowException as exc:
             self._fail(instance, exc)
         else:
@@ -398,6 +419,8 @@ class Runtime:
         """Run engine steps to the next wait state; a failing step stops the instance."""
 
         def record(task):
+            if task.workflow is workflow:
+                workflow.last_task = task
             spec = task.task_spec
             if spec.bpmn_id is not None and not type(spec).__name__.endswith("Gateway"):
                 self._event(instance, "task_completed", task=task)
@@ -426,6 +449,8 @@ class Runtime:
 
     def _save(self, instance, workflow, new: bool = False) -> None:
         """Prune, mirror work items, serialize, bump the revision."""
+        if workflow.last_task is not None:
+            instance.data = to_json_data(workflow.last_task.data)
         prune(workflow)
         self._sync_work_items(instance, workflow, new)
         now = self.clock()
@@ -433,9 +458,6 @@ class Runtime:
             instance.status = m.COMPLETED
             instance.ended_at = now
             self._event(instance, "completed")
-        last = workflow.last_task
-        if last is not None:
-            instance.data = to_json_data(last.data)
         instance.next_timer_at = _next_timer(workflow) if instance.status == m.RUNNING else None
         instance.revision += 1
         instance.updated_at = now
@@ -445,13 +467,12 @@ class Runtime:
         else:
             row = self.session.get(m.InstanceState, instance.id)
             row.state = text
-        self.live.put_after_commit(self.session, instance.id, instance.revision, instance.definition_id, workflow)
+        self.live.put_after_commit(
+            self.session, instance.id, instance.revision, instance.definition_id, workflow
+        )
 
     def _sync_work_items(self, instance, workflow, new: bool) -> None:
-        ready = {
-            str(t.id): t
-            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-        }
+        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         open_items = [] if new else self.open_work_items(instance.id)
         for item in open_items:
             if ready.pop(item.task_id, None) is None:
@@ -490,8 +511,10 @@ class Runtime:
                 instance_id=instance.id,
                 at=self.clock(),
                 kind=kind,
-                bpmn_id=(spec.bpmn_id if spec is not None else None) or (item.bpmn_id if item else None),
-                name=(spec.bpmn_name if spec is not None else None) or (item.name if item else None),
+                bpmn_id=(spec.bpmn_id if spec is not None else None)
+                or (item.bpmn_id if item else None),
+                name=(spec.bpmn_name if spec is not None else None)
+                or (item.name if item else None),
                 task_id=str(task.id) if task is not None else (item.task_id if item else None),
                 work_item_id=item.id if item is not None else None,
                 actor=actor,
@@ -503,7 +526,12 @@ class Runtime:
 
 # --- helpers -----------------------------------------------------------------
 
-_INSTANCE_STATUS_ZH = {m.RUNNING: "办理中", m.COMPLETED: "办结", m.TERMINATED: "终止", m.ERROR: "出错"}
+_INSTANCE_STATUS_ZH = {
+    m.RUNNING: "办理中",
+    m.COMPLETED: "办结",
+    m.TERMINATED: "终止",
+    m.ERROR: "出错",
+}
 
 
 def _instance_status_zh(status: str) -> str:

@@ -12,11 +12,11 @@ import copy
 import threading
 from dataclasses import dataclass, field
 
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway, ParallelGateway
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.util.task import TaskState
 
@@ -219,7 +219,7 @@ def parse_sources(bpmn_trees, dmn_trees, dialect: str, mark_executable: bool):
         preprocess_bpmn(tree, mark_executable=mark_executable)
         parser.add_bpmn_xml(tree, filename=name)
     for name, tree in dmn_trees:
-        parser.add_dmn_xml(tree, filename=name)
+        parser.add_dmn_xml(tree.getroot(), filename=name)
     return parser
 
 

@@ -53,8 +53,12 @@ class _StateOnlyConverter(BpmnWorkflowConverter):
 
 
 def _register_data_types(registry) -> None:
-    registry.register(date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"]))
-    registry.register(time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"]))
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
+    )
+    registry.register(
+        time, lambda v: {"value": v.isoformat()}, lambda v: time.fromisoformat(v["value"])
+    )
     registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
 
 
@@ -91,7 +95,9 @@ _SERIALIZERS_LOCK = threading.Lock()
 def serializer_for(dialect: str) -> StateSerializer:
     with _SERIALIZERS_LOCK:
         if dialect not in _SERIALIZERS:
-            _SERIALIZERS[dialect] = StateSerializer(CAMUNDA_CONFIG if dialect == CAMUNDA else SPIFF_CONFIG)
+            _SERIALIZERS[dialect] = StateSerializer(
+                CAMUNDA_CONFIG if dialect == CAMUNDA else SPIFF_CONFIG
+            )
         return _SERIALIZERS[dialect]
 
 
@@ -122,12 +128,24 @@ def _prune_tree(workflow) -> int:
     return len(dropped)
 
 
+def find_task(workflow: BpmnWorkflow, task_id):
+    """A task of the workflow or any of its subprocesses, or None."""
+    task = workflow.tasks.get(task_id)
+    if task is not None:
+        return task
+    for sub in workflow.subprocesses.values():
+        task = sub.tasks.get(task_id)
+        if task is not None:
+            return task
+    return None
+
+
 def prune(workflow: BpmnWorkflow) -> int:
     """Drop finished history above the oldest task still in play; returns how many."""
     dropped = _prune_tree(workflow)
     for sub in list(workflow.subprocesses.values()):
         dropped += _prune_tree(sub)
-    orphans = [tid for tid in workflow.subprocesses if workflow.get_task_from_id(tid) is None]
+    orphans = [tid for tid in workflow.subprocesses if find_task(workflow, tid) is None]
     for task_id in orphans:
         del workflow.subprocesses[task_id]
     return dropped

@@ -8,11 +8,21 @@ bp.add_url_rule("/deployments", view_func=views.create_deployment, methods=["POS
 bp.add_url_rule("/processes", view_func=views.list_processes, methods=["GET"])
 bp.add_url_rule("/instances", view_func=views.start_instance, methods=["POST"])
 bp.add_url_rule("/instances/<int:instance_id>", view_func=views.get_instance, methods=["GET"])
-bp.add_url_rule("/instances/<int:instance_id>/terminate", view_func=views.terminate_instance, methods=["POST"])
-bp.add_url_rule("/instances/<int:instance_id>/retry", view_func=views.retry_instance, methods=["POST"])
+bp.add_url_rule(
+    "/instances/<int:instance_id>/terminate", view_func=views.terminate_instance, methods=["POST"]
+)
+bp.add_url_rule(
+    "/instances/<int:instance_id>/retry", view_func=views.retry_instance, methods=["POST"]
+)
 bp.add_url_rule("/work-items", view_func=views.list_work_items, methods=["GET"])
 bp.add_url_rule("/work-items/<int:item_id>", view_func=views.get_work_item, methods=["GET"])
-bp.add_url_rule("/work-items/<int:item_id>/claim", view_func=views.claim_work_item, methods=["POST"])
-bp.add_url_rule("/work-items/<int:item_id>/release", view_func=views.release_work_item, methods=["POST"])
-bp.add_url_rule("/work-items/<int:item_id>/complete", view_func=views.complete_work_item, methods=["POST"])
+bp.add_url_rule(
+    "/work-items/<int:item_id>/claim", view_func=views.claim_work_item, methods=["POST"]
+)
+bp.add_url_rule(
+    "/work-items/<int:item_id>/release", view_func=views.release_work_item, methods=["POST"]
+)
+bp.add_url_rule(
+    "/work-items/<int:item_id>/complete", view_func=views.complete_work_item, methods=["POST"]
+)
 bp.add_url_rule("/timers/fire", view_func=views.fire_timers, methods=["POST"])

@@ -59,7 +59,9 @@ def create_deployment():
     body = {
         "deployment": result.deployment.id,
         "created": result.created,
-        "processes": [{"id": d.process_id, "version": d.version, "name": d.name} for d in result.definitions],
+        "processes": [
+            {"id": d.process_id, "version": d.version, "name": d.name} for d in result.definitions
+        ],
         "warnings": [w.to_dict() for w in result.warnings],
     }
     return jsonify(body), 201 if result.created else 200
@@ -68,14 +70,21 @@ def create_deployment():
 @token_required()
 def list_processes():
     definitions = db.session.scalars(
-        select(m.ProcessDefinition).order_by(m.ProcessDefinition.process_id, m.ProcessDefinition.version)
+        select(m.ProcessDefinition).order_by(
+            m.ProcessDefinition.process_id, m.ProcessDefinition.version
+        )
     )
     processes: dict[str, dict] = {}
     for d in definitions:
         entry = processes.setdefault(d.process_id, {"id": d.process_id, "versions": []})
         entry.update(name=d.name, latest_version=d.version)
         entry["versions"].append(
-            {"version": d.version, "name": d.name, "deployment": d.deployment_id, "created_at": d.created_at.isoformat() + "Z"}
+            {
+                "version": d.version,
+                "name": d.name,
+                "deployment": d.deployment_id,
+                "created_at": d.created_at.isoformat() + "Z",
+            }
         )
     return jsonify({"processes": list(processes.values())})
 
@@ -90,7 +99,9 @@ def start_instance():
     if not isinstance(data, dict):
         raise InvalidTaskData("data 必须是 JSON 对象。", {})
     runtime = _runtime()
-    instance = runtime.start(process_id, version=_version(body), data=data, actor=api_user().username)
+    instance = runtime.start(
+        process_id, version=_version(body), data=data, actor=api_user().username
+    )
     db.session.commit()
     return jsonify(_instance_body(runtime, instance)), 201
 
@@ -145,7 +156,9 @@ def list_work_items():
     items = db.session.scalars(
         stmt.order_by(m.WorkItem.priority.desc(), m.WorkItem.id).limit(limit).offset(offset)
     )
-    return jsonify({"work_items": [work_item_json(i) for i in items], "limit": limit, "offset": offset})
+    return jsonify(
+        {"work_items": [work_item_json(i) for i in items], "limit": limit, "offset": offset}
+    )
 
 
 @token_required()
@@ -182,4 +195,10 @@ def complete_work_item(item_id: int):
 @token_required(admin=True)
 def fire_timers():
     fired = _runtime().fire_due_timers(limit=current_app.config.get("TIMER_BATCH", 100))
-    return jsonify({"fired": [{"instance": f.instance_id, "timers": f.timers, "status": f.status} for f in fired]})
+    return jsonify(
+        {
+            "fired": [
+                {"instance": f.instance_id, "timers": f.timers, "status": f.status} for f in fired
+            ]
+        }
+    )

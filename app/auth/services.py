@@ -36,7 +36,9 @@ def find_user(session, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).first()
 
 
-def create_user(session, username: str, password: str, *, display_name=None, is_admin=False) -> User:
+def create_user(
+    session, username: str, password: str, *, display_name=None, is_admin=False
+) -> User:
     user = User(
         username=username,
         display_name=display_name or username,
@@ -80,7 +82,9 @@ def issue_token(session, username: str, name: str = "cli") -> str:
 
 def user_for_token(session, token: str) -> User | None:
     """The active user a bearer token belongs to, if the token is valid."""
-    row = session.scalars(select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))).first()
+    row = session.scalars(
+        select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))
+    ).first()
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     now = utcnow()

@@ -17,7 +17,9 @@ from .forms import UploadForm
 
 def _definitions():
     return db.session.scalars(
-        select(m.ProcessDefinition).order_by(m.ProcessDefinition.process_id, m.ProcessDefinition.version.desc())
+        select(m.ProcessDefinition).order_by(
+            m.ProcessDefinition.process_id, m.ProcessDefinition.version.desc()
+        )
     ).all()
 
 

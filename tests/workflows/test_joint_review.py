@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 
-from workflows.runtime import Runtime
 from workflows.timeutil import utcnow
 
 from ..conftest import SHIPPED, bundle
@@ -64,7 +63,9 @@ def test_approved_straight_through(joint):
     assert lead["due_at"] is not None  # the boundary timer's due time
     joint.complete(lead, approve())
     sign = joint.open_items(instance_id)["Task_LeaderSign"]
-    body = joint.complete(sign, {"decision": "approve", "opinion": "准予许可", "sign_date": "2026-11-25"}).get_json()
+    body = joint.complete(
+        sign, {"decision": "approve", "opinion": "准予许可", "sign_date": "2026-11-25"}
+    ).get_json()
     assert body["status"] == "completed"
     assert body["work_items"] == []
     assert body["data"]["review_round"] == 1
@@ -72,7 +73,9 @@ def test_approved_straight_through(joint):
     kinds = [(e["kind"], e["bpmn_id"]) for e in body["history"]]
     assert ("task_completed", "Task_Summary") in kinds  # the script task ran
     assert kinds[-1] == ("completed", None)
-    completed_by = [e["actor"] for e in body["history"] if e["kind"] == "task_completed" and e["actor"]]
+    completed_by = [
+        e["actor"] for e in body["history"] if e["kind"] == "task_completed" and e["actor"]
+    ]
     assert completed_by == ["admin"] * 6
 
 
@@ -80,7 +83,9 @@ def test_correction_loops_back_to_the_window_across_the_split_and_join(joint):
     instance_id = start_and_accept(joint)
     complete_reviews(joint, instance_id, {"Task_DeptReview_Env": "return"})
     lead = joint.open_items(instance_id)["Task_LeadSummary"]
-    joint.complete(lead, {"decision": "return", "opinion": "请补正环评材料", "correction_items": "环评报告"})
+    joint.complete(
+        lead, {"decision": "return", "opinion": "请补正环评材料", "correction_items": "环评报告"}
+    )
     items = joint.open_items(instance_id)
     assert list(items) == ["Task_Accept"]
     joint.complete(items["Task_Accept"], ACCEPT)
@@ -88,19 +93,20 @@ def test_correction_loops_back_to_the_window_across_the_split_and_join(joint):
     complete_reviews(joint, instance_id)
     joint.complete(joint.open_items(instance_id)["Task_LeadSummary"], approve())
     sign = joint.open_items(instance_id)["Task_LeaderSign"]
-    body = joint.complete(sign, {"decision": "approve", "opinion": "同意", "sign_date": "2026-11-26"}).get_json()
+    body = joint.complete(
+        sign, {"decision": "approve", "opinion": "同意", "sign_date": "2026-11-26"}
+    ).get_json()
     assert body["status"] == "completed"
     assert body["data"]["review_round"] == 2
 
 
-def test_boundary_timer_escalates_the_lead_summary(joint, app):
+def test_boundary_timer_escalates_the_lead_summary(joint, rt):
     instance_id = start_and_accept(joint)
     complete_reviews(joint, instance_id)
     lead = joint.open_items(instance_id)["Task_LeadSummary"]
     instance = joint.instance(instance_id)
     assert instance["next_timer_at"] is not None
 
-    rt = Runtime(app.extensions["sqlalchemy"].session)
     assert rt.fire_due_timers(now=utcnow()) == []  # not due yet
     fired = rt.fire_due_timers(now=utcnow() + timedelta(days=2, minutes=1))
     assert [(f.instance_id, f.timers) for f in fired] == [(instance_id, ["Event_SummaryTimeout"])]
@@ -113,17 +119,19 @@ def test_boundary_timer_escalates_the_lead_summary(joint, app):
     urge = items["Task_Urge"]
     joint.complete(urge, {"overdue_reason": "部门会商", "decision": "approve", "opinion": "已督办"})
     sign = joint.open_items(instance_id)["Task_LeaderSign"]
-    body = joint.complete(sign, {"decision": "approve", "opinion": "同意", "sign_date": "2026-11-30"}).get_json()
+    body = joint.complete(
+        sign, {"decision": "approve", "opinion": "同意", "sign_date": "2026-11-30"}
+    ).get_json()
     assert body["status"] == "completed"
     assert any(e["kind"] == "timer_fired" for e in body["history"])
 
 
-def test_timers_fire_through_the_admin_endpoint(joint, client):
+def test_timers_fire_through_the_admin_endpoint(joint, app, client):
     from ..conftest import Api, make_user
 
     instance_id = start_and_accept(joint)
     complete_reviews(joint, instance_id)
-    clerk = Api(client, make_user("clerk2"))
+    clerk = Api(client, make_user(app, "clerk2"))
     assert clerk.post("/api/v1/timers/fire").status_code == 403
     response = joint.post("/api/v1/timers/fire")
     assert response.status_code == 200
@@ -134,8 +142,17 @@ def test_reviewers_see_what_each_department_decided(joint):
     """Parallel branches merge by what each changed, not by who finished last."""
     instance_id = start_and_accept(joint)
     items = joint.open_items(instance_id)
-    joint.complete(items["Task_DeptReview_Health"], {"decision": "approve", "opinion": "卫健同意", "health_note": "x"})
-    joint.complete(items["Task_DeptReview_Fire"], {"decision": "approve", "opinion": "消防同意", "fire_note": "y"})
-    joint.complete(items["Task_DeptReview_Env"], {"decision": "approve", "opinion": "环保同意", "env_note": "z"})
+    joint.complete(
+        items["Task_DeptReview_Health"],
+        {"decision": "approve", "opinion": "卫健同意", "health_note": "x"},
+    )
+    joint.complete(
+        items["Task_DeptReview_Fire"],
+        {"decision": "approve", "opinion": "消防同意", "fire_note": "y"},
+    )
+    joint.complete(
+        items["Task_DeptReview_Env"],
+        {"decision": "approve", "opinion": "环保同意", "env_note": "z"},
+    )
     data = joint.instance(instance_id)["data"]
     assert {data["health_note"], data["fire_note"], data["env_note"]} == {"x", "y", "z"}

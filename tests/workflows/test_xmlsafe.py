@@ -53,5 +53,7 @@ def test_very_deep_nesting_is_refused():
 
 
 def test_plain_xml_parses():
-    tree = parse_xml(b'<?xml version="1.0" encoding="UTF-8"?><definitions id="d"><!-- c --></definitions>')
+    tree = parse_xml(
+        b'<?xml version="1.0" encoding="UTF-8"?><definitions id="d"><!-- c --></definitions>'
+    )
     assert tree.getroot().get("id") == "d"
