@@ -12,13 +12,13 @@ from .extensions import db
 log = logging.getLogger(__name__)
 
 
-def fire_timers_job(app) -> int:
+def fire_timers_job(app, now=None) -> int:
     """One scheduler tick: fire every due timer; returns how many instances advanced."""
     from workflows.runtime import Runtime
 
     with app.app_context():
         try:
-            fired = Runtime(db.session).fire_due_timers(limit=app.config.get("TIMER_BATCH", 100))
+            fired = Runtime(db.session).fire_due_timers(now=now, limit=app.config.get("TIMER_BATCH", 100))
         finally:
             db.session.remove()
     for f in fired:

@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
 )
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from . import models as m
 from .db import is_postgresql
@@ -59,6 +59,7 @@ class Runtime:
         self.live = live
         self.script_engine = script_engine
         self.clock = clock
+        self._events: list[dict] = []
 
     # --- definitions ------------------------------------------------------
 
@@ -90,6 +91,7 @@ class Runtime:
             bpmn=[(f.name, f.content) for f in files if f.kind == "bpmn"],
             dmn=[(f.name, f.content) for f in files if f.kind == "dmn"],
             called_definitions=definition.called_definitions or {},
+            forms=definition.forms or {},
         )
 
     # --- instances --------------------------------------------------------
@@ -129,26 +131,27 @@ class Runtime:
 
     def complete(self, work_item_id: int, data, version: int, actor: str) -> m.ProcessInstance:
         """Complete a work item with the data and the item version the user saw."""
-        item = self.work_item(work_item_id)
-        schema = self.form_schema(item)
-        validate_task_data(schema, data)
-        instance = self._lock(item.instance_id)
-        item = self.work_item(work_item_id, refresh=True)
-        self._check_open(item, version, actor)
-        self._check_running(instance)
-        workflow = self._load(instance)
-        task = find_task(workflow, UUID(item.task_id))
-        if task is None or task.state != TaskState.READY:
-            raise WorkItemConflict("该待办对应的流程步骤已不再等待办理，请刷新。")
-        now = self.clock()
-        task.data.update(data)
-        item.status = m.DONE
-        item.completed_at = now
-        item.completed_by = actor
-        item.data = to_json_data(data)
-        item.version += 1
-        self._event(instance, "task_completed", task=task, item=item, actor=actor, data=item.data)
-        self._run_task(instance, workflow, task)
+        with self.session.no_autoflush:
+            instance = self._lock_for_item(work_item_id)
+            open_items = self.open_work_items(instance.id, refresh=True)
+            item = next((i for i in open_items if i.id == work_item_id), None)
+            if item is None:
+                item = self.work_item(work_item_id, refresh=True)
+            validate_task_data(self._form_of(instance.definition_id, item.bpmn_id), data)
+            self._check_open(item, version, actor)
+            self._check_running(instance)
+            workflow = self._load(instance)
+            task = find_task(workflow, UUID(item.task_id))
+            if task is None or task.state != TaskState.READY:
+                raise WorkItemConflict("该待办对应的流程步骤已不再等待办理，请刷新。")
+            task.data.update(data)
+            item.status = m.DONE
+            item.completed_at = self.clock()
+            item.completed_by = actor
+            item.data = to_json_data(data)
+            item.version += 1
+            self._event(instance, "task_completed", task=task, item=item, actor=actor, data=item.data)
+            self._run_task(instance, workflow, task, open_items)
         return instance
 
     def claim(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
@@ -173,6 +176,7 @@ class Runtime:
         if not changed:
             self._raise_conflict(item, version, actor)
         self._event(item.instance, "claimed", item=item, actor=actor)
+        self._write_events()
         return item
 
     def release(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
@@ -196,6 +200,7 @@ class Runtime:
                 raise WorkItemConflict("只能释放自己认领的待办。")
             self._raise_conflict(item, version, actor)
         self._event(item.instance, "released", item=item, actor=actor)
+        self._write_events()
         return item
 
     def terminate(self, instance_id: int, reason: str, actor: str) -> m.ProcessInstance:
@@ -239,6 +244,7 @@ class Runtime:
 
     def history(self, instance_id: int) -> list[m.InstanceEvent]:
         """Everything that happened to an instance, oldest first (no workflow restore)."""
+        self._write_events()
         return list(
             self.session.scalars(
                 select(m.InstanceEvent)
@@ -247,14 +253,15 @@ class Runtime:
             )
         )
 
-    def open_work_items(self, instance_id: int) -> list[m.WorkItem]:
-        return list(
-            self.session.scalars(
-                select(m.WorkItem)
-                .where(m.WorkItem.instance_id == instance_id, m.WorkItem.status == m.OPEN)
-                .order_by(m.WorkItem.id)
-            )
+    def open_work_items(self, instance_id: int, refresh: bool = False) -> list[m.WorkItem]:
+        stmt = (
+            select(m.WorkItem)
+            .where(m.WorkItem.instance_id == instance_id, m.WorkItem.status == m.OPEN)
+            .order_by(m.WorkItem.id)
         )
+        if refresh:
+            stmt = stmt.execution_options(populate_existing=True)
+        return list(self.session.scalars(stmt))
 
     # --- timers -----------------------------------------------------------
 
@@ -277,6 +284,7 @@ class Runtime:
                 self.session.commit()
             except Exception as exc:
                 self.session.rollback()
+                self._events = []
                 self._record_failure(instance.id, exc)
         self.session.commit()
         return fired
@@ -316,6 +324,7 @@ class Runtime:
         instance.status = m.ERROR
         instance.error = {"message": f"定时器处理失败：{exc}", "bpmn_id": None, "task_id": None}
         self._event(instance, "error", message=str(exc))
+        self._write_events()
         self.live.discard(instance_id)
         self.session.commit()
 
@@ -331,9 +340,25 @@ class Runtime:
         return item
 
     def form_schema(self, item: m.WorkItem) -> dict | None:
-        definition = self.session.get(m.ProcessDefinition, item.instance.definition_id)
-        form = (definition.forms or {}).get(item.bpmn_id)
+        """The JSON Schema of a work item's form, if its task has one."""
+        return self._form_of(item.instance.definition_id, item.bpmn_id)
+
+    def _form_of(self, definition_id: int, bpmn_id: str) -> dict | None:
+        form = self.process_specs(definition_id).forms.get(bpmn_id)
         return form["schema"] if form else None
+
+    def _lock_for_item(self, work_item_id: int) -> m.ProcessInstance:
+        owner = select(m.WorkItem.instance_id).where(m.WorkItem.id == work_item_id).scalar_subquery()
+        stmt = (
+            select(m.ProcessInstance)
+            .where(m.ProcessInstance.id == owner)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        instance = self.session.scalars(stmt).first()
+        if instance is None:
+            raise NotFound(f"待办 {work_item_id} 不存在。")
+        return instance
 
     def _lock(self, instance_id: int) -> m.ProcessInstance:
         stmt = (
@@ -383,28 +408,30 @@ class Runtime:
         workflow = self.live.take(instance.id, instance.revision, instance.definition_id)
         if workflow is not None:
             return workflow
-        state = self.session.get(m.InstanceState, instance.id)
         specs = self.process_specs(instance.definition_id)
-        workflow = serializer_for(specs.dialect).loads(state.state, specs)
+        workflow = serializer_for(specs.dialect).loads(self._state_text(instance.id), specs)
         workflow.script_engine = self.script_engine
         return workflow
 
+    def _state_text(self, instance_id: int) -> str:
+        return self.session.scalar(select(m.InstanceState.state).where(m.InstanceState.instance_id == instance_id))
+
     def _migrate(self, instance, definition):
         specs = self.process_specs(definition.id)
-        state = self.session.get(m.InstanceState, instance.id)
-        missing = _missing_task_specs(json.loads(state.state), specs)
+        state = self._state_text(instance.id)
+        missing = _missing_task_specs(json.loads(state), specs)
         if missing:
             raise MigrationImpossible(
                 f"新版本流程缺少当前办件用到的步骤：{'、'.join(sorted(missing))}，无法迁移。",
                 missing=sorted(missing),
             )
-        workflow = serializer_for(specs.dialect).loads(state.state, specs)
+        workflow = serializer_for(specs.dialect).loads(state, specs)
         workflow.script_engine = self.script_engine
         instance.definition_id = definition.id
         self._event(instance, "migrated", message=f"迁移到第 {definition.version} 版")
         return workflow
 
-    def _run_task(self, instance, workflow, task) -> None:
+    def _run_task(self, instance, workflow, task, open_items) -> None:
         try:
             task.run()
             if task.workflow is workflow:
@@ -413,7 +440,7 @@ class Runtime:
             self._fail(instance, exc)
         else:
             self._advance(instance, workflow)
-        self._save(instance, workflow)
+        self._save(instance, workflow, open_items=open_items)
 
     def _advance(self, instance, workflow) -> None:
         """Run engine steps to the next wait state; a failing step stops the instance."""
@@ -447,12 +474,14 @@ class Runtime:
         instance.error = error
         self._event(instance, "error", message=error["message"], data=error)
 
-    def _save(self, instance, workflow, new: bool = False) -> None:
+    def _save(self, instance, workflow, new: bool = False, open_items=None) -> None:
         """Prune, mirror work items, serialize, bump the revision."""
         if workflow.last_task is not None:
             instance.data = to_json_data(workflow.last_task.data)
         prune(workflow)
-        self._sync_work_items(instance, workflow, new)
+        if open_items is None:
+            open_items = [] if new else self.open_work_items(instance.id)
+        self._sync_work_items(instance, workflow, open_items)
         now = self.clock()
         if instance.status == m.RUNNING and workflow.completed:
             instance.status = m.COMPLETED
@@ -465,22 +494,26 @@ class Runtime:
         if new:
             self.session.add(m.InstanceState(instance_id=instance.id, state=text))
         else:
-            row = self.session.get(m.InstanceState, instance.id)
-            row.state = text
+            self.session.execute(
+                update(m.InstanceState)
+                .where(m.InstanceState.instance_id == instance.id)
+                .values(state=text)
+                .execution_options(synchronize_session=False)
+            )
         self.live.put_after_commit(
             self.session, instance.id, instance.revision, instance.definition_id, workflow
         )
+        self._write_events()
 
-    def _sync_work_items(self, instance, workflow, new: bool) -> None:
+    def _sync_work_items(self, instance, workflow, open_items) -> None:
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        open_items = [] if new else self.open_work_items(instance.id)
-        for item in open_items:
+        for item in (i for i in open_items if i.status == m.OPEN):
             if ready.pop(item.task_id, None) is None:
                 item.status = m.CANCELLED
                 item.completed_at = self.clock()
                 item.version += 1
                 self._event(instance, "task_cancelled", item=item)
-        forms = self.session.get(m.ProcessDefinition, instance.definition_id).forms or {}
+        forms = self.process_specs(instance.definition_id).forms
         for task in ready.values():
             self.session.add(self._new_work_item(instance, task, forms))
 
@@ -505,23 +538,27 @@ class Runtime:
         )
 
     def _event(self, instance, kind, *, task=None, item=None, actor=None, data=None, message=None):
+        """Queue a history row; rows are written together by ``_write_events``."""
         spec = task.task_spec if task is not None else None
-        self.session.add(
-            m.InstanceEvent(
-                instance_id=instance.id,
-                at=self.clock(),
-                kind=kind,
-                bpmn_id=(spec.bpmn_id if spec is not None else None)
-                or (item.bpmn_id if item else None),
-                name=(spec.bpmn_name if spec is not None else None)
-                or (item.name if item else None),
-                task_id=str(task.id) if task is not None else (item.task_id if item else None),
-                work_item_id=item.id if item is not None else None,
-                actor=actor,
-                data=data,
-                message=message,
-            )
+        self._events.append(
+            {
+                "instance_id": instance.id,
+                "at": self.clock(),
+                "kind": kind,
+                "bpmn_id": (spec.bpmn_id if spec is not None else None) or (item.bpmn_id if item else None),
+                "name": (spec.bpmn_name if spec is not None else None) or (item.name if item else None),
+                "task_id": str(task.id) if task is not None else (item.task_id if item else None),
+                "work_item_id": item.id if item is not None else None,
+                "actor": actor,
+                "data": data,
+                "message": message,
+            }
         )
+
+    def _write_events(self) -> None:
+        if self._events:
+            self.session.execute(insert(m.InstanceEvent), self._events)
+            self._events = []
 
 
 # --- helpers -----------------------------------------------------------------

@@ -210,6 +210,7 @@ class ProcessSpecs:
     dialect: str
     spec: object
     subprocess_specs: dict = field(default_factory=dict)
+    forms: dict = field(default_factory=dict)  # user task bpmn id -> {"ref", "schema"}
 
 
 def parse_sources(bpmn_trees, dmn_trees, dialect: str, mark_executable: bool):
@@ -265,7 +266,7 @@ class SpecCache:
             subprocesses[called_id] = called.spec
             for name, sub in called.subprocess_specs.items():
                 subprocesses.setdefault(name, sub)
-        return ProcessSpecs(source.dialect, spec, subprocesses)
+        return ProcessSpecs(source.dialect, spec, subprocesses, source.forms)
 
 
 @dataclass
@@ -275,3 +276,4 @@ class DefinitionSource:
     bpmn: list[tuple[str, bytes]]
     dmn: list[tuple[str, bytes]]
     called_definitions: dict[str, int]
+    forms: dict

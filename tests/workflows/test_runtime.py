@@ -10,7 +10,7 @@ from workflows import models as m
 from workflows import runtime as runtime_module
 from workflows.runtime import Runtime
 
-from ..conftest import DIAGRAMS, SHIPPED, Api, bundle, engine_of, make_user, new_app
+from ..conftest import DIAGRAMS, SHIPPED, Api, bundle, engine_of, make_user, new_app, with_forms
 from ..diagrams import chain, script, user
 from .test_joint_review import ACCEPT, REVIEWS, complete_reviews, start_and_accept
 
@@ -262,3 +262,25 @@ def test_bpmn_io_diagram_deploys_and_runs(api):
     process_id = response.get_json()["processes"][0]["id"]
     instance_id = api.start(process_id).get_json()["id"]
     assert api.open_items(instance_id)
+
+
+def test_multi_instance_signers_each_get_a_work_item(api):
+    assert api.deploy(*with_forms(DIAGRAMS / "multi_instance.bpmn")).status_code == 201
+    instance_id = api.start("multi_instance").get_json()["id"]
+    items = api.instance(instance_id)["work_items"]
+    assert [i["bpmn_id"] for i in items] == ["Task_Countersign"] * 3
+    for n, item in enumerate(items):
+        response = api.complete(item, {"decision": "approve", "opinion": f"第{n}位同意"})
+        assert response.status_code == 200, response.get_json()
+    body = api.instance(instance_id)
+    assert body["status"] == "completed"
+    assert len(body["data"]["sign_results"]) == 3
+
+
+def test_decision_table_runs_in_the_sandbox(api):
+    files = [*with_forms(DIAGRAMS / "decision.bpmn"), DIAGRAMS / "fee.dmn"]
+    assert api.deploy(*files).status_code == 201
+    instance_id = api.start("decision").get_json()["id"]
+    enter = api.open_items(instance_id)["Task_EnterArea"]
+    assert api.complete(enter, {"applicant_name": "赵六", "area": 250}).status_code == 200
+    assert api.instance(instance_id)["data"]["fee"] == 500

@@ -1,0 +1,188 @@
+"""Benchmarks of the runtime; prints a table (see docs/BENCHMARKS.md).
+
+Figures, each measured in one run so that ratios hold despite machine noise:
+
+1. completing a user task of the shipped joint-review diagram through the runtime
+   service on SQLite (lock, restore or reuse, run, mirror work items, save, commit),
+   next to the same diagram run by bare SpiffWorkflow in memory;
+2. the same case returned for correction (补正) across the parallel split and join
+   200 times: time per step and state size in the last rounds against round one.
+
+Usage: python scripts/bench.py [--cases 100] [--rounds 200] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from SpiffWorkflow.bpmn import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from workflows import models as m  # noqa: E402
+from workflows.deployments import UploadedFile, deploy  # noqa: E402
+from workflows.runtime import Runtime  # noqa: E402
+
+BUNDLE = ROOT / "bpmn" / "joint_review"
+ACCEPT = {
+    "applicant_name": "张三",
+    "applicant_type": "person",
+    "contact_phone": "13800000000",
+    "item_name": "食品经营许可",
+    "business_address": "城关镇",
+    "accept_date": "2026-11-20",
+}
+REVIEW = {"decision": "approve", "opinion": "同意"}
+STEPS = [
+    ("Task_Accept", ACCEPT),
+    ("Task_DeptReview_Fire", REVIEW),
+    ("Task_DeptReview_Env", REVIEW),
+    ("Task_DeptReview_Health", REVIEW),
+    ("Task_LeadSummary", REVIEW),
+    ("Task_LeaderSign", {**REVIEW, "sign_date": "2026-11-25"}),
+]
+
+
+def ms(values) -> str:
+    return f"{statistics.median(values) * 1000:.2f}"
+
+
+def p95(values) -> str:
+    return f"{sorted(values)[int(len(values) * 0.95) - 1] * 1000:.2f}"
+
+
+def make_app(database_url: str | None, workdir: Path):
+    from flask_migrate import upgrade
+
+    url = database_url or f"sqlite:///{workdir / 'bench.db'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": workdir, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade()
+        files = [UploadedFile(p.name, p.read_bytes()) for p in sorted(BUNDLE.iterdir())]
+        deploy(db.session, files, actor="bench")
+        db.session.commit()
+    return app
+
+
+def open_item(session, instance_id: int, bpmn_id: str) -> m.WorkItem:
+    return session.scalars(
+        select(m.WorkItem).where(
+            m.WorkItem.instance_id == instance_id, m.WorkItem.bpmn_id == bpmn_id, m.WorkItem.status == m.OPEN
+        )
+    ).one()
+
+
+def runtime_completions(app, cases: int) -> list[float]:
+    timings = []
+    with app.app_context():
+        rt = Runtime(db.session)
+        for _ in range(cases):
+            instance = rt.start("joint_review", actor="bench")
+            db.session.commit()
+            for bpmn_id, data in STEPS:
+                item = open_item(db.session, instance.id, bpmn_id)
+                item_id, version = item.id, item.version
+                db.session.commit()
+                started = time.perf_counter()
+                rt.complete(item_id, dict(data), version, "bench")
+                db.session.commit()
+                timings.append(time.perf_counter() - started)
+    return timings
+
+
+def bare_completions(app, cases: int) -> list[float]:
+    with app.app_context():
+        rt = Runtime(db.session)
+        specs = rt.process_specs(rt.definition("joint_review").id)
+        db.session.commit()
+    timings = []
+    for _ in range(cases):
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=PythonScriptEngine())
+        workflow.do_engine_steps()
+        for bpmn_id, data in STEPS:
+            task = next(
+                t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == bpmn_id
+            )
+            started = time.perf_counter()
+            task.data.update(data)
+            task.run()
+            workflow.do_engine_steps()
+            timings.append(time.perf_counter() - started)
+    return timings
+
+
+def returns(app, rounds: int) -> tuple[list[list[float]], list[int]]:
+    """Per round: the time of each step; and the state size after each round."""
+    per_round, sizes = [], []
+    with app.app_context():
+        rt = Runtime(db.session)
+        instance = rt.start("joint_review", actor="bench")
+        db.session.commit()
+        loop = [
+            ("Task_Accept", ACCEPT),
+            *STEPS[1:4],
+            ("Task_LeadSummary", {"decision": "return", "opinion": "补正", "correction_items": "执照"}),
+        ]
+        for _ in range(rounds):
+            times = []
+            for bpmn_id, data in loop:
+                item = open_item(db.session, instance.id, bpmn_id)
+                item_id, version = item.id, item.version
+                db.session.commit()
+                started = time.perf_counter()
+                rt.complete(item_id, dict(data), version, "bench")
+                db.session.commit()
+                times.append(time.perf_counter() - started)
+            per_round.append(times)
+            sizes.append(len(db.session.get(m.InstanceState, instance.id).state))
+            db.session.commit()
+    return per_round, sizes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="yimen-bench-") as tmp:
+        app = make_app(args.database_url, Path(tmp))
+        bare_completions(app, 5)  # warm caches on both sides
+        runtime_completions(app, 5)
+        bare = bare_completions(app, args.cases)
+        service = runtime_completions(app, args.cases)
+        per_round, sizes = returns(app, args.rounds)
+
+    first = [t for r in per_round[:10] for t in r]
+    last = [t for r in per_round[-10:] for t in r]
+    engine = (args.database_url or "sqlite").split(":", 1)[0]
+    print(f"# Yimen runtime benchmark — {os.cpu_count()} cores, database: {engine}")
+    print()
+    print("| figure | median ms | p95 ms | per second | ratio |")
+    print("|---|---:|---:|---:|---:|")
+    print(f"| bare SpiffWorkflow, complete a user task in memory ({len(bare)}) | {ms(bare)} | {p95(bare)} | "
+          f"{1 / statistics.median(bare):.0f} | 1.0 |")
+    print(f"| runtime service, complete + commit ({len(service)}) | {ms(service)} | {p95(service)} | "
+          f"{1 / statistics.median(service):.0f} | {statistics.median(service) / statistics.median(bare):.1f} |")
+    print(f"| returns: step time, rounds 1–10 | {ms(first)} | {p95(first)} | | 1.0 |")
+    print(f"| returns: step time, rounds {args.rounds - 9}–{args.rounds} | {ms(last)} | {p95(last)} | | "
+          f"{statistics.median(last) / statistics.median(first):.2f} |")
+    print(f"| returns: state size after round 1 / round {args.rounds} (bytes) | {sizes[0]} / {sizes[-1]} | | | "
+          f"{sizes[-1] / sizes[0]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
