@@ -40,6 +40,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     _register_blueprints(app)
     _register_vendor_route(app)
 
+    from .filters import register_filters
+
+    register_filters(app)
+
     from .errors import register_error_handlers
 
     register_error_handlers(app)

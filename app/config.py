@@ -48,4 +48,5 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
+        "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
     }

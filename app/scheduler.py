@@ -18,7 +18,9 @@ def fire_timers_job(app, now=None) -> int:
 
     with app.app_context():
         try:
-            fired = Runtime(db.session).fire_due_timers(now=now, limit=app.config.get("TIMER_BATCH", 100))
+            fired = Runtime(db.session).fire_due_timers(
+                now=now, limit=app.config.get("TIMER_BATCH", 100)
+            )
         finally:
             db.session.remove()
     for f in fired:

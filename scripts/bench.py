@@ -67,7 +67,9 @@ def make_app(database_url: str | None, workdir: Path):
     from flask_migrate import upgrade
 
     url = database_url or f"sqlite:///{workdir / 'bench.db'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": workdir, "SECRET_KEY": "bench"})
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": workdir, "SECRET_KEY": "bench"}
+    )
     with app.app_context():
         upgrade()
         files = [UploadedFile(p.name, p.read_bytes()) for p in sorted(BUNDLE.iterdir())]
@@ -79,7 +81,9 @@ def make_app(database_url: str | None, workdir: Path):
 def open_item(session, instance_id: int, bpmn_id: str) -> m.WorkItem:
     return session.scalars(
         select(m.WorkItem).where(
-            m.WorkItem.instance_id == instance_id, m.WorkItem.bpmn_id == bpmn_id, m.WorkItem.status == m.OPEN
+            m.WorkItem.instance_id == instance_id,
+            m.WorkItem.bpmn_id == bpmn_id,
+            m.WorkItem.status == m.OPEN,
         )
     ).one()
 
@@ -109,11 +113,15 @@ def bare_completions(app, cases: int) -> list[float]:
         db.session.commit()
     timings = []
     for _ in range(cases):
-        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, script_engine=PythonScriptEngine())
+        workflow = BpmnWorkflow(
+            specs.spec, specs.subprocess_specs, script_engine=PythonScriptEngine()
+        )
         workflow.do_engine_steps()
         for bpmn_id, data in STEPS:
             task = next(
-                t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == bpmn_id
+                t
+                for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+                if t.task_spec.bpmn_id == bpmn_id
             )
             started = time.perf_counter()
             task.data.update(data)
@@ -133,7 +141,10 @@ def returns(app, rounds: int) -> tuple[list[list[float]], list[int]]:
         loop = [
             ("Task_Accept", ACCEPT),
             *STEPS[1:4],
-            ("Task_LeadSummary", {"decision": "return", "opinion": "补正", "correction_items": "执照"}),
+            (
+                "Task_LeadSummary",
+                {"decision": "return", "opinion": "补正", "correction_items": "执照"},
+            ),
         ]
         for _ in range(rounds):
             times = []
@@ -173,15 +184,23 @@ def main() -> None:
     print()
     print("| figure | median ms | p95 ms | per second | ratio |")
     print("|---|---:|---:|---:|---:|")
-    print(f"| bare SpiffWorkflow, complete a user task in memory ({len(bare)}) | {ms(bare)} | {p95(bare)} | "
-          f"{1 / statistics.median(bare):.0f} | 1.0 |")
-    print(f"| runtime service, complete + commit ({len(service)}) | {ms(service)} | {p95(service)} | "
-          f"{1 / statistics.median(service):.0f} | {statistics.median(service) / statistics.median(bare):.1f} |")
+    print(
+        f"| bare SpiffWorkflow, complete a user task in memory ({len(bare)}) | {ms(bare)} | {p95(bare)} | "
+        f"{1 / statistics.median(bare):.0f} | 1.0 |"
+    )
+    print(
+        f"| runtime service, complete + commit ({len(service)}) | {ms(service)} | {p95(service)} | "
+        f"{1 / statistics.median(service):.0f} | {statistics.median(service) / statistics.median(bare):.1f} |"
+    )
     print(f"| returns: step time, rounds 1–10 | {ms(first)} | {p95(first)} | | 1.0 |")
-    print(f"| returns: step time, rounds {args.rounds - 9}–{args.rounds} | {ms(last)} | {p95(last)} | | "
-          f"{statistics.median(last) / statistics.median(first):.2f} |")
-    print(f"| returns: state size after round 1 / round {args.rounds} (bytes) | {sizes[0]} / {sizes[-1]} | | | "
-          f"{sizes[-1] / sizes[0]:.2f} |")
+    print(
+        f"| returns: step time, rounds {args.rounds - 9}–{args.rounds} | {ms(last)} | {p95(last)} | | "
+        f"{statistics.median(last) / statistics.median(first):.2f} |"
+    )
+    print(
+        f"| returns: state size after round 1 / round {args.rounds} (bytes) | {sizes[0]} / {sizes[-1]} | | | "
+        f"{sizes[-1] / sizes[0]:.2f} |"
+    )
 
 
 if __name__ == "__main__":

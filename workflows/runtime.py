@@ -150,7 +150,9 @@ class Runtime:
             item.completed_by = actor
             item.data = to_json_data(data)
             item.version += 1
-            self._event(instance, "task_completed", task=task, item=item, actor=actor, data=item.data)
+            self._event(
+                instance, "task_completed", task=task, item=item, actor=actor, data=item.data
+            )
             self._run_task(instance, workflow, task, open_items)
         return instance
 
@@ -348,7 +350,9 @@ class Runtime:
         return form["schema"] if form else None
 
     def _lock_for_item(self, work_item_id: int) -> m.ProcessInstance:
-        owner = select(m.WorkItem.instance_id).where(m.WorkItem.id == work_item_id).scalar_subquery()
+        owner = (
+            select(m.WorkItem.instance_id).where(m.WorkItem.id == work_item_id).scalar_subquery()
+        )
         stmt = (
             select(m.ProcessInstance)
             .where(m.ProcessInstance.id == owner)
@@ -414,7 +418,9 @@ class Runtime:
         return workflow
 
     def _state_text(self, instance_id: int) -> str:
-        return self.session.scalar(select(m.InstanceState.state).where(m.InstanceState.instance_id == instance_id))
+        return self.session.scalar(
+            select(m.InstanceState.state).where(m.InstanceState.instance_id == instance_id)
+        )
 
     def _migrate(self, instance, definition):
         specs = self.process_specs(definition.id)
@@ -545,8 +551,10 @@ class Runtime:
                 "instance_id": instance.id,
                 "at": self.clock(),
                 "kind": kind,
-                "bpmn_id": (spec.bpmn_id if spec is not None else None) or (item.bpmn_id if item else None),
-                "name": (spec.bpmn_name if spec is not None else None) or (item.name if item else None),
+                "bpmn_id": (spec.bpmn_id if spec is not None else None)
+                or (item.bpmn_id if item else None),
+                "name": (spec.bpmn_name if spec is not None else None)
+                or (item.name if item else None),
                 "task_id": str(task.id) if task is not None else (item.task_id if item else None),
                 "work_item_id": item.id if item is not None else None,
                 "actor": actor,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, render_template
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.auth.access import staff_required
 from app.extensions import db
@@ -17,9 +18,9 @@ from .forms import UploadForm
 
 def _definitions():
     return db.session.scalars(
-        select(m.ProcessDefinition).order_by(
-            m.ProcessDefinition.process_id, m.ProcessDefinition.version.desc()
-        )
+        select(m.ProcessDefinition)
+        .options(selectinload(m.ProcessDefinition.deployment))
+        .order_by(m.ProcessDefinition.process_id, m.ProcessDefinition.version.desc())
     ).all()
 
 

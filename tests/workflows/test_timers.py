@@ -23,7 +23,9 @@ from ..diagrams import chain, timer_catch, user
     ],
 )
 def test_duration_timers_wait_then_fire(api, rt, expression, due_in):
-    api.deploy(("t.bpmn", chain("wait", user("before"), timer_catch("pause", expression), user("after"))))
+    api.deploy(
+        ("t.bpmn", chain("wait", user("before"), timer_catch("pause", expression), user("after")))
+    )
     instance_id = api.start("wait").get_json()["id"]
     started = utcnow()
     api.complete(api.open_items(instance_id)["before"])
@@ -34,11 +36,17 @@ def test_duration_timers_wait_then_fire(api, rt, expression, due_in):
     from datetime import datetime
 
     due_at = datetime.fromisoformat(due.rstrip("Z"))
-    assert started + due_in - timedelta(seconds=5) <= due_at <= utcnow() + due_in + timedelta(seconds=5)
+    assert (
+        started + due_in - timedelta(seconds=5)
+        <= due_at
+        <= utcnow() + due_in + timedelta(seconds=5)
+    )
 
     assert rt.fire_due_timers(now=due_at - timedelta(seconds=1)) == []
     fired = rt.fire_due_timers(now=due_at + timedelta(seconds=1))
-    assert [(f.instance_id, f.timers, f.status) for f in fired] == [(instance_id, ["pause"], "running")]
+    assert [(f.instance_id, f.timers, f.status) for f in fired] == [
+        (instance_id, ["pause"], "running")
+    ]
     assert list(api.open_items(instance_id)) == ["after"]
     assert api.instance(instance_id)["next_timer_at"] is None
     assert rt.fire_due_timers(now=due_at + timedelta(days=10)) == []  # fires once
@@ -66,14 +74,21 @@ def test_camunda_modeler_diagram_runs_with_juel_conditions_and_standard_timers(a
     assert api.deploy(DIAGRAMS / "camunda_modeler.bpmn").status_code == 201
     instance_id = api.start("camunda_permit").get_json()["id"]
     accept = api.open_items(instance_id)["Activity_0k7x2mf"]
-    data = {"applicantName": "王五", "amount": 1500, "applyDate": "2026-11-20", "harvestType": "main"}
+    data = {
+        "applicantName": "王五",
+        "amount": 1500,
+        "applyDate": "2026-11-20",
+        "harvestType": "main",
+    }
     assert api.complete(accept, data).status_code == 200
     review = api.open_items(instance_id)["Activity_1v3n8qd"]
     assert review["properties"]["level"] == "township"
     assert review["due_at"] is not None
 
     due = datetime.fromisoformat(review["due_at"].rstrip("Z"))
-    assert [f.timers for f in rt.fire_due_timers(now=due + timedelta(seconds=1))] == [["Event_0c4lq2z"]]
+    assert [f.timers for f in rt.fire_due_timers(now=due + timedelta(seconds=1))] == [
+        ["Event_0c4lq2z"]
+    ]
     urge = api.open_items(instance_id)["Activity_0h9w1ts"]
     done = api.complete(urge, {"approved": True, "opinion": "同意", "overdueReason": "外业核查"})
     assert done.status_code == 200, done.get_json()
@@ -95,3 +110,43 @@ def test_the_scheduler_job_fires_due_timers(api, app):
     assert fire_timers_job(app, now=later) == 1
     assert list(api.open_items(instance_id)) == ["after"]
     assert fire_timers_job(app, now=later) == 0
+
+
+def test_two_schedulers_at_once_fire_each_timer_once(api, app):
+    import threading
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from workflows import models as m
+    from workflows.runtime import Runtime
+
+    from ..conftest import engine_of
+
+    api.deploy(("t.bpmn", chain("many", timer_catch("tick", "PT10M"), user("after"))))
+    ids = [api.start("many").get_json()["id"] for _ in range(20)]
+    later = utcnow() + timedelta(minutes=11)
+    engine = engine_of(app)
+    results: list[list] = []
+    barrier = threading.Barrier(2)
+
+    def scheduler():
+        with Session(engine) as session:
+            barrier.wait(timeout=30)
+            results.append(Runtime(session).fire_due_timers(now=later, limit=100))
+
+    threads = [threading.Thread(target=scheduler) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    fired = sorted(f.instance_id for batch in results for f in batch)
+    assert fired == sorted(ids)
+    with Session(engine) as session:
+        events = session.scalar(
+            select(func.count())
+            .select_from(m.InstanceEvent)
+            .where(m.InstanceEvent.kind == "timer_fired")
+        )
+    assert events == 20
+    assert all(list(api.open_items(i)) == ["after"] for i in ids)
