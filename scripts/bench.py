@@ -88,6 +88,17 @@ def open_item(session, instance_id: int, bpmn_id: str) -> m.WorkItem:
     ).one()
 
 
+def timed_complete(rt, instance_id: int, bpmn_id: str, data: dict) -> float:
+    """Complete the open work item of a step and commit; returns the seconds taken."""
+    item = open_item(db.session, instance_id, bpmn_id)
+    item_id, version = item.id, item.version
+    db.session.commit()
+    started = time.perf_counter()
+    rt.complete(item_id, dict(data), version, "bench")
+    db.session.commit()
+    return time.perf_counter() - started
+
+
 def runtime_completions(app, cases: int) -> list[float]:
     timings = []
     with app.app_context():
@@ -95,14 +106,7 @@ def runtime_completions(app, cases: int) -> list[float]:
         for _ in range(cases):
             instance = rt.start("joint_review", actor="bench")
             db.session.commit()
-            for bpmn_id, data in STEPS:
-                item = open_item(db.session, instance.id, bpmn_id)
-                item_id, version = item.id, item.version
-                db.session.commit()
-                started = time.perf_counter()
-                rt.complete(item_id, dict(data), version, "bench")
-                db.session.commit()
-                timings.append(time.perf_counter() - started)
+            timings.extend(timed_complete(rt, instance.id, b, d) for b, d in STEPS)
     return timings
 
 
@@ -147,16 +151,7 @@ def returns(app, rounds: int) -> tuple[list[list[float]], list[int]]:
             ),
         ]
         for _ in range(rounds):
-            times = []
-            for bpmn_id, data in loop:
-                item = open_item(db.session, instance.id, bpmn_id)
-                item_id, version = item.id, item.version
-                db.session.commit()
-                started = time.perf_counter()
-                rt.complete(item_id, dict(data), version, "bench")
-                db.session.commit()
-                times.append(time.perf_counter() - started)
-            per_round.append(times)
+            per_round.append([timed_complete(rt, instance.id, b, d) for b, d in loop])
             sizes.append(len(db.session.get(m.InstanceState, instance.id).state))
             db.session.commit()
     return per_round, sizes

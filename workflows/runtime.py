@@ -350,30 +350,26 @@ class Runtime:
         return form["schema"] if form else None
 
     def _lock_for_item(self, work_item_id: int) -> m.ProcessInstance:
-        owner = (
-            select(m.WorkItem.instance_id).where(m.WorkItem.id == work_item_id).scalar_subquery()
+        owner = select(m.WorkItem.instance_id).where(m.WorkItem.id == work_item_id)
+        return self._lock_where(
+            m.ProcessInstance.id == owner.scalar_subquery(), f"待办 {work_item_id} 不存在。"
         )
-        stmt = (
-            select(m.ProcessInstance)
-            .where(m.ProcessInstance.id == owner)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        instance = self.session.scalars(stmt).first()
-        if instance is None:
-            raise NotFound(f"待办 {work_item_id} 不存在。")
-        return instance
 
     def _lock(self, instance_id: int) -> m.ProcessInstance:
+        return self._lock_where(
+            m.ProcessInstance.id == instance_id, f"办件实例 {instance_id} 不存在。"
+        )
+
+    def _lock_where(self, condition, missing: str) -> m.ProcessInstance:
         stmt = (
             select(m.ProcessInstance)
-            .where(m.ProcessInstance.id == instance_id)
+            .where(condition)
             .with_for_update()
             .execution_options(populate_existing=True)
         )
         instance = self.session.scalars(stmt).first()
         if instance is None:
-            raise NotFound(f"办件实例 {instance_id} 不存在。")
+            raise NotFound(missing)
         return instance
 
     def _check_open(self, item: m.WorkItem, version: int, actor: str) -> None:

@@ -54,6 +54,9 @@ and again by guards the tree is rewritten to call:
   convention). Callers add helpers with ``SandboxEnvironment(helpers=...)``;
   helpers act like builtins, so task data of the same name shadows them.
 
+Text indented inside its XML element is accepted (scripts are dedented, an
+expression's first line loses its indent); line numbers do not change.
+
 Limits (``SandboxLimits``) are enforced before an operation runs where the
 result size is known (``*``, ``**``, ``<<``, ``+``, ``%`` formatting,
 f-strings, ``join``, ``replace``, padding, ``range``, ``int()``, ``str()``),
@@ -79,6 +82,7 @@ import ast
 import os
 import re
 import sys
+import textwrap
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -466,8 +470,6 @@ def _all_names(code: CodeType) -> set[str]:
 
 
 def _parse(source: str, mode: str) -> ast.AST:
-    if not isinstance(source, str):
-        raise TypeError("source must be a str")
     if len(source) > MAX_SOURCE_CHARS:
         raise _violation("代码过长", "sandbox.too_long")
     try:
@@ -476,12 +478,20 @@ def _parse(source: str, mode: str) -> ast.AST:
         raise _violation("代码嵌套过深", "sandbox.too_complex") from None
 
 
-@lru_cache(maxsize=4096)
+_FIRST_LINE_INDENT = re.compile(r"\A((?:[ \t]*\n)*)[ \t]+")
+
+
+def _unindent(source: str, mode: str) -> str:
+    """Diagram text is often indented inside its XML element; line numbers stay."""
+    if mode == "eval":
+        return _FIRST_LINE_INDENT.sub(r"\1", source).rstrip()
+    return textwrap.dedent(source)
+
+
+@lru_cache(maxsize=1024)
 def _compile(source: str, mode: str) -> _Compiled:
     """Check, rewrite and compile once per distinct source text."""
-    if mode == "eval":
-        source = source.lstrip(" \t")  # eval() strips these, so designers rely on it
-    tree = _parse(source, mode)
+    tree = _parse(_unindent(source, mode), mode)
     _check_tree(tree)
     try:
         tree = ast.fix_missing_locations(_Rewriter().visit(tree))
@@ -491,7 +501,7 @@ def _compile(source: str, mode: str) -> _Compiled:
     return _Compiled(code, bool(_all_names(code) & _BUDGET_NAMES))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def _validated(source: str) -> None:
     """What ``ast.parse`` accepts, checked against the policy (for DMN cells)."""
     if len(source) > MAX_SOURCE_CHARS:
@@ -1157,7 +1167,7 @@ def _sized_copy(factory):
 def _sum(iterable, /, start=0):
     if not isinstance(start, int | float | Decimal):
         raise _violation("sum() 只能对数字求和", "sandbox.sum_non_numeric")
-    if type(iterable) in _SIZED:
+    if type(iterable) in _COUNTABLE:
         _charge(len(iterable))
     return sum(iterable, start)
 
@@ -1411,7 +1421,7 @@ _SAFE_ARG_CHARS = 500
 
 
 def _sanitize(error: BaseException) -> None:
-    """Exceptions carry script objects out; make their args short strings."""
+    """Exceptions carry script objects out; keep their args short and plain."""
     seen = 0
     while error is not None and seen < 5:
         if not isinstance(error, SandboxError):
