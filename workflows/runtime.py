@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -33,6 +34,11 @@ from .sandbox import SandboxScriptEngine
 from .specs import DefinitionSource, ProcessSpecs, SpecCache
 from .state import LiveWorkflows, find_task, prune, serializer_for, to_json_data
 from .timeutil import to_naive_utc, utcnow
+
+# A loop without any wait is stopped before SpiffWorkflow's task iterator (which
+# stops looking 1000 levels deep) loses sight of it, or after this many steps.
+MAX_TREE_DEPTH = 800
+MAX_ENGINE_STEPS = 20000
 
 SPECS = SpecCache()
 LIVE = LiveWorkflows()
@@ -447,7 +453,17 @@ class Runtime:
     def _advance(self, instance, workflow) -> None:
         """Run engine steps to the next wait state; a failing step stops the instance."""
 
+        steps = 0
+
         def record(task):
+            nonlocal steps
+            steps += 1
+            if steps > MAX_ENGINE_STEPS or task.depth > MAX_TREE_DEPTH:
+                raise WorkflowTaskException(
+                    f"流程连续自动执行了 {steps} 步仍未到达人工步骤或等待点，"
+                    "疑为无限循环，已停止（runaway loop）。",
+                    task=task,
+                )
             if task.workflow is workflow:
                 workflow.last_task = task
             spec = task.task_spec

@@ -284,3 +284,41 @@ def test_decision_table_runs_in_the_sandbox(api):
     enter = api.open_items(instance_id)["Task_EnterArea"]
     assert api.complete(enter, {"applicant_name": "赵六", "area": 250}).status_code == 200
     assert api.instance(instance_id)["data"]["fee"] == 500
+
+
+def test_a_loop_without_any_wait_is_stopped_not_run_forever(api):
+    loop = (
+        b'<?xml version="1.0" encoding="UTF-8"?>'
+        b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="d">'
+        b'<bpmn:process id="spin_engine" isExecutable="true">'
+        b'<bpmn:startEvent id="start"/>'
+        b'<bpmn:scriptTask id="inc"><bpmn:script>n = n + 1 if "n" in data_keys else 1</bpmn:script></bpmn:scriptTask>'
+        b'<bpmn:exclusiveGateway id="gw" default="back"/>'
+        b'<bpmn:endEvent id="end"/>'
+        b'<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="inc"/>'
+        b'<bpmn:sequenceFlow id="f2" sourceRef="inc" targetRef="gw"/>'
+        b'<bpmn:sequenceFlow id="back" sourceRef="gw" targetRef="inc"/>'
+        b'<bpmn:sequenceFlow id="out" sourceRef="gw" targetRef="end">'
+        b"<bpmn:conditionExpression>n &lt; 0</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        b"</bpmn:process></bpmn:definitions>"
+    )
+    assert api.deploy(("loop.bpmn", loop)).status_code == 201
+    response = api.start("spin_engine", {"n": 0, "data_keys": ["n"]})
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["status"] == "error", (body["data"], body["history"][-3:])
+    assert "无限循环" in body["error"]["message"]
+    assert api.get("/api/v1/processes").status_code == 200
+
+
+def test_the_sandbox_is_attached_again_after_a_restore(api):
+    api.deploy(
+        ("pow.bpmn", chain("pow", user("enter"), script("grow", "y = 2 ** n"), user("after")))
+    )
+    instance_id = api.start("pow").get_json()["id"]
+    item = api.open_items(instance_id)["enter"]
+    runtime_module.LIVE.clear()  # the next step restores the workflow from the database
+    body = api.complete(item, {"n": 1_000_000}).get_json()
+    assert body["status"] == "error"
+    assert body["error"]["bpmn_id"] == "grow"
+    assert "sandbox" in body["error"]["message"]
