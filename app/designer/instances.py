@@ -1,0 +1,116 @@
+"""Instances seen from the designer's side: find the failed ones, read why, retry."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.auth.access import staff_required
+from app.extensions import db
+from workflows import models as m
+from workflows.errors import RuntimeErrorBase
+from workflows.runtime import Runtime
+
+from .forms import RetryForm, TerminateForm
+
+PAGE_SIZE = 50
+STATUSES = {m.RUNNING: "办理中", m.ERROR: "出错", m.COMPLETED: "已办结", m.TERMINATED: "已终止"}
+EVENTS = {
+    "started": "发起",
+    "task_completed": "完成步骤",
+    "claimed": "认领",
+    "released": "释放",
+    "task_cancelled": "步骤取消",
+    "timer_fired": "定时器触发",
+    "error": "出错",
+    "retried": "重试",
+    "migrated": "迁移版本",
+    "terminated": "终止",
+    "completed": "办结",
+}
+
+
+@staff_required(admin=True)
+def index():
+    status = request.args.get("status") or None
+    page = max(request.args.get("page", 1, type=int), 1)
+    stmt = select(m.ProcessInstance).options(selectinload(m.ProcessInstance.definition))
+    if status in STATUSES:
+        stmt = stmt.where(m.ProcessInstance.status == status)
+    rows = db.session.scalars(
+        stmt.order_by(m.ProcessInstance.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    counts = dict(
+        db.session.execute(
+            select(m.ProcessInstance.status, func.count()).group_by(m.ProcessInstance.status)
+        ).all()
+    )
+    return render_template(
+        "designer/instances.html",
+        instances=rows,
+        status=status,
+        statuses=STATUSES,
+        counts=counts,
+        page=page,
+        has_next=len(rows) == PAGE_SIZE,
+    )
+
+
+def _detail_page(instance_id: int, retry_form=None, terminate_form=None, status=200):
+    runtime = Runtime(db.session)
+    instance = runtime.get_instance(instance_id)
+    return (
+        render_template(
+            "designer/instance.html",
+            instance=instance,
+            statuses=STATUSES,
+            events=EVENTS,
+            work_items=runtime.open_work_items(instance.id),
+            history=runtime.history(instance.id),
+            retry_form=retry_form or RetryForm(),
+            terminate_form=terminate_form or TerminateForm(),
+        ),
+        status,
+    )
+
+
+@staff_required(admin=True)
+def detail(instance_id: int):
+    return _detail_page(instance_id)
+
+
+@staff_required(admin=True)
+def retry(instance_id: int):
+    form = RetryForm()
+    if not form.validate_on_submit():
+        return _detail_page(instance_id, retry_form=form, status=400)
+    try:
+        instance = Runtime(db.session).retry(instance_id, current_user.username, form.version.data)
+    except RuntimeErrorBase as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _detail_page(instance_id, retry_form=form, status=exc.http_status)
+    db.session.commit()
+    if instance.status == m.ERROR:
+        flash("已重试，但流程仍然出错，请查看下方错误信息。", "warning")
+    else:
+        flash("已重试，办件继续流转。", "success")
+    return redirect(url_for("designer.detail", instance_id=instance_id))
+
+
+@staff_required(admin=True)
+def terminate(instance_id: int):
+    form = TerminateForm()
+    if not form.validate_on_submit():
+        return _detail_page(instance_id, terminate_form=form, status=400)
+    try:
+        Runtime(db.session).terminate(instance_id, form.reason.data, current_user.username)
+    except RuntimeErrorBase as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return _detail_page(instance_id, terminate_form=form, status=exc.http_status)
+    db.session.commit()
+    flash("办件已终止。", "success")
+    return redirect(url_for("designer.detail", instance_id=instance_id))
