@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, abort, redirect, send_from_directory, url_for
+from flask import Flask, abort, send_from_directory
 
 from workflows.db import configure_engine
 
@@ -44,6 +44,14 @@ def create_app(overrides: dict | None = None) -> Flask:
 
     register_filters(app)
 
+    @app.context_processor
+    def _permissions():
+        from flask_login import current_user
+
+        from .policy import has
+
+        return {"can": lambda capability: has(current_user, capability)}
+
     from .errors import register_error_handlers
 
     register_error_handlers(app)
@@ -63,15 +71,15 @@ def _register_blueprints(app: Flask) -> None:
     from .api.blueprint import bp as api_bp
     from .auth.views import bp as auth_bp
     from .designer.blueprint import bp as designer_bp
+    from .desk.blueprint import bp as desk_bp
+    from .supervision.blueprint import bp as supervision_bp
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(auth_bp)
     app.register_blueprint(designer_bp)
+    app.register_blueprint(desk_bp)
+    app.register_blueprint(supervision_bp)
     app.register_blueprint(api_bp)
-
-    @app.route("/")
-    def home():
-        return redirect(url_for("designer.index"))
 
 
 def _register_vendor_route(app: Flask) -> None:

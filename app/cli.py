@@ -78,3 +78,7 @@ def register_cli(app: Flask) -> None:
 
         click.echo("定时器调度进程已启动（Ctrl+C 退出）。")
         run_scheduler_forever(app)
+
+    from .org.cli import register_org_cli
+
+    register_org_cli(app)

@@ -44,7 +44,9 @@ def load_config(instance_path: Path) -> dict:
         "SCHEDULER_INTERVAL_SECONDS": float(os.environ.get("YIMEN_SCHEDULER_INTERVAL", 2)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool("YIMEN_SECURE_COOKIES", False),
+        # Secure by default; an intranet served over plain http must set YIMEN_SECURE_COOKIES=0.
+        "SESSION_COOKIE_SECURE": _bool("YIMEN_SECURE_COOKIES", True),
+        "REMEMBER_COOKIE_SECURE": _bool("YIMEN_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.api.errors import BadRequest
-from app.auth.access import ApiForbidden, ApiUnauthorized
 from app.extensions import db
+from app.policy import ApiForbidden, ApiUnauthorized
 from workflows.errors import RuntimeErrorBase
 
 _HTTP_ZH = {
@@ -57,9 +57,9 @@ def register_error_handlers(app) -> None:
         return response, status
 
     @app.errorhandler(ApiForbidden)
-    def forbidden(_exc):
+    def forbidden(exc: ApiForbidden):
         db.session.rollback()
-        return _json_error(403, "forbidden", "该操作仅限系统管理员。")
+        return _json_error(403, "forbidden", exc.message)
 
     @app.errorhandler(IntegrityError)
     def integrity(_exc):

@@ -14,11 +14,11 @@ log = logging.getLogger(__name__)
 
 def fire_timers_job(app, now=None) -> int:
     """One scheduler tick: fire every due timer; returns how many instances advanced."""
-    from workflows.runtime import Runtime
+    from app.engine import platform_runtime
 
     with app.app_context():
         try:
-            fired = Runtime(db.session).fire_due_timers(
+            fired = platform_runtime().fire_due_timers(
                 now=now, limit=app.config.get("TIMER_BATCH", 100)
             )
         finally:

@@ -149,6 +149,8 @@ class WorkItem(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(String(80))
+    # the colleague whose work it was when a backup (AB角) completed it
+    on_behalf_of: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict | None]
     version: Mapped[int] = mapped_column(default=1)
 
@@ -170,5 +172,6 @@ class InstanceEvent(Base):
     task_id: Mapped[str | None] = mapped_column(String(36))
     work_item_id: Mapped[int | None]
     actor: Mapped[str | None] = mapped_column(String(80))
+    on_behalf_of: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict | None]
     message: Mapped[str | None] = mapped_column(Text)

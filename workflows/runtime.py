@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Protocol
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -48,6 +49,25 @@ _STATUS_ZH = {m.DONE: "已办结", m.CANCELLED: "已取消", m.OPEN: "待办"}
 
 
 @dataclass
+class NewWork:
+    """A work item just opened, with the task it mirrors (for routing)."""
+
+    item: m.WorkItem
+    task: object
+
+
+class Assigner(Protocol):
+    """Routes new work to people; provided by the platform (``app``)."""
+
+    def assign(self, session, instance, work: list[NewWork], previous_actor: str | None) -> dict[int, str]:
+        """Record candidates; return ``{work_item_id: reason}`` for items to complete automatically."""
+
+
+# Rounds of automatic completion (skip rules) one change may trigger.
+MAX_AUTO_ROUNDS = 50
+
+
+@dataclass
 class TimerFired:
     instance_id: int
     timers: list[str]
@@ -58,14 +78,23 @@ class Runtime:
     """Runtime operations on one SQLAlchemy session; the caller commits."""
 
     def __init__(
-        self, session, *, specs=SPECS, live=LIVE, script_engine=SCRIPT_ENGINE, clock=utcnow
+        self,
+        session,
+        *,
+        specs=SPECS,
+        live=LIVE,
+        script_engine=SCRIPT_ENGINE,
+        clock=utcnow,
+        assigner: Assigner | None = None,
     ):
         self.session = session
         self.specs = specs
         self.live = live
         self.script_engine = script_engine
         self.clock = clock
+        self.assigner = assigner
         self._events: list[dict] = []
+        self._actor: str | None = None
 
     # --- definitions ------------------------------------------------------
 
@@ -135,8 +164,15 @@ class Runtime:
             raise NotFound(f"办件实例 {instance_id} 不存在。")
         return instance
 
-    def complete(self, work_item_id: int, data, version: int, actor: str) -> m.ProcessInstance:
-        """Complete a work item with the data and the item version the user saw."""
+    def complete(
+        self, work_item_id: int, data, version: int, actor: str, on_behalf_of: str | None = None
+    ) -> m.ProcessInstance:
+        """Complete a work item with the data and the item version the user saw.
+
+        ``on_behalf_of`` names the colleague whose work this is when the actor
+        acts as their backup (AB角); history records it.
+        """
+        self._actor = actor
         with self.session.no_autoflush:
             instance = self._lock_for_item(work_item_id)
             open_items = self.open_work_items(instance.id, refresh=True)
@@ -154,10 +190,17 @@ class Runtime:
             item.status = m.DONE
             item.completed_at = self.clock()
             item.completed_by = actor
+            item.on_behalf_of = on_behalf_of
             item.data = to_json_data(data)
             item.version += 1
             self._event(
-                instance, "task_completed", task=task, item=item, actor=actor, data=item.data
+                instance,
+                "task_completed",
+                task=task,
+                item=item,
+                actor=actor,
+                data=item.data,
+                on_behalf_of=on_behalf_of,
             )
             self._run_task(instance, workflow, task, open_items)
         return instance
@@ -499,7 +542,7 @@ class Runtime:
         prune(workflow)
         if open_items is None:
             open_items = [] if new else self.open_work_items(instance.id)
-        self._sync_work_items(instance, workflow, open_items)
+        self._route_new_work(instance, workflow, open_items)
         now = self.clock()
         if instance.status == m.RUNNING and workflow.completed:
             instance.status = m.COMPLETED
@@ -523,7 +566,38 @@ class Runtime:
         )
         self._write_events()
 
-    def _sync_work_items(self, instance, workflow, open_items) -> None:
+    def _route_new_work(self, instance, workflow, open_items) -> None:
+        """Mirror READY tasks as work items, route them, complete the ones rules skip."""
+        for _round in range(MAX_AUTO_ROUNDS):
+            new_work = self._sync_work_items(instance, workflow, open_items)
+            if self.assigner is None or not new_work:
+                return
+            self.session.flush()
+            skipped = self.assigner.assign(self.session, instance, new_work, self._actor)
+            open_items = [*open_items, *(w.item for w in new_work)]
+            if not skipped or instance.status not in (m.RUNNING, m.ERROR):
+                return
+            for work in new_work:
+                if work.item.id in skipped:
+                    self._auto_complete(instance, workflow, work, skipped[work.item.id])
+            self._advance(instance, workflow)
+            prune(workflow)
+
+    def _auto_complete(self, instance, workflow, work: NewWork, reason: str) -> None:
+        item = work.item
+        item.status = m.DONE
+        item.completed_at = self.clock()
+        item.data = {}
+        item.version += 1
+        self._event(instance, "auto_completed", task=work.task, item=item, message=reason)
+        try:
+            work.task.run()
+            if work.task.workflow is workflow:
+                workflow.last_task = work.task
+        except SpiffWorkflowException as exc:
+            self._fail(instance, exc)
+
+    def _sync_work_items(self, instance, workflow, open_items) -> list[NewWork]:
         ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
         for item in (i for i in open_items if i.status == m.OPEN):
             if ready.pop(item.task_id, None) is None:
@@ -532,8 +606,12 @@ class Runtime:
                 item.version += 1
                 self._event(instance, "task_cancelled", item=item)
         forms = self.process_specs(instance.definition_id).forms
+        new_work = []
         for task in ready.values():
-            self.session.add(self._new_work_item(instance, task, forms))
+            item = self._new_work_item(instance, task, forms)
+            self.session.add(item)
+            new_work.append(NewWork(item, task))
+        return new_work
 
     def _new_work_item(self, instance, task, forms) -> m.WorkItem:
         spec = task.task_spec
@@ -555,7 +633,18 @@ class Runtime:
             version=1,
         )
 
-    def _event(self, instance, kind, *, task=None, item=None, actor=None, data=None, message=None):
+    def _event(
+        self,
+        instance,
+        kind,
+        *,
+        task=None,
+        item=None,
+        actor=None,
+        data=None,
+        message=None,
+        on_behalf_of=None,
+    ):
         """Queue a history row; rows are written together by ``_write_events``."""
         spec = task.task_spec if task is not None else None
         self._events.append(
@@ -570,6 +659,7 @@ class Runtime:
                 "task_id": str(task.id) if task is not None else (item.task_id if item else None),
                 "work_item_id": item.id if item is not None else None,
                 "actor": actor,
+                "on_behalf_of": on_behalf_of,
                 "data": data,
                 "message": message,
             }

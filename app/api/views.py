@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from app.auth.access import api_user, token_required
+from app import policy
+from app.engine import platform_runtime
 from app.extensions import db
+from app.policy import ApiForbidden, requires
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
 from workflows.errors import InvalidTaskData
-from workflows.runtime import Runtime
 
 from .errors import BadRequest
 from .serialize import instance_json, work_item_json
@@ -36,11 +37,29 @@ def _version(body: dict, required: bool = False) -> int | None:
     return value
 
 
-def _runtime() -> Runtime:
-    return Runtime(db.session)
+def _runtime():
+    return platform_runtime()
 
 
-def _instance_body(runtime: Runtime, instance) -> dict:
+def api_user():
+    return policy.acting_user()
+
+
+def _visible_instance(runtime, instance_id: int):
+    instance = runtime.get_instance(instance_id)
+    if not policy.can_view_instance(db.session, api_user(), instance):
+        raise ApiForbidden("无权查看该办件。")
+    return instance
+
+
+def _actionable_item(runtime, item_id: int):
+    item = runtime.work_item(item_id)
+    if not policy.can_act(db.session, api_user(), item):
+        raise ApiForbidden("该待办没有分派给您（或您的 A 角）。")
+    return item
+
+
+def _instance_body(runtime, instance) -> dict:
     return instance_json(
         instance,
         work_items=runtime.open_work_items(instance.id),
@@ -48,7 +67,7 @@ def _instance_body(runtime: Runtime, instance) -> dict:
     )
 
 
-@token_required()
+@requires("deploy")
 def create_deployment():
     uploads = request.files.getlist("files")
     if not uploads:
@@ -67,7 +86,7 @@ def create_deployment():
     return jsonify(body), 201 if result.created else 200
 
 
-@token_required()
+@requires(policy.STAFF)
 def list_processes():
     definitions = db.session.scalars(
         select(m.ProcessDefinition).order_by(
@@ -89,7 +108,7 @@ def list_processes():
     return jsonify({"processes": list(processes.values())})
 
 
-@token_required()
+@requires("intake")
 def start_instance():
     body = _json_body()
     process_id = body.get("process_id")
@@ -106,13 +125,13 @@ def start_instance():
     return jsonify(_instance_body(runtime, instance)), 201
 
 
-@token_required()
+@requires(policy.STAFF)
 def get_instance(instance_id: int):
     runtime = _runtime()
-    return jsonify(_instance_body(runtime, runtime.get_instance(instance_id)))
+    return jsonify(_instance_body(runtime, _visible_instance(runtime, instance_id)))
 
 
-@token_required(admin=True)
+@requires("instances.manage")
 def terminate_instance(instance_id: int):
     body = _json_body()
     runtime = _runtime()
@@ -121,7 +140,7 @@ def terminate_instance(instance_id: int):
     return jsonify(_instance_body(runtime, instance))
 
 
-@token_required(admin=True)
+@requires("instances.manage")
 def retry_instance(instance_id: int):
     body = _json_body()
     runtime = _runtime()
@@ -140,9 +159,11 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
         raise BadRequest(f"参数 {name} 必须是整数。")
 
 
-@token_required()
+@requires(policy.STAFF)
 def list_work_items():
     stmt = select(m.WorkItem)
+    if not policy.has(api_user(), "instances.manage"):
+        stmt = stmt.where(policy.work_item_filter(db.session, api_user()))
     instance = _int_arg("instance")
     if instance is not None:
         stmt = stmt.where(m.WorkItem.instance_id == instance)
@@ -161,38 +182,49 @@ def list_work_items():
     )
 
 
-@token_required()
+@requires(policy.STAFF)
 def get_work_item(item_id: int):
     runtime = _runtime()
     item = runtime.work_item(item_id)
+    if not (
+        policy.can_act(db.session, api_user(), item)
+        or policy.can_view_instance(db.session, api_user(), item.instance)
+    ):
+        raise ApiForbidden("无权查看该待办。")
     return jsonify(work_item_json(item, form_schema=runtime.form_schema(item)))
 
 
-@token_required()
+@requires("work")
 def claim_work_item(item_id: int):
-    item = _runtime().claim(item_id, api_user().username, version=_version(_json_body()))
+    runtime = _runtime()
+    _actionable_item(runtime, item_id)
+    item = runtime.claim(item_id, api_user().username, version=_version(_json_body()))
     db.session.commit()
     return jsonify(work_item_json(item))
 
 
-@token_required()
+@requires("work")
 def release_work_item(item_id: int):
     item = _runtime().release(item_id, api_user().username, version=_version(_json_body()))
     db.session.commit()
     return jsonify(work_item_json(item))
 
 
-@token_required()
+@requires("work")
 def complete_work_item(item_id: int):
     body = _json_body()
     version = _version(body, required=True)
     runtime = _runtime()
-    instance = runtime.complete(item_id, body.get("data", {}), version, api_user().username)
+    item = _actionable_item(runtime, item_id)
+    on_behalf_of = policy.acting_for(db.session, api_user(), item)
+    instance = runtime.complete(
+        item_id, body.get("data", {}), version, api_user().username, on_behalf_of=on_behalf_of
+    )
     db.session.commit()
     return jsonify(_instance_body(runtime, instance))
 
 
-@token_required(admin=True)
+@requires("timers")
 def fire_timers():
     fired = _runtime().fire_due_timers(limit=current_app.config.get("TIMER_BATCH", 100))
     return jsonify(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.db import Base
@@ -23,11 +23,30 @@ class User(UserMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    phone: Mapped[str | None] = mapped_column(String(32))
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+    posts = relationship("Post", secondary="user_post", back_populates="holders")
 
     @property
     def is_active(self) -> bool:
         return self.active
+
+
+class LoginFailure(Base):
+    """A failed login, kept for throttling."""
+
+    __tablename__ = "login_failure"
+    __table_args__ = (
+        Index("ix_login_failure_user", "username", "at"),
+        Index("ix_login_failure_ip", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    ip: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ApiToken(Base):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from workflows.timeutil import utcnow
 
-from .models import ApiToken, User
+from .models import ApiToken, LoginFailure, User
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "ym_"
@@ -91,3 +92,85 @@ def user_for_token(session, token: str) -> User | None:
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
     return row.user
+
+
+# --- login throttling -----------------------------------------------------------
+
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_USER_FAILURES = 5
+MAX_IP_FAILURES = 30
+_DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+class LoginRefused(Exception):
+    """Login failed; ``message`` is what the person is told."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _recent_failures(session, column, value, now) -> list:
+    return list(
+        session.scalars(
+            select(LoginFailure.at)
+            .where(column == value, LoginFailure.at > now - FAILURE_WINDOW)
+            .order_by(LoginFailure.at)
+        )
+    )
+
+
+def _blocked_for(session, username: str, ip: str, now) -> int | None:
+    """Minutes until the next attempt is allowed, if throttled."""
+    for column, value, limit in (
+        (LoginFailure.username, username, MAX_USER_FAILURES),
+        (LoginFailure.ip, ip, MAX_IP_FAILURES),
+    ):
+        failures = _recent_failures(session, column, value, now)
+        if len(failures) >= limit:
+            until = failures[-limit] + FAILURE_WINDOW
+            return max(1, -(-int((until - now).total_seconds()) // 60))
+    return None
+
+
+def authenticate(session, username: str, password: str, ip: str) -> User:
+    """The user for a username and password, with throttling; raises LoginRefused."""
+    now = utcnow()
+    username = username.strip()
+    minutes = _blocked_for(session, username, ip, now)
+    if minutes is not None:
+        raise LoginRefused(f"登录失败次数过多，请 {minutes} 分钟后再试。")
+    user = find_user(session, username)
+    if user is None:
+        _hasher.verify(_DUMMY_HASH, "timing-equaliser")  # same cost as a real check
+    if user is None or not user.is_active or not check_password(user, password):
+        session.add(LoginFailure(username=username, ip=ip, at=now))
+        session.commit()
+        left = MAX_USER_FAILURES - len(
+            _recent_failures(session, LoginFailure.username, username, now)
+        )
+        hint = f"再失败 {left} 次将暂停登录 15 分钟。" if 0 < left <= 2 else ""
+        raise LoginRefused("用户名或密码不正确。" + hint)
+    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    return user
+
+
+class PasswordRejected(ValueError):
+    """A password change was refused; ``field`` names the form field at fault."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def change_password(session, user: User, current: str, new: str) -> None:
+    """Set a new password after checking the current one; raises PasswordRejected."""
+    if not check_password(user, current):
+        raise PasswordRejected("current", "当前密码不正确。")
+    if len(new) < 8:
+        raise PasswordRejected("new", "新密码至少 8 位。")
+    if new == current:
+        raise PasswordRejected("new", "新密码不能与当前密码相同。")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False

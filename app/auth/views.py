@@ -1,19 +1,23 @@
-"""Login and logout pages."""
+"""Login, logout and one's own password."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, login_manager
+from app.policy import STAFF, has, requires
 
-from .forms import LoginForm
+from .forms import ChangePasswordForm, LoginForm
 from .models import User
-from .services import check_password, find_user
+from .services import LoginRefused, PasswordRejected, authenticate, change_password
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+
+# Pages a person who must change their password may still open.
+_OPEN_WHILE_CHANGING = {"auth.password", "auth.logout", "auth.login", "vendor", "static"}
 
 
 @login_manager.user_loader
@@ -21,22 +25,66 @@ def _load_user(user_id: str):
     return db.session.get(User, int(user_id))
 
 
-def _safe_next(target: str | None) -> str:
-    if target and not urlsplit(target).netloc and target.startswith("/"):
+def home_for(user) -> str:
+    """The first page of a user, by what they do."""
+    for capability, endpoint in (
+        ("work", "desk.index"),
+        ("supervise", "supervision.index"),
+        ("deploy", "designer.index"),
+        ("org.manage", "org.index"),
+    ):
+        if has(user, capability):
+            return url_for(endpoint)
+    return url_for("auth.password")
+
+
+def _safe_next(target: str | None, user) -> str:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not urlsplit(target).netloc
+    ):
         return target
-    return url_for("designer.index")
+    return home_for(user)
+
+
+@bp.before_app_request
+def _force_password_change():
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in _OPEN_WHILE_CHANGING
+        and not request.path.startswith("/api/")
+    ):
+        flash("请先修改初始密码。", "warning")
+        return redirect(url_for("auth.password"))
+    return None
+
+
+@bp.route("/")
+def home():
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(home_for(current_user))
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        user = find_user(db.session, form.username.data.strip())
-        if user is not None and user.is_active and check_password(user, form.password.data):
-            login_user(user)
-            db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
-        flash("用户名或密码不正确。", "danger")
+        try:
+            user = authenticate(
+                db.session, form.username.data, form.password.data, request.remote_addr or "-"
+            )
+        except LoginRefused as exc:
+            flash(exc.message, "danger")
+            return render_template(
+                "auth/login.html", form=form
+            ), 429 if "分钟后" in exc.message else 200
+        login_user(user)
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", form=form)
 
 
@@ -45,3 +93,19 @@ def logout():
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@requires(STAFF)
+def password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            change_password(db.session, current_user, form.current.data, form.new.data)
+        except PasswordRejected as exc:
+            form[exc.field].errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash("密码已修改。", "success")
+            return redirect(home_for(current_user))
+    return render_template("auth/password.html", form=form)

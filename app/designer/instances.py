@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.auth.access import staff_required
+from app.engine import platform_runtime
 from app.extensions import db
+from app.policy import requires
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
-from workflows.runtime import Runtime
 
 from .forms import RetryForm, TerminateForm
 
@@ -32,7 +32,7 @@ EVENTS = {
 }
 
 
-@staff_required(admin=True)
+@requires("instances.manage")
 def index():
     status = request.args.get("status") or None
     page = max(request.args.get("page", 1, type=int), 1)
@@ -59,7 +59,7 @@ def index():
 
 
 def _detail_page(instance_id: int, retry_form=None, terminate_form=None, status=200):
-    runtime = Runtime(db.session)
+    runtime = platform_runtime()
     instance = runtime.get_instance(instance_id)
     return (
         render_template(
@@ -76,18 +76,18 @@ def _detail_page(instance_id: int, retry_form=None, terminate_form=None, status=
     )
 
 
-@staff_required(admin=True)
+@requires("instances.manage")
 def detail(instance_id: int):
     return _detail_page(instance_id)
 
 
-@staff_required(admin=True)
+@requires("instances.manage")
 def retry(instance_id: int):
     form = RetryForm()
     if not form.validate_on_submit():
         return _detail_page(instance_id, retry_form=form, status=400)
     try:
-        instance = Runtime(db.session).retry(instance_id, current_user.username, form.version.data)
+        instance = platform_runtime().retry(instance_id, current_user.username, form.version.data)
     except RuntimeErrorBase as exc:
         db.session.rollback()
         flash(exc.message, "danger")
@@ -100,13 +100,13 @@ def retry(instance_id: int):
     return redirect(url_for("designer.detail", instance_id=instance_id))
 
 
-@staff_required(admin=True)
+@requires("instances.manage")
 def terminate(instance_id: int):
     form = TerminateForm()
     if not form.validate_on_submit():
         return _detail_page(instance_id, terminate_form=form, status=400)
     try:
-        Runtime(db.session).terminate(instance_id, form.reason.data, current_user.username)
+        platform_runtime().terminate(instance_id, form.reason.data, current_user.username)
     except RuntimeErrorBase as exc:
         db.session.rollback()
         flash(exc.message, "danger")

@@ -7,8 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.auth.access import staff_required
 from app.extensions import db
+from app.policy import requires
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
 from workflows.errors import DeploymentInvalid
@@ -37,12 +37,12 @@ def _page(form, *, problems=None, result=None, status=200):
     )
 
 
-@staff_required(admin=True)
+@requires("deploy")
 def index():
     return _page(UploadForm())
 
 
-@staff_required(admin=True)
+@requires("deploy")
 def upload():
     form = UploadForm()
     if not form.validate_on_submit():

@@ -1,0 +1,1 @@
+"""The organisation: regions, departments and sections, posts, users' posts, AB backups."""

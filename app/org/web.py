@@ -1,0 +1,51 @@
+"""What every organisation page does the same way: run a change, commit, show the refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import flash
+
+from app.extensions import db
+
+from .services import OrgError
+
+FAILED = object()
+
+
+def show_error(form, exc: OrgError) -> None:
+    """Put the message next to the field it names, or above the form."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def save(form, change: Callable):
+    """Run a service change for a submitted form and commit.
+
+    Returns what ``change`` returned, or ``FAILED`` after rolling back and
+    showing the OrgError on the form.
+    """
+    try:
+        result = change()
+    except OrgError as exc:
+        db.session.rollback()
+        show_error(form, exc)
+        return FAILED
+    db.session.commit()
+    return result
+
+
+def act(change: Callable, success: str) -> bool:
+    """Run a change behind a button (no fields) and commit; the outcome is flashed."""
+    try:
+        change()
+    except OrgError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return False
+    db.session.commit()
+    flash(success, "success")
+    return True

@@ -1,0 +1,251 @@
+"""Who may do what, decided in one place: by post (capabilities) and by jurisdiction.
+
+Every staff page and API endpoint declares the capability it needs with
+``requires``; object checks (may this user see this case, act on this work
+item) are the functions below. Pages authenticate with the login session, the
+API with bearer tokens; both end up here.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, request
+from flask_login import current_user
+from sqlalchemy import and_, exists, false, or_, select
+
+from app.auth.models import User
+from app.auth.services import user_for_token
+from app.extensions import db, login_manager
+from app.org.models import Backup, Department, Post, Region, user_post
+from app.routing.models import WorkItemCandidate
+from workflows import models as m
+from workflows.timeutil import utcnow
+
+STAFF = "staff"  # any active staff account
+CAPABILITIES = {
+    "org.manage": "管理组织机构、人员、AB角和分派规则",
+    "deploy": "部署流程图",
+    "instances.manage": "查看、重试和终止办件实例",
+    "supervise": "监督辖区内的所有办件",
+    "work": "办理分派给本人的待办",
+    "intake": "受理申请、发起办件",
+    "timers": "手动触发定时器",
+    STAFF: "登录系统",
+}
+ROLE_CAPABILITIES = {
+    "admin": set(CAPABILITIES),
+    "designer": {"deploy", "instances.manage", STAFF},
+    "inspector": {"supervise", STAFF},
+    "window_clerk": {"work", "intake", STAFF},
+    "handler": {"work", STAFF},
+    "reviewer": {"work", STAFF},
+    "deputy_leader": {"work", STAFF},
+    "chief_leader": {"work", STAFF},
+}
+
+
+class ApiUnauthorized(Exception):
+    pass
+
+
+class ApiForbidden(Exception):
+    def __init__(self, message: str = "没有权限执行此操作。"):
+        super().__init__(message)
+        self.message = message
+
+
+# --- capabilities --------------------------------------------------------------
+
+
+def capabilities(user: User | None) -> set[str]:
+    """What a user may do, from their posts (system administrators may do everything)."""
+    if user is None or not user.is_active:
+        return set()
+    if user.is_admin:
+        return set(CAPABILITIES)
+    found = {STAFF}
+    for post in user.posts:
+        found |= ROLE_CAPABILITIES.get(post.role, set())
+    return found
+
+
+def has(user: User | None, capability: str) -> bool:
+    return capability in capabilities(user)
+
+
+def _api_user() -> User | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return user_for_token(db.session, token.strip())
+
+
+def acting_user() -> User | None:
+    """The user behind this request: token for the API, session for pages."""
+    if request.path.startswith("/api/"):
+        return g.get("api_user")
+    return current_user if current_user.is_authenticated else None
+
+
+def requires(capability: str):
+    """Decorate a view: login (or token) and ``capability`` are required."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if request.path.startswith("/api/"):
+                user = _api_user()
+                if user is None:
+                    raise ApiUnauthorized()
+                g.api_user = user
+                if not has(user, capability):
+                    raise ApiForbidden()
+            else:
+                if not current_user.is_authenticated:
+                    return login_manager.unauthorized()
+                if not has(current_user, capability):
+                    abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.required_capability = capability
+        return wrapper
+
+    return decorate
+
+
+# --- jurisdiction ------------------------------------------------------------------
+
+
+def backed_up_users(session, user: User, at=None) -> list[int]:
+    """Ids of colleagues ``user`` stands in for right now (AB角)."""
+    at = at or utcnow()
+    return list(
+        session.scalars(
+            select(Backup.holder_id).where(
+                Backup.backup_id == user.id,
+                Backup.valid_from <= at,
+                or_(Backup.valid_to.is_(None), Backup.valid_to > at),
+            )
+        )
+    )
+
+
+def _post_ids(session, user_ids: list[int]) -> list[int]:
+    if not user_ids:
+        return []
+    return list(
+        session.scalars(select(user_post.c.post_id).where(user_post.c.user_id.in_(user_ids)))
+    )
+
+
+def _usernames(session, user_ids: list[int]) -> list[str]:
+    if not user_ids:
+        return []
+    return list(session.scalars(select(User.username).where(User.id.in_(user_ids))))
+
+
+def _reach(session, user: User) -> tuple[list[int], list[int], list[str]]:
+    """Posts, people and usernames whose work ``user`` may take: own, and as B角."""
+    people = [user.id, *backed_up_users(session, user)]
+    return _post_ids(session, people), people, [user.username, *_usernames(session, people[1:])]
+
+
+def _candidate_of(post_ids: list[int], user_ids: list[int], *, own_only: bool = False):
+    """SQL condition: the current work item has one of these posts or people as candidate."""
+    condition = exists().where(
+        WorkItemCandidate.work_item_id == m.WorkItem.id,
+        or_(
+            WorkItemCandidate.post_id.in_(post_ids) if post_ids else false(),
+            WorkItemCandidate.user_id.in_(user_ids),
+        ),
+    )
+    if own_only:
+        condition = condition.where(WorkItemCandidate.on_behalf_of_id.is_(None))
+    return condition
+
+
+def work_item_filter(session, user: User):
+    """SQL condition: open work this user may take (own posts, named, or as B角)."""
+    post_ids, people, names = _reach(session, user)
+    return or_(
+        m.WorkItem.assignee.in_(names),
+        and_(m.WorkItem.assignee.is_(None), _candidate_of(post_ids, people)),
+    )
+
+
+def _item_matches(session, item: m.WorkItem, condition) -> bool:
+    stmt = select(m.WorkItem.id).where(m.WorkItem.id == item.id, condition)
+    return session.scalar(stmt) is not None
+
+
+def can_act(session, user: User, item: m.WorkItem) -> bool:
+    """May this user claim, release or complete the work item?"""
+    if item.status != m.OPEN or user.is_admin:
+        return True  # a closed item gets the runtime's clear conflict; administrators may step in
+    return _item_matches(session, item, work_item_filter(session, user))
+
+
+def acting_for(session, user: User, item: m.WorkItem) -> str | None:
+    """The colleague this user stands in for on this item (AB角), if not their own work."""
+    if item.assignee == user.username:
+        return None
+    own = _candidate_of(_post_ids(session, [user.id]), [user.id], own_only=True)
+    if _item_matches(session, item, own):
+        return None
+    for holder_id in backed_up_users(session, user):
+        holder = session.get(User, holder_id)
+        theirs = _candidate_of(_post_ids(session, [holder_id]), [holder_id])
+        if holder.username == item.assignee or _item_matches(session, item, theirs):
+            return holder.username
+    return None
+
+
+def home_regions(session, user: User, roles: tuple[str, ...]) -> list[Region]:
+    """Regions of the departments where the user holds one of ``roles``."""
+    return list(
+        session.scalars(
+            select(Region)
+            .join(Department, Department.region_id == Region.id)
+            .join(Post, Post.department_id == Department.id)
+            .join(user_post, user_post.c.post_id == Post.id)
+            .where(user_post.c.user_id == user.id, Post.role.in_(roles))
+            .distinct()
+        )
+    )
+
+
+def _place_within(session, instance: m.ProcessInstance, regions: list[Region]) -> bool:
+    code = (instance.data or {}).get("place")
+    if not code or not regions:
+        return False
+    place = session.scalars(select(Region).where(Region.code == str(code))).first()
+    return place is not None and any(place.path.startswith(r.path) for r in regions)
+
+
+def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
+    post_ids, people, names = _reach(session, user)
+    stmt = select(m.WorkItem.id).where(
+        m.WorkItem.instance_id == instance.id,
+        or_(
+            m.WorkItem.completed_by.in_(names),
+            m.WorkItem.assignee.in_(names),
+            _candidate_of(post_ids, people),
+        ),
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
+    """Jurisdiction: designers and admins see all; supervisors their region; others what
+    was routed to them, and window clerks the cases of their own place."""
+    caps = capabilities(user)
+    if "instances.manage" in caps:
+        return True
+    if "supervise" in caps and _place_within(
+        session, instance, home_regions(session, user, ("inspector",))
+    ):
+        return True
+    if instance.started_by == user.username or _took_part(session, user, instance):
+        return True
+    return _place_within(session, instance, home_regions(session, user, ("window_clerk",)))

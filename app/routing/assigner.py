@@ -1,0 +1,172 @@
+"""The runtime's assigner: candidates for every new work item, AB角, odd-case rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+
+from app.auth.models import User
+from app.org.models import AssignmentRules, Backup, Department, Post, user_post
+from workflows.models import InstanceEvent
+from workflows.timeutil import utcnow
+
+from .describe import describe
+from .models import WorkItemCandidate
+from .resolver import Resolution, admin_posts, leader_posts, place_of, region_chain, resolve
+
+RULE_ZH = {
+    "leader": "转部门负责人办理",
+    "admin": "转系统管理员处理",
+    "skip": "自动跳过",
+    "allow": "照常办理",
+}
+
+
+@dataclass
+class Candidates:
+    posts: list[Post]
+    users: list[User]
+    reason: str = "diagram"
+
+
+def rules_for(session, process_id: str) -> AssignmentRules:
+    return session.get(AssignmentRules, process_id) or AssignmentRules(
+        process_id=process_id,
+        when_empty="leader",
+        when_initiator="leader",
+        when_same_as_previous="allow",
+    )
+
+
+def _holders(session, posts: list[Post]) -> list[User]:
+    if not posts:
+        return []
+    return list(
+        session.scalars(
+            select(User)
+            .join(user_post, user_post.c.user_id == User.id)
+            .where(user_post.c.post_id.in_([p.id for p in posts]), User.active.is_(True))
+            .distinct()
+        )
+    )
+
+
+def backups_in_force(session, holders: list[User], process_id: str, at) -> list[Backup]:
+    """Backups that stand in for any of ``holders`` now, for this process."""
+    if not holders:
+        return []
+    return list(
+        session.scalars(
+            select(Backup).where(
+                Backup.holder_id.in_([h.id for h in holders]),
+                Backup.valid_from <= at,
+                or_(Backup.valid_to.is_(None), Backup.valid_to > at),
+                or_(Backup.process_id.is_(None), Backup.process_id == process_id),
+            )
+        )
+    )
+
+
+def _backup_covers(session, backup: Backup, posts: list[Post]) -> bool:
+    if backup.department_id is None:
+        return True
+    department_ids = {p.department_id for p in posts}
+    parents = session.scalars(
+        select(Department.parent_id).where(Department.id.in_(department_ids))
+    ).all()
+    return backup.department_id in department_ids | {p for p in parents if p}
+
+
+class OrgAssigner:
+    """Implements ``workflows.runtime.Assigner`` with the org model."""
+
+    def __init__(self, clock=utcnow):
+        self.clock = clock
+
+    def assign(self, session, instance, work, previous_actor):
+        rules = rules_for(session, instance.process_id)
+        skipped = {}
+        for new in work:
+            item, data = new.item, new.task.data
+            place = place_of(session, data)
+            chain = region_chain(session, place)
+            resolution = resolve(session, describe(item.lane, item.properties, data), place)
+            candidates, skip = self._apply_rules(
+                session, instance, item, resolution, chain, rules, previous_actor
+            )
+            if skip:
+                skipped[item.id] = skip
+                continue
+            self._record(session, instance, item, candidates)
+        return skipped
+
+    def _apply_rules(
+        self, session, instance, item, resolution: Resolution, chain, rules, previous_actor
+    ):
+        candidates = Candidates(resolution.posts, resolution.users)
+        people = {u.username for u in _holders(session, candidates.posts)} | {
+            u.username for u in candidates.users
+        }
+        if not people:
+            return self._when_empty(session, instance, item, resolution, chain, rules), None
+        for rule, who, label in (
+            (rules.when_initiator, instance.started_by, "办理人就是办件发起人"),
+            (rules.when_same_as_previous, previous_actor, "办理人与上一步办理人相同"),
+        ):
+            if who is None or people != {who} or rule == "allow":
+                continue
+            self._note(session, instance, item, f"{label}（{who}），{RULE_ZH[rule]}。", rule)
+            if rule == "skip":
+                return candidates, f"{label}，按规则自动跳过"
+            return Candidates(leader_posts(session, resolution, chain), [], "rule_leader"), None
+        return candidates, None
+
+    def _when_empty(self, session, instance, item, resolution, chain, rules) -> Candidates:
+        reason = resolution.note or "找到的岗位没有在岗人员。"
+        if rules.when_empty == "leader":
+            posts = [p for p in leader_posts(session, resolution, chain) if _holders(session, [p])]
+            if posts:
+                self._note(session, instance, item, f"{reason}已{RULE_ZH['leader']}。", "leader")
+                return Candidates(posts, [], "rule_leader")
+        posts = admin_posts(session, chain)
+        users = [] if posts else list(session.scalars(select(User).where(User.is_admin.is_(True))))
+        self._note(session, instance, item, f"{reason}已{RULE_ZH['admin']}。", "admin")
+        return Candidates(posts, users, "rule_admin")
+
+    def _record(self, session, instance, item, candidates: Candidates) -> None:
+        rows = [
+            WorkItemCandidate(work_item_id=item.id, post_id=p.id, reason=candidates.reason)
+            for p in candidates.posts
+        ]
+        rows += [
+            WorkItemCandidate(work_item_id=item.id, user_id=u.id, reason=candidates.reason)
+            for u in candidates.users
+        ]
+        holders = _holders(session, candidates.posts) + candidates.users
+        for backup in backups_in_force(session, holders, instance.process_id, self.clock()):
+            if _backup_covers(session, backup, candidates.posts):
+                rows.append(
+                    WorkItemCandidate(
+                        work_item_id=item.id,
+                        user_id=backup.backup_id,
+                        on_behalf_of_id=backup.holder_id,
+                        reason="backup",
+                    )
+                )
+        session.add_all(rows)
+
+    def _note(self, session, instance, item, message: str, rule: str) -> None:
+        session.add(
+            InstanceEvent(
+                instance_id=instance.id,
+                at=self.clock(),
+                kind="routing_rule",
+                bpmn_id=item.bpmn_id,
+                name=item.name,
+                task_id=item.task_id,
+                work_item_id=item.id,
+                data={"rule": rule},
+                message=message,
+            )
+        )
