@@ -72,11 +72,13 @@ def _register_blueprints(app: Flask) -> None:
     from .auth.views import bp as auth_bp
     from .designer.blueprint import bp as designer_bp
     from .desk.blueprint import bp as desk_bp
+    from .org.blueprint import bp as org_bp
     from .supervision.blueprint import bp as supervision_bp
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(auth_bp)
     app.register_blueprint(designer_bp)
+    app.register_blueprint(org_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api_bp)

@@ -205,6 +205,24 @@ def api(app, client) -> Api:
     return Api(client, make_user(app, "admin", admin=True))
 
 
+@pytest.fixture
+def county(app, session):
+    """The small county of tests/county.py, built in this test's database."""
+    from .county import build_county
+
+    return build_county(session)
+
+
+def api_for(app, username: str) -> Api:
+    """An API client acting as an existing user (issues a token)."""
+    from app.auth.services import issue_token
+
+    with app.app_context():
+        token = issue_token(db.session, username)
+        db.session.commit()
+    return Api(app.test_client(), token)
+
+
 def with_forms(diagram: Path) -> list[Path]:
     """A diagram and the form files it references, as one bundle."""
     import re

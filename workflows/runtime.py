@@ -59,7 +59,9 @@ class NewWork:
 class Assigner(Protocol):
     """Routes new work to people; provided by the platform (``app``)."""
 
-    def assign(self, session, instance, work: list[NewWork], previous_actor: str | None) -> dict[int, str]:
+    def assign(
+        self, session, instance, work: list[NewWork], previous_actor: str | None
+    ) -> dict[int, str]:
         """Record candidates; return ``{work_item_id: reason}`` for items to complete automatically."""
 
 

@@ -28,6 +28,7 @@ def work_item_json(item, *, form_schema=None) -> dict:
         "created_at": iso(item.created_at),
         "completed_at": iso(item.completed_at),
         "completed_by": item.completed_by,
+        "on_behalf_of": item.on_behalf_of,
     }
     if form_schema is not None:
         body["form_schema"] = form_schema
@@ -43,6 +44,7 @@ def event_json(event) -> dict:
         "name": event.name,
         "work_item": event.work_item_id,
         "actor": event.actor,
+        "on_behalf_of": event.on_behalf_of,
         "data": event.data,
         "message": event.message,
     }

@@ -29,7 +29,11 @@ def _forms(backup_form=None, leave_form=None, return_form=None) -> dict:
     holder = request.args.get("holder", "")
     leave = leave_form or LeaveForm(prefix="leave", data={"holder": holder})
     back = return_form or ReturnForm(prefix="return", data={"holder": holder})
-    return {"backup_form": backup_form or BackupForm(prefix="ab"), "leave_form": leave, "return_form": back}
+    return {
+        "backup_form": backup_form or BackupForm(prefix="ab"),
+        "leave_form": leave,
+        "return_form": back,
+    }
 
 
 def _page(status=200, **forms):
@@ -99,7 +103,10 @@ def leave():
     if form.validate_on_submit():
         entry = save(form, lambda: _leave(form))
         if entry is not FAILED:
-            flash(f"{entry.holder.display_name} 已请假，工作由 {entry.backup.display_name} 代理。", "success")
+            flash(
+                f"{entry.holder.display_name} 已请假，工作由 {entry.backup.display_name} 代理。",
+                "success",
+            )
             return redirect(url_for("org.backups"))
     return _page(400, leave_form=form)
 
@@ -108,9 +115,16 @@ def leave():
 def back():
     form = ReturnForm(prefix="return")
     if form.validate_on_submit():
-        ended = save(form, lambda: end_leave(db.session, require_user(db.session, form.holder.data, "holder")))
+        ended = save(
+            form,
+            lambda: end_leave(db.session, require_user(db.session, form.holder.data, "holder")),
+        )
         if ended is not FAILED:
-            message = f"已销假，结束了 {ended} 项代理。" if ended else "该用户当前没有生效的代理，无需销假。"
+            message = (
+                f"已销假，结束了 {ended} 项代理。"
+                if ended
+                else "该用户当前没有生效的代理，无需销假。"
+            )
             flash(message, "success" if ended else "info")
             return redirect(url_for("org.backups"))
     return _page(400, return_form=form)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 from pathlib import Path
 
 import click
@@ -44,11 +45,16 @@ def echo_result(result: ImportResult, seconds: float) -> None:
     ]
     click.echo(f"导入完成（{seconds:.1f} 秒）：" + "，".join(parts))
     if result.generated_passwords:
-        width = max(len(u) for u, _p in result.generated_passwords)
+        header = ("用户名", "初始密码")
+        width = max(_width(u) for u, _p in [*result.generated_passwords, header])
         click.echo("以下新用户的初始密码由系统生成（只显示这一次，首次登录须修改）：")
-        click.echo(f"{'用户名'.ljust(width)}  初始密码")
-        for username, password in result.generated_passwords:
-            click.echo(f"{username.ljust(width)}  {password}")
+        for username, password in [header, *result.generated_passwords]:
+            click.echo(f"{username}{' ' * (width - _width(username))}  {password}")
+
+
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: Chinese characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def register_org_cli(app: Flask) -> None:
@@ -64,9 +70,13 @@ def register_org_cli(app: Flask) -> None:
         help="new users need not change their initial password at first login",
     )
     def import_command(file: Path, no_force_change: bool):
-        """Import FILE (.csv UTF-8 or .xlsx) with the columns:
+        """Import FILE (.csv UTF-8 or .xlsx), all rows or none.
 
-        kind,code,name,level,parent_code,region_code,department_code,role,username,display_name,phone,password
+        Columns: kind,code,name,level,parent_code,region_code,department_code,role,
+        username,display_name,phone,password. kind is region (code,name,level,
+        parent_code), department (code,name,region_code; a section: parent_code),
+        post (department_code,role) or user (username,display_name,phone,
+        department_code,role,password; one row per post held).
         """
         started = time.perf_counter()
         try:

@@ -37,7 +37,7 @@ def _page(department: Department, *, post_form=None, holder_form=None, holder_po
         render_template(
             "org/department.html",
             department=department,
-            ancestors=region_ancestors(db.session, department.region) + [department.region],
+            ancestors=[*region_ancestors(db.session, department.region), department.region],
             row=row,
             post_form=post_form or PostForm(),
             holder_form=holder_form,

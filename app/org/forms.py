@@ -38,7 +38,7 @@ def local_to_utc(value: datetime | None) -> datetime | None:
 class RegionForm(FlaskForm):
     code = StringField("区划代码", validators=[_required("区划代码"), Length(max=12)])
     name = StringField("名称", validators=[_required("名称"), Length(max=80)])
-    level = SelectField("层级", choices=list(LEVEL_ZH.items()), validate_choice=False)
+    level = SelectField("层级", choices=LEVEL_ZH, validate_choice=False)
     parent_code = StringField(
         "上级区划代码", validators=[Optional(), Length(max=12)], description="留空表示最上级区划"
     )
@@ -54,7 +54,7 @@ class DepartmentForm(FlaskForm):
 
 
 class PostForm(FlaskForm):
-    role = SelectField("岗位", choices=list(ROLES.items()), validate_choice=False)
+    role = SelectField("岗位", choices=ROLES, validate_choice=False)
 
 
 class HolderForm(FlaskForm):
@@ -120,9 +120,7 @@ class ReturnForm(FlaskForm):
 
 def _rule_field(name: str) -> SelectField:
     # the service validates the choice, with a Chinese message
-    return SelectField(
-        RULE_QUESTIONS[name], choices=list(RULE_OPTIONS[name].items()), validate_choice=False
-    )
+    return SelectField(RULE_QUESTIONS[name], choices=RULE_OPTIONS[name], validate_choice=False)
 
 
 class RulesForm(FlaskForm):

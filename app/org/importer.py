@@ -202,7 +202,7 @@ class _Import:
         found = {}
         for chunk in _chunks(ids):
             stmt = select(Department.id, Department.code).where(Department.id.in_(chunk))
-            found.update(dict(self.session.execute(stmt).tuples()))
+            found.update(dict(self.session.execute(stmt).all()))
         return found
 
     def _sibling_names(self, region_ids) -> set[tuple[int, int | None, str]]:
@@ -212,7 +212,7 @@ class _Import:
             stmt = select(Department.region_id, Department.parent_id, Department.name).where(
                 Department.region_id.in_(chunk)
             )
-            names.update(self.session.execute(stmt).tuples())
+            names.update(tuple(r) for r in self.session.execute(stmt))
         return names
 
     # --- regions ----------------------------------------------------------
@@ -286,7 +286,7 @@ class _Import:
                 for r in batch
             ]
             stmt = insert(Region).returning(Region.code, Region.id)
-            ids = dict(self.session.execute(stmt, params).tuples())
+            ids = dict(self.session.execute(stmt, params).all())
             paths = []
             for r in batch:
                 parent = self.region_by_code.get(r.parent_code) if r.parent_code else None
@@ -394,7 +394,7 @@ class _Import:
             for d in batch
         ]
         stmt = insert(Department).returning(Department.code, Department.id)
-        ids = dict(self.session.execute(stmt, params).tuples())
+        ids = dict(self.session.execute(stmt, params).all())
         for d in batch:
             d.id = ids[d.code]
             self.dept_by_code[d.code] = d
@@ -502,7 +502,7 @@ class _Import:
         if not params:
             return {}
         stmt = insert(User).returning(User.username, User.id)
-        return dict(self.session.execute(stmt, params).tuples())
+        return dict(self.session.execute(stmt, params).all())
 
     def _assign(self, people, ids: dict[str, int]) -> None:
         wanted = {
@@ -515,7 +515,7 @@ class _Import:
             stmt = select(user_post.c.user_id, user_post.c.post_id).where(
                 user_post.c.user_id.in_(chunk)
             )
-            held.update(self.session.execute(stmt).tuples())
+            held.update(tuple(r) for r in self.session.execute(stmt))
         missing = sorted(wanted - held)
         if missing:
             self.session.execute(

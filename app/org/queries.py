@@ -39,7 +39,7 @@ def _count_by(session, column, ids) -> dict[int, int]:
     if not ids:
         return {}
     stmt = select(column, func.count()).where(column.in_(ids)).group_by(column)
-    return dict(session.execute(stmt).tuples())
+    return dict(session.execute(stmt).all())
 
 
 def child_regions(session, parent: Region | None) -> list[RegionRow]:
@@ -56,7 +56,12 @@ def child_regions(session, parent: Region | None) -> list[RegionRow]:
 
 def search_regions(session, text: str) -> list[tuple[Region, list[Region]]]:
     """Regions whose name contains or whose code starts with ``text``, with their ancestors."""
-    stmt = select(Region).where(or_(Region.name.contains(text), Region.code.startswith(text)))
+    stmt = select(Region).where(
+        or_(
+            Region.name.contains(text, autoescape=True),
+            Region.code.startswith(text, autoescape=True),
+        )
+    )
     found = list(session.scalars(stmt.order_by(Region.code).limit(SEARCH_LIMIT)))
     wanted = {i for r in found for i in path_ids(r)[:-1]}
     ancestors = {r.id: r for r in session.scalars(select(Region).where(Region.id.in_(wanted)))}
@@ -149,7 +154,7 @@ def processes_with_rules(session) -> list[tuple[str, str | None, AssignmentRules
                 (latest.c.process_id == ProcessDefinition.process_id)
                 & (latest.c.version == ProcessDefinition.version),
             )
-        ).tuples()
+        ).all()
     )
     rules = {r.process_id: r for r in session.scalars(select(AssignmentRules))}
     return [(pid, names.get(pid), rules.get(pid)) for pid in sorted(set(names) | set(rules))]

@@ -510,17 +510,16 @@ def end_leave(session, holder: User, at: datetime | None = None) -> int:
 # --- assignment rules -----------------------------------------------------
 
 
-def _rule_default(name: str) -> str:
-    return AssignmentRules.__table__.c[name].default.arg
+def rule_defaults() -> dict[str, str]:
+    """The choices of a process without saved rules (the model's column defaults)."""
+    return {name: AssignmentRules.__table__.c[name].default.arg for name in RULE_OPTIONS}
 
 
 def rules_for(session, process_id: str) -> AssignmentRules:
     """The saved rules of a process, or an unsaved one holding the defaults."""
     rules = session.get(AssignmentRules, process_id)
     if rules is None:
-        rules = AssignmentRules(
-            process_id=process_id, **{name: _rule_default(name) for name in RULE_OPTIONS}
-        )
+        rules = AssignmentRules(process_id=process_id, **rule_defaults())
     return rules
 
 

@@ -1,0 +1,102 @@
+"""Logging in: throttling, CSRF, secure cookies, changing one's password."""
+
+from __future__ import annotations
+
+import re
+
+from app import create_app
+
+from ..conftest import make_user
+
+
+def csrf(client, path="/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def attempt(client, username, password):
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf(client)}
+    )
+
+
+def test_failed_logins_are_throttled_with_a_clear_message(app, client):
+    make_user(app, "clerk", password="right-password")
+    for n in range(5):
+        response = attempt(client, "clerk", f"wrong-{n}")
+        assert response.status_code == 200
+        assert "用户名或密码不正确" in response.get_data(as_text=True)
+    blocked = attempt(client, "clerk", "right-password")
+    assert blocked.status_code == 429
+    assert "分钟后再试" in blocked.get_data(as_text=True)
+    assert client.get("/account/password").status_code == 302  # still not logged in
+
+
+def test_unknown_users_and_wrong_passwords_get_the_same_answer(app, client):
+    make_user(app, "clerk", password="right-password")
+    unknown = attempt(client, "ghost", "whatever").get_data(as_text=True)
+    wrong = attempt(client, "clerk", "whatever").get_data(as_text=True)
+    assert "用户名或密码不正确" in unknown and "用户名或密码不正确" in wrong
+
+
+def test_login_without_csrf_token_is_refused(app, client):
+    make_user(app, "clerk", password="right-password")
+    response = client.post("/login", data={"username": "clerk", "password": "right-password"})
+    assert response.status_code == 400
+    assert client.get("/account/password").status_code == 302
+
+
+def test_session_cookie_is_secure_and_http_only_by_default(database_url, tmp_path, monkeypatch):
+    monkeypatch.delenv("YIMEN_SECURE_COOKIES", raising=False)
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": tmp_path})
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    make_user(app, "clerk", password="right-password")
+    client = app.test_client()
+    response = attempt(client, "clerk", "right-password")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_change_password(app, client):
+    make_user(app, "clerk", password="old-password")
+    attempt(client, "clerk", "old-password")
+    token = csrf(client, "/account/password")
+    short = client.post(
+        "/account/password",
+        data={"current": "old-password", "new": "short", "confirm": "short", "csrf_token": token},
+    )
+    assert "新密码至少 8 位" in short.get_data(as_text=True)
+    wrong = client.post(
+        "/account/password",
+        data={
+            "current": "nope-nope",
+            "new": "new-password",
+            "confirm": "new-password",
+            "csrf_token": token,
+        },
+    )
+    assert "当前密码不正确" in wrong.get_data(as_text=True)
+    ok = client.post(
+        "/account/password",
+        data={
+            "current": "old-password",
+            "new": "new-password",
+            "confirm": "new-password",
+            "csrf_token": token,
+        },
+    )
+    assert ok.status_code == 302
+    client.post("/logout", data={"csrf_token": csrf(client, "/account/password")})
+    assert attempt(client, "clerk", "new-password").status_code == 302
+
+
+def test_a_reset_password_must_be_changed_first(app, client, session):
+    from app.auth.models import User
+
+    make_user(app, "clerk", password="reset-password", admin=True)
+    session.query(User).filter_by(username="clerk").one().must_change_password = True
+    session.commit()
+    attempt(client, "clerk", "reset-password")
+    response = client.get("/designer/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/account/password")

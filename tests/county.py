@@ -1,0 +1,97 @@
+"""A small real county for routing and permission tests, built with the org models.
+
+城关镇 (t1) with villages 东关村 (v11) and 西关村 (v12); 河口镇 (t2) with 河口村 (v21).
+Every post has one holder named ``<unit>_<role>``; the password of all is ``pw-<username>``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.auth.models import User
+from app.auth.services import hash_password
+from app.org.models import Department, Post, Region
+
+PASSWORD_HASHES: dict[str, str] = {}
+
+
+@dataclass
+class County:
+    regions: dict[str, Region] = field(default_factory=dict)
+    departments: dict[str, Department] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+
+    def code(self, key: str) -> str:
+        return self.regions[key].code
+
+
+REGIONS = [
+    ("province", "中原省", "province", "490000000000", None),
+    ("city", "平安市", "city", "490100000000", "province"),
+    ("county", "青山县", "county", "490102000000", "city"),
+    ("t1", "城关镇", "township", "490102100000", "county"),
+    ("v11", "东关村", "village", "490102100201", "t1"),
+    ("v12", "西关村", "village", "490102100202", "t1"),
+    ("t2", "河口镇", "township", "490102101000", "county"),
+    ("v21", "河口村", "village", "490102101201", "t2"),
+]
+LEADERS = ("handler", "reviewer", "deputy_leader", "chief_leader")
+# key, name, region, parent department, roles
+DEPARTMENTS = [
+    ("center", "青山县政务服务中心", "county", None, ("window_clerk", "inspector")),
+    ("scj", "青山县市场监督管理局", "county", None, LEADERS),
+    ("scj_spg", "审批股", "county", "scj", ("handler", "reviewer")),
+    ("fire", "青山县消防救援大队", "county", None, LEADERS),
+    ("env", "青山县生态环境分局", "county", None, LEADERS),
+    ("health", "青山县卫生健康委员会", "county", None, LEADERS),
+    ("zrzy", "青山县自然资源局", "county", None, ("deputy_leader", "chief_leader")),
+    ("zrzy_kc", "矿产资源股", "county", "zrzy", ("handler", "reviewer")),
+    ("bigdata", "青山县大数据中心", "county", None, ("designer", "admin")),
+    ("city_zrzy", "平安市自然资源和规划局", "city", None, ("deputy_leader", "chief_leader")),
+    ("city_zrzy_kc", "矿产资源管理科", "city", "city_zrzy", ("handler", "reviewer")),
+    ("city_jw", "平安市纪委监委派驻纪检组", "city", None, ("inspector",)),
+    ("t1", "城关镇便民服务中心", "t1", None, ("window_clerk", *LEADERS)),
+    ("t2", "河口镇便民服务中心", "t2", None, ("window_clerk", *LEADERS)),
+    ("v11", "东关村代办点", "v11", None, ("window_clerk",)),
+    ("v12", "西关村代办点", "v12", None, ("window_clerk",)),
+    ("v21", "河口村代办点", "v21", None, ("window_clerk",)),
+]
+
+
+def _hash(password: str) -> str:
+    if password not in PASSWORD_HASHES:
+        PASSWORD_HASHES[password] = hash_password(password)
+    return PASSWORD_HASHES[password]
+
+
+def build_county(session) -> County:
+    """Insert the county and commit; returns handles by key."""
+    county = County()
+    for key, name, level, code, parent in REGIONS:
+        region = Region(code=code, name=name, level=level, parent=county.regions.get(parent))
+        session.add(region)
+        session.flush()
+        region.path = (county.regions[parent].path if parent else "/") + f"{region.id}/"
+        county.regions[key] = region
+    for key, name, region, parent, roles in DEPARTMENTS:
+        department = Department(
+            code=f"D-{key}",
+            name=name,
+            region=county.regions[region],
+            parent=county.departments.get(parent),
+        )
+        session.add(department)
+        county.departments[key] = department
+        for role in roles:
+            username = f"{key}_{role}"
+            user = User(
+                username=username,
+                display_name=f"{name}{role}",
+                password_hash=_hash(f"pw-{username}"),
+            )
+            post = Post(department=department, role=role)
+            user.posts.append(post)
+            session.add_all([post, user])
+            county.users[username] = user
+    session.commit()
+    return county
