@@ -89,7 +89,7 @@ def laned(process_id: str, *steps: tuple[str, str]) -> bytes:
         + "</bpmn:lane>"
         for n, (name, refs) in enumerate(lanes.items())
     )
-    marker = f'isExecutable="true">\n'
+    marker = 'isExecutable="true">\n'
     return document.replace(
         marker, marker + f'<bpmn:laneSet id="LaneSet_1">{lane_xml}</bpmn:laneSet>\n', 1
     ).encode()

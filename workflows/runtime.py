@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
