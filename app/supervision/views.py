@@ -32,4 +32,5 @@ def index():
         statuses=STATUSES,
         page=page,
         has_next=page * PAGE_SIZE < total,
+        decisions=services.routing_decisions(db.session, regions),
     )

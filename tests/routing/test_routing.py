@@ -223,3 +223,25 @@ def test_multi_instance_routes_each_instance_to_its_department(app, api, county)
         assert len(mine) == 1, username
         assert api_for(app, username).complete(mine[0], {"opinion": "同意"}).status_code == 200
     assert api.instance(instance_id)["status"] == "completed"
+
+
+def test_supervisors_see_routing_decisions_of_their_region(app, api, county):
+    import re
+
+    nobody = laned("nobody", ("县 市场监督管理局/审批股 分管领导", user("sign", "签批")))
+    api.deploy(("nobody.bpmn", nobody))
+    api.start("nobody", {"place": county.code("v11")})
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login",
+        data={
+            "username": "center_inspector",
+            "password": "pw-center_inspector",
+            "csrf_token": token,
+        },
+    )
+    html = client.get("/supervision/").get_data(as_text=True)
+    assert "转部门负责人办理" in html
+    assert "签批" in html
