@@ -70,36 +70,28 @@ def _saved(form, change, message: str):
 
 @requires(MANAGE)
 def new(region_id: int):
-    region = db.get_or_404(Region, region_id)
-    form = DepartmentForm()
-    if form.validate_on_submit():
-        done = _saved(
-            form,
-            lambda: create_department(
-                db.session, code=form.code.data, name=form.name.data, region=region
-            ),
-            "已新增部门“{name}”。",
-        )
-        if done:
-            return done
-    return _form_page(form, region=region)
+    return _new(db.get_or_404(Region, region_id))
 
 
 @requires(MANAGE)
 def new_section(department_id: int):
     parent = db.get_or_404(Department, department_id)
+    return _new(parent.region, parent)
+
+
+def _new(region: Region, parent: Department | None = None):
     form = DepartmentForm()
     if form.validate_on_submit():
         done = _saved(
             form,
             lambda: create_department(
-                db.session, code=form.code.data, name=form.name.data, parent=parent
+                db.session, code=form.code.data, name=form.name.data, region=region, parent=parent
             ),
-            "已新增股室“{name}”。",
+            "已新增股室“{name}”。" if parent else "已新增部门“{name}”。",
         )
         if done:
             return done
-    return _form_page(form, region=parent.region, parent=parent)
+    return _form_page(form, region=region, parent=parent)
 
 
 @requires(MANAGE)

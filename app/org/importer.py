@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.auth.services import hash_password
@@ -151,59 +152,36 @@ class _Import:
         self.must_change_password = must_change_password
         self.result = ImportResult()
         self.region_by_code: dict[str, _Region] = {}
-        self.region_code_by_id: dict[int, str] = {}
         self.dept_by_code: dict[str, _Department] = {}
         self.post_ids: dict[tuple[int, str], int] = {}
 
     # --- loading what exists --------------------------------------------
 
     def load_regions(self, codes) -> None:
-        missing = set(codes) - set(self.region_by_code)
-        columns = (Region.id, Region.code, Region.name, Region.level, Region.parent_id, Region.path)
-        for chunk in _chunks(missing):
-            for r in self.session.execute(select(*columns).where(Region.code.in_(chunk))):
-                self.region_by_code[r.code] = _Region(r.id, r.code, r.name, r.level, None, r.path)
-                self.region_code_by_id[r.id] = r.code
-        self._fill_parent_codes()
-
-    def _fill_parent_codes(self) -> None:
-        parent_ids = {
-            int(r.path.strip("/").split("/")[-2])
-            for r in self.region_by_code.values()
-            if r.id and r.path and r.path.count("/") > 2
-        }
-        for chunk in _chunks(parent_ids - set(self.region_code_by_id)):
-            for r in self.session.execute(
-                select(Region.id, Region.code).where(Region.id.in_(chunk))
+        """Read the existing regions among ``codes`` (with their parent's code)."""
+        parent = aliased(Region)
+        stmt = select(
+            Region.id, Region.code, Region.name, Region.level, Region.path, parent.code
+        ).outerjoin(parent, parent.id == Region.parent_id)
+        for chunk in _chunks(set(codes) - set(self.region_by_code)):
+            for r_id, code, name, level, path, parent_code in self.session.execute(
+                stmt.where(Region.code.in_(chunk))
             ):
-                self.region_code_by_id[r.id] = r.code
-        for r in self.region_by_code.values():
-            if r.id and r.path and r.path.count("/") > 2 and r.parent_code is None:
-                r.parent_code = self.region_code_by_id[int(r.path.strip("/").split("/")[-2])]
+                self.region_by_code[code] = _Region(r_id, code, name, level, parent_code, path)
 
     def load_departments(self, codes) -> None:
-        missing = set(codes) - set(self.dept_by_code)
-        parents = {}
-        for chunk in _chunks(missing):
-            stmt = (
-                select(Department.id, Department.code, Department.name, Department.parent_id)
-                .add_columns(Region.code.label("region_code"))
-                .join(Region, Region.id == Department.region_id)
-                .where(Department.code.in_(chunk))
-            )
-            for d in self.session.execute(stmt):
-                self.dept_by_code[d.code] = _Department(d.id, d.code, d.name, d.region_code, None)
-                parents[d.code] = d.parent_id
-        parent_codes = self._department_codes(set(parents.values()) - {None})
-        for code, parent_id in parents.items():
-            self.dept_by_code[code].parent_code = parent_codes.get(parent_id)
-
-    def _department_codes(self, ids) -> dict[int, str]:
-        found = {}
-        for chunk in _chunks(ids):
-            stmt = select(Department.id, Department.code).where(Department.id.in_(chunk))
-            found.update(dict(self.session.execute(stmt).all()))
-        return found
+        """Read the existing departments among ``codes`` (with region and parent codes)."""
+        parent = aliased(Department)
+        stmt = (
+            select(Department.id, Department.code, Department.name, Region.code, parent.code)
+            .join(Region, Region.id == Department.region_id)
+            .outerjoin(parent, parent.id == Department.parent_id)
+        )
+        for chunk in _chunks(set(codes) - set(self.dept_by_code)):
+            for d_id, code, name, region_code, parent_code in self.session.execute(
+                stmt.where(Department.code.in_(chunk))
+            ):
+                self.dept_by_code[code] = _Department(d_id, code, name, region_code, parent_code)
 
     def _sibling_names(self, region_ids) -> set[tuple[int, int | None, str]]:
         """(region, parent, name) of the departments already in these regions."""
@@ -295,7 +273,6 @@ class _Import:
                     region_path(parent.path if parent else None, ids[r.code]),
                 )
                 self.region_by_code[r.code] = r
-                self.region_code_by_id[r.id] = r.code
                 paths.append({"id": r.id, "path": r.path})
             self.session.execute(update(Region), paths)
         self.result.created["region"] += len(new)
