@@ -117,12 +117,12 @@ def requires(capability: str):
 # --- jurisdiction ------------------------------------------------------------------
 
 
-def backed_up_users(session, user: User, at=None) -> list[int]:
-    """Ids of colleagues ``user`` stands in for right now (AB角)."""
+def stand_ins(session, user: User, at=None) -> list[Backup]:
+    """Backups in force now in which ``user`` is the B角."""
     at = at or utcnow()
     return list(
         session.scalars(
-            select(Backup.holder_id).where(
+            select(Backup).where(
                 Backup.backup_id == user.id,
                 Backup.valid_from <= at,
                 or_(Backup.valid_to.is_(None), Backup.valid_to > at),
@@ -131,47 +131,60 @@ def backed_up_users(session, user: User, at=None) -> list[int]:
     )
 
 
-def _post_ids(session, user_ids: list[int]) -> list[int]:
-    if not user_ids:
-        return []
-    return list(
-        session.scalars(select(user_post.c.post_id).where(user_post.c.user_id.in_(user_ids)))
-    )
+def _post_ids(session, user_id: int, department_id: int | None = None) -> list[int]:
+    """A user's posts, optionally only those in a department and its sections."""
+    stmt = select(user_post.c.post_id).where(user_post.c.user_id == user_id)
+    if department_id is not None:
+        scope = select(Department.id).where(
+            or_(Department.id == department_id, Department.parent_id == department_id)
+        )
+        stmt = stmt.join(Post, Post.id == user_post.c.post_id).where(Post.department_id.in_(scope))
+    return list(session.scalars(stmt))
 
 
-def _usernames(session, user_ids: list[int]) -> list[str]:
-    if not user_ids:
-        return []
-    return list(session.scalars(select(User.username).where(User.id.in_(user_ids))))
+def _candidate_of(post_ids: list[int], user_id: int):
+    """SQL condition: the current work item is routed to one of these posts or to the person.
 
-
-def _reach(session, user: User) -> tuple[list[int], list[int], list[str]]:
-    """Posts, people and usernames whose work ``user`` may take: own, and as B角."""
-    people = [user.id, *backed_up_users(session, user)]
-    return _post_ids(session, people), people, [user.username, *_usernames(session, people[1:])]
-
-
-def _candidate_of(post_ids: list[int], user_ids: list[int], *, own_only: bool = False):
-    """SQL condition: the current work item has one of these posts or people as candidate."""
-    condition = exists().where(
+    Candidate rows written for a B角 when the item opened are records only; who
+    stands in for whom is decided now, from the backups in force.
+    """
+    return exists().where(
         WorkItemCandidate.work_item_id == m.WorkItem.id,
+        WorkItemCandidate.on_behalf_of_id.is_(None),
         or_(
             WorkItemCandidate.post_id.in_(post_ids) if post_ids else false(),
-            WorkItemCandidate.user_id.in_(user_ids),
+            WorkItemCandidate.user_id == user_id,
         ),
     )
-    if own_only:
-        condition = condition.where(WorkItemCandidate.on_behalf_of_id.is_(None))
+
+
+def _work_of(username: str, post_ids: list[int], user_id: int):
+    """SQL condition: open work that is this person's (claimed by them, or routed to them)."""
+    return or_(
+        m.WorkItem.assignee == username,
+        and_(m.WorkItem.assignee.is_(None), _candidate_of(post_ids, user_id)),
+    )
+
+
+def _backup_scope(session, backup: Backup):
+    """SQL condition: the holder's work this backup covers (all, a department, a process)."""
+    condition = _work_of(
+        backup.holder.username,
+        _post_ids(session, backup.holder_id, backup.department_id),
+        backup.holder_id,
+    )
+    if backup.process_id:
+        of_process = select(m.ProcessInstance.id).where(
+            m.ProcessInstance.process_id == backup.process_id
+        )
+        condition = and_(condition, m.WorkItem.instance_id.in_(of_process))
     return condition
 
 
 def work_item_filter(session, user: User):
     """SQL condition: open work this user may take (own posts, named, or as B角)."""
-    post_ids, people, names = _reach(session, user)
-    return or_(
-        m.WorkItem.assignee.in_(names),
-        and_(m.WorkItem.assignee.is_(None), _candidate_of(post_ids, people)),
-    )
+    own = _work_of(user.username, _post_ids(session, user.id), user.id)
+    return or_(own, *(_backup_scope(session, b) for b in stand_ins(session, user)))
 
 
 def _item_matches(session, item: m.WorkItem, condition) -> bool:
@@ -188,16 +201,11 @@ def can_act(session, user: User, item: m.WorkItem) -> bool:
 
 def acting_for(session, user: User, item: m.WorkItem) -> str | None:
     """The colleague this user stands in for on this item (AB角), if not their own work."""
-    if item.assignee == user.username:
+    if _item_matches(session, item, _work_of(user.username, _post_ids(session, user.id), user.id)):
         return None
-    own = _candidate_of(_post_ids(session, [user.id]), [user.id], own_only=True)
-    if _item_matches(session, item, own):
-        return None
-    for holder_id in backed_up_users(session, user):
-        holder = session.get(User, holder_id)
-        theirs = _candidate_of(_post_ids(session, [holder_id]), [holder_id])
-        if holder.username == item.assignee or _item_matches(session, item, theirs):
-            return holder.username
+    for backup in stand_ins(session, user):
+        if _item_matches(session, item, _backup_scope(session, backup)):
+            return backup.holder.username
     return None
 
 
@@ -224,14 +232,10 @@ def _place_within(session, instance: m.ProcessInstance, regions: list[Region]) -
 
 
 def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
-    post_ids, people, names = _reach(session, user)
+    names = [user.username, *(b.holder.username for b in stand_ins(session, user))]
     stmt = select(m.WorkItem.id).where(
         m.WorkItem.instance_id == instance.id,
-        or_(
-            m.WorkItem.completed_by.in_(names),
-            m.WorkItem.assignee.in_(names),
-            _candidate_of(post_ids, people),
-        ),
+        or_(m.WorkItem.completed_by.in_(names), work_item_filter(session, user)),
     )
     return session.scalar(stmt.limit(1)) is not None
 

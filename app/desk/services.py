@@ -48,7 +48,7 @@ def count_open_work(session, user: User) -> int:
 
 def _backup_names(session, user: User, items: list[m.WorkItem]) -> dict[int, str]:
     """For items the user sees only as B角: whose work it is."""
-    if not policy.backed_up_users(session, user):
+    if not policy.stand_ins(session, user):
         return {}
     result = {}
     for item in items:

@@ -43,13 +43,17 @@ user_post = Table(
 
 class Region(Base):
     __tablename__ = "region"
+    # prefix search (subtrees) on PostgreSQL needs pattern ops unless the collation is C
+    __table_args__ = (
+        Index("ix_region_path_prefix", "path", postgresql_ops={"path": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
     name: Mapped[str] = mapped_column(String(80))
     level: Mapped[str] = mapped_column(String(12))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"), index=True)
-    path: Mapped[str] = mapped_column(String(255), index=True, default="/")
+    path: Mapped[str] = mapped_column(String(255), default="/")
 
     parent: Mapped[Region | None] = relationship(remote_side=[id])
 

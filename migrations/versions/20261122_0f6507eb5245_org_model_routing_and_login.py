@@ -49,7 +49,7 @@ def upgrade():
     )
     with op.batch_alter_table('region', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_region_parent_id'), ['parent_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_region_path'), ['path'], unique=False)
+        batch_op.create_index('ix_region_path_prefix', ['path'], unique=False, postgresql_ops={'path': 'varchar_pattern_ops'})
 
     op.create_table('department',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -176,7 +176,7 @@ def downgrade():
 
     op.drop_table('department')
     with op.batch_alter_table('region', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_region_path'))
+        batch_op.drop_index('ix_region_path_prefix')
         batch_op.drop_index(batch_op.f('ix_region_parent_id'))
 
     op.drop_table('region')

@@ -245,3 +245,68 @@ def test_supervisors_see_routing_decisions_of_their_region(app, api, county):
     html = client.get("/supervision/").get_data(as_text=True)
     assert "转部门负责人办理" in html
     assert "签批" in html
+
+
+def test_a_person_takes_leave_and_returns_by_themselves(app, api, county):
+    import re
+
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    client.post(
+        "/login",
+        data={"username": "t1_reviewer", "password": "pw-t1_reviewer", "csrf_token": token},
+    )
+    page = client.get("/account/leave").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    unknown = client.post("/account/leave", data={"backup": "ghost", "csrf_token": token})
+    assert unknown.status_code == 400 and "没有这个用户" in unknown.get_data(as_text=True)
+    done = client.post(
+        "/account/leave",
+        data={"backup": "t1_handler", "reason": "探亲", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "已请假" in done.get_data(as_text=True)
+
+    api.deploy(("report_up.bpmn", REPORT_UP))
+    instance_id = api.start("report_up", {"place": county.code("v11")}).get_json()["id"]
+    api_for(app, "v11_window_clerk").complete(api.open_items(instance_id)["accept"])
+    assert holders_of(app, "township", instance_id) == {"t1_reviewer", "t1_handler"}
+
+    back = client.post("/account/leave/end", data={"csrf_token": token}, follow_redirects=True)
+    assert "已销假" in back.get_data(as_text=True)
+    assert holders_of(app, "township", instance_id) == {"t1_reviewer"}
+
+
+def test_a_backup_limited_to_another_process_or_department_does_not_apply(
+    app, api, county, session
+):
+    api.deploy(("report_up.bpmn", REPORT_UP))
+    instance_id = api.start("report_up", {"place": county.code("v11")}).get_json()["id"]
+    api_for(app, "v11_window_clerk").complete(api.open_items(instance_id)["accept"])
+    holder, backup = county.users["t1_reviewer"], county.users["t1_handler"]
+    session.add(
+        Backup(
+            holder_id=holder.id, backup_id=backup.id, process_id="other_item", valid_from=utcnow()
+        )
+    )
+    session.add(
+        Backup(
+            holder_id=holder.id,
+            backup_id=county.users["t2_reviewer"].id,
+            department_id=county.departments["scj"].id,
+            valid_from=utcnow(),
+        )
+    )
+    session.commit()
+    assert holders_of(app, "township", instance_id) == {"t1_reviewer"}
+    session.add(
+        Backup(
+            holder_id=holder.id,
+            backup_id=county.users["t2_reviewer"].id,
+            department_id=county.departments["t1"].id,
+            valid_from=utcnow(),
+        )
+    )
+    session.commit()
+    assert holders_of(app, "township", instance_id) == {"t1_reviewer", "t2_reviewer"}
