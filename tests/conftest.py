@@ -177,7 +177,9 @@ class Api:
 
     def open_items(self, instance_id: int) -> dict[str, dict]:
         """Open work items of an instance by BPMN id (one per id expected)."""
-        return {i["bpmn_id"]: i for i in self.instance(instance_id)["work_items"]}
+        response = self.get(f"/api/v1/work-items?instance={instance_id}")
+        assert response.status_code == 200, response.get_json()
+        return {i["bpmn_id"]: i for i in response.get_json()["work_items"]}
 
     def complete(self, item: dict, data=None, version=None):
         return self.post(

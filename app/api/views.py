@@ -59,11 +59,12 @@ def _actionable_item(runtime, item_id: int):
     return item
 
 
-def _instance_body(runtime, instance) -> dict:
+def _instance_body(runtime, instance, *, with_history: bool = False) -> dict:
+    """An instance's state and open work; the full history only where asked (it grows)."""
     return instance_json(
         instance,
         work_items=runtime.open_work_items(instance.id),
-        history=runtime.history(instance.id),
+        history=runtime.history(instance.id) if with_history else None,
     )
 
 
@@ -128,7 +129,8 @@ def start_instance():
 @requires(policy.STAFF)
 def get_instance(instance_id: int):
     runtime = _runtime()
-    return jsonify(_instance_body(runtime, _visible_instance(runtime, instance_id)))
+    instance = _visible_instance(runtime, instance_id)
+    return jsonify(_instance_body(runtime, instance, with_history=True))
 
 
 @requires("instances.manage")

@@ -170,7 +170,8 @@ def test_script_error_stops_the_instance_visibly_and_retry_after_fix(api):
     assert body["error"]["line"] == 2
     assert "ZeroDivisionError" in body["error"]["message"]
     assert body["work_items"] == []
-    assert any(e["kind"] == "error" for e in body["history"])
+    assert "history" not in body  # the full history comes with GET only
+    assert any(e["kind"] == "error" for e in api.instance(instance_id)["history"])
 
     fixed = chain(
         "calc",
@@ -307,7 +308,7 @@ def test_a_loop_without_any_wait_is_stopped_not_run_forever(api):
     response = api.start("spin_engine", {"n": 0, "data_keys": ["n"]})
     assert response.status_code == 201
     body = response.get_json()
-    assert body["status"] == "error", (body["data"], body["history"][-3:])
+    assert body["status"] == "error", body["data"]
     assert "无限循环" in body["error"]["message"]
     assert api.get("/api/v1/processes").status_code == 200
 
