@@ -104,7 +104,9 @@ def test_backup_receives_new_work_and_sees_open_work_while_the_holder_is_away(
     item = next(i for i in my_items(app, "t1_handler") if i["instance"] == second)
     assert api_for(app, "t1_handler").complete(item, {"opinion": "同意"}).status_code == 200
     done = next(
-        e for e in api.instance(second)["history"] if e["bpmn_id"] == "township" and e["kind"] == "task_completed"
+        e
+        for e in api.instance(second)["history"]
+        if e["bpmn_id"] == "township" and e["kind"] == "task_completed"
     )
     assert (done["actor"], done["on_behalf_of"]) == ("t1_handler", "t1_reviewer")
 

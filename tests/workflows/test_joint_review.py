@@ -74,9 +74,7 @@ def test_approved_straight_through(joint):
     kinds = [(e["kind"], e["bpmn_id"]) for e in history]
     assert ("task_completed", "Task_Summary") in kinds  # the script task ran
     assert kinds[-1] == ("completed", None)
-    completed_by = [
-        e["actor"] for e in history if e["kind"] == "task_completed" and e["actor"]
-    ]
+    completed_by = [e["actor"] for e in history if e["kind"] == "task_completed" and e["actor"]]
     assert completed_by == ["admin"] * 6
 
 
