@@ -46,7 +46,7 @@ ROLE_CAPABILITIES = {
 
 
 class ApiUnauthorized(Exception):
-    pass
+    """No valid bearer token on an API request."""
 
 
 class ApiForbidden(Exception):

@@ -19,7 +19,7 @@ TOKEN_PREFIX = "ym_"
 
 
 class UnknownUser(LookupError):
-    pass
+    """No account with that username."""
 
 
 def hash_password(password: str) -> str:
