@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         # A request never leaves a transaction open (SQLite holds its write lock until then).
         db.session.remove()
 
+    _import_models()
     _register_blueprints(app)
     _register_vendor_route(app)
 
@@ -65,6 +66,16 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         start_embedded_scheduler(app)
     return app
+
+
+def _import_models() -> None:
+    """Every table must be known to the metadata (migrations, create_all in tools)."""
+    from .auth import models as _auth  # noqa: F401
+    from .cases import models as _cases  # noqa: F401
+    from .files import models as _files  # noqa: F401
+    from .items import models as _items  # noqa: F401
+    from .org import models as _org  # noqa: F401
+    from .routing import models as _routing  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

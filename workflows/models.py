@@ -7,7 +7,7 @@ an instance changes.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     ForeignKey,
@@ -175,3 +175,15 @@ class InstanceEvent(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict | None]
     message: Mapped[str | None] = mapped_column(Text)
+
+
+class CalendarDay(Base):
+    """An administrator's override of one date: a working day or a rest day."""
+
+    __tablename__ = "calendar_day"
+
+    day: Mapped[date] = mapped_column(primary_key=True)
+    workday: Mapped[bool]
+    note: Mapped[str | None] = mapped_column(String(120))
+    set_by: Mapped[str | None] = mapped_column(String(80))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

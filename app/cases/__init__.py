@@ -1,0 +1,1 @@
+"""Cases (办件): one application, from the window to delivery."""

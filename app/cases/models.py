@@ -1,0 +1,150 @@
+"""A case wraps one process instance with what the window and the applicant see."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.items.models import Item
+from app.org.models import Department, Region
+from workflows.db import Base
+from workflows.models import ProcessInstance
+from workflows.timeutil import utcnow
+
+STATUSES = {
+    "applied": "申请",
+    "accepted": "受理",
+    "correcting": "补正",
+    "processing": "办理中",
+    "decided": "办结",
+    "delivered": "送达",
+    "refused": "不予受理",
+    "withdrawn": "撤件",
+    "terminated": "终止",
+}
+OPEN_STATUSES = ("applied", "correcting", "accepted", "processing", "decided")
+CHANNELS = {"window": "窗口", "online": "网上申请", "api": "系统对接"}
+APPLICANT_TYPES = {"person": "个人", "company": "企业/单位"}
+RESULTS = {"approve": "准予", "reject": "不予"}
+
+
+class Case(Base):
+    __tablename__ = "case_file"
+    __table_args__ = (
+        Index("ix_case_status_place", "status", "place_id"),
+        Index("ix_case_item", "item_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="applied")
+    channel: Mapped[str] = mapped_column(String(16), default="window")
+    green_channel: Mapped[bool] = mapped_column(default=False)
+
+    applicant_type: Mapped[str] = mapped_column(String(16), default="person")
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_id_number: Mapped[str] = mapped_column(String(32))
+    applicant_phone: Mapped[str] = mapped_column(String(32))
+    contact_name: Mapped[str | None] = mapped_column(String(80))
+    place_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    county_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    data: Mapped[dict] = mapped_column(default=dict)
+
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_by: Mapped[str | None] = mapped_column(String(80))
+    decision_due: Mapped[date | None] = mapped_column(
+        Date
+    )  # Art. 32: 受理/补正/不予受理 by this day
+    accepted_at: Mapped[datetime | None]
+    accepted_by: Mapped[str | None] = mapped_column(String(80))
+    accepted_on_day_received: Mapped[bool] = mapped_column(default=False)  # deemed accepted
+    promised_date: Mapped[date | None] = mapped_column(Date)
+    decided_at: Mapped[datetime | None]
+    result: Mapped[str | None] = mapped_column(String(16))
+    delivered_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    query_password_hash: Mapped[str | None] = mapped_column(String(255))
+
+    item: Mapped[Item] = relationship()
+    instance: Mapped[ProcessInstance | None] = relationship()
+    place: Mapped[Region] = relationship(foreign_keys=[place_id])
+    county: Mapped[Region] = relationship(foreign_keys=[county_id])
+    lead_department: Mapped[Department | None] = relationship()
+    materials: Mapped[list[CaseMaterial]] = relationship(
+        back_populates="case", order_by="CaseMaterial.id", cascade="all, delete-orphan"
+    )
+    documents: Mapped[list[CaseDocument]] = relationship(
+        back_populates="case", order_by="CaseDocument.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def status_zh(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+class CaseMaterial(Base):
+    """A material of a case: expected by the item, received or missing, with its file."""
+
+    __tablename__ = "case_material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    item_material_id: Mapped[int | None] = mapped_column(ForeignKey("item_material.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    required: Mapped[bool] = mapped_column(default=True)
+    received: Mapped[bool] = mapped_column(default=False)
+    received_at: Mapped[datetime | None]
+    received_round: Mapped[int] = mapped_column(default=0)  # 0 at intake, n at the n-th 补正
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    filename: Mapped[str | None] = mapped_column(String(200))
+
+    case: Mapped[Case] = relationship(back_populates="materials")
+
+
+class CaseDocument(Base):
+    """A notice or decision issued for a case; its facts are frozen when issued."""
+
+    __tablename__ = "case_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+    facts: Mapped[dict] = mapped_column(default=dict)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by: Mapped[str | None] = mapped_column(String(80))
+
+    case: Mapped[Case] = relationship(back_populates="documents")
+
+
+class CaseEvent(Base):
+    """What happened to a case outside its process: intake, notices, withdrawal, delivery."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(80))
+    message: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None]
+
+
+class CaseSequence(Base):
+    """The last case number issued per county and day."""
+
+    __tablename__ = "case_sequence"
+    __table_args__ = (UniqueConstraint("county_code", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_code: Mapped[str] = mapped_column(String(12))
+    day: Mapped[date] = mapped_column(Date)
+    last: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,1 @@
+"""Uploaded files, stored once by their sha256 (content-addressed)."""

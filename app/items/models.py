@@ -1,0 +1,82 @@
+"""Approval items and the materials an application needs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.org.models import Department
+from workflows.db import Base
+from workflows.timeutil import utcnow
+
+KINDS = {"instant": "即办件", "promise": "承诺件", "report": "上报件", "joint": "联办件"}
+STATUSES = {"draft": "草稿", "published": "已发布", "retired": "已停用"}
+MATERIAL_FORMS = {
+    "original": "原件",
+    "copy": "复印件",
+    "both": "原件及复印件",
+    "electronic": "电子件",
+}
+
+
+class Item(Base):
+    __tablename__ = "item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    legal_basis: Mapped[str | None] = mapped_column(Text)
+    conditions: Mapped[str | None] = mapped_column(Text)  # 受理条件
+    statutory_days: Mapped[int] = mapped_column(default=20)
+    committed_days: Mapped[int] = mapped_column(default=0)  # 0: decided on the spot (即办件)
+    fee_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    fee_note: Mapped[str | None] = mapped_column(Text)
+    online: Mapped[bool] = mapped_column(default=False)
+    green_channel: Mapped[bool] = mapped_column(default=False)
+    process_id: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    lead_department: Mapped[Department | None] = relationship()
+    materials: Mapped[list[ItemMaterial]] = relationship(
+        back_populates="item", order_by="ItemMaterial.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def kind_zh(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def status_zh(self) -> str:
+        return STATUSES.get(self.status, self.status)
+
+
+class ItemMaterial(Base):
+    """A material an application must (or may) bring."""
+
+    __tablename__ = "item_material"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(String(200))
+    form: Mapped[str] = mapped_column(String(16), default="original")
+    copies: Mapped[int] = mapped_column(default=1)
+    required: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    blank_form_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    blank_form_name: Mapped[str | None] = mapped_column(String(200))
+    example_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
+    example_name: Mapped[str | None] = mapped_column(String(200))
+
+    item: Mapped[Item] = relationship(back_populates="materials")
+
+    @property
+    def form_zh(self) -> str:
+        return MATERIAL_FORMS.get(self.form, self.form)
