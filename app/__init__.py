@@ -81,8 +81,10 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     from .api.blueprint import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .cases.blueprint import bp as cases_bp
     from .designer.blueprint import bp as designer_bp
     from .desk.blueprint import bp as desk_bp
+    from .items.blueprint import bp as items_bp
     from .org.blueprint import bp as org_bp
     from .supervision.blueprint import bp as supervision_bp
 
@@ -91,6 +93,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(designer_bp)
     app.register_blueprint(org_bp)
     app.register_blueprint(desk_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(items_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api_bp)
 

@@ -1,4 +1,4 @@
-"""The runtime as the platform uses it: with org routing attached."""
+"""The runtime as the platform uses it: org routing and case tracking attached."""
 
 from __future__ import annotations
 
@@ -8,5 +8,11 @@ from workflows.runtime import Runtime
 
 
 def platform_runtime(session=None) -> Runtime:
-    """A runtime on the request's session (or ``session``) that routes new work by the org model."""
-    return Runtime(session if session is not None else db.session, assigner=OrgAssigner())
+    """A runtime on the request's session (or ``session``) with routing and case tracking."""
+    from app.cases.services import CaseObserver
+
+    return Runtime(
+        session if session is not None else db.session,
+        assigner=OrgAssigner(),
+        observer=CaseObserver(),
+    )

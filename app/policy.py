@@ -26,6 +26,7 @@ STAFF = "staff"  # any active staff account
 CAPABILITIES = {
     "org.manage": "管理组织机构、人员、AB角和分派规则",
     "deploy": "部署流程图",
+    "items.manage": "管理审批事项目录",
     "instances.manage": "查看、重试和终止办件实例",
     "supervise": "监督辖区内的所有办件",
     "work": "办理分派给本人的待办",
@@ -35,7 +36,7 @@ CAPABILITIES = {
 }
 ROLE_CAPABILITIES = {
     "admin": set(CAPABILITIES),
-    "designer": {"deploy", "instances.manage", STAFF},
+    "designer": {"deploy", "instances.manage", "items.manage", STAFF},
     "inspector": {"supervise", STAFF},
     "window_clerk": {"work", "intake", STAFF},
     "handler": {"work", STAFF},

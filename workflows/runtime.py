@@ -65,6 +65,13 @@ class Assigner(Protocol):
         """Record candidates; return ``{work_item_id: reason}`` for items to complete automatically."""
 
 
+class Observer(Protocol):
+    """Told of every saved change of an instance, inside the same transaction."""
+
+    def instance_saved(self, session, instance, completed: list[m.WorkItem]) -> None:
+        """``completed``: the work items completed by this change (by people or rules)."""
+
+
 # Rounds of automatic completion (skip rules) one change may trigger.
 MAX_AUTO_ROUNDS = 50
 
@@ -88,6 +95,7 @@ class Runtime:
         script_engine=SCRIPT_ENGINE,
         clock=utcnow,
         assigner: Assigner | None = None,
+        observer: Observer | None = None,
     ):
         self.session = session
         self.specs = specs
@@ -95,7 +103,9 @@ class Runtime:
         self.script_engine = script_engine
         self.clock = clock
         self.assigner = assigner
+        self.observer = observer
         self._events: list[dict] = []
+        self._completed: list[m.WorkItem] = []
         self._actor: str | None = None
 
     # --- definitions ------------------------------------------------------
@@ -115,6 +125,18 @@ class Runtime:
             suffix = "" if version is None else f" 的第 {version} 版"
             raise NotFound(f"流程 {process_id}{suffix} 不存在。")
         return definition
+
+    def step_with(self, definition_id: int, key: str, value: str) -> tuple[str, dict | None] | None:
+        """The first user task whose extension property ``key`` equals ``value``, and its form.
+
+        E.g. ``step=intake``: the task the window's 受理台 completes at acceptance.
+        """
+        specs = self.process_specs(definition_id)
+        for spec in specs.spec.task_specs.values():
+            if task_properties(spec).get(key) == value and getattr(spec, "manual", False):
+                form = specs.forms.get(spec.bpmn_id)
+                return spec.bpmn_id, (form["schema"] if form else None)
+        return None
 
     def process_specs(self, definition_id: int) -> ProcessSpecs:
         return self.specs.get(definition_id, self._definition_source)
@@ -195,6 +217,7 @@ class Runtime:
             item.on_behalf_of = on_behalf_of
             item.data = to_json_data(data)
             item.version += 1
+            self._completed.append(item)
             self._event(
                 instance,
                 "task_completed",
@@ -567,6 +590,9 @@ class Runtime:
             self.session, instance.id, instance.revision, instance.definition_id, workflow
         )
         self._write_events()
+        if self.observer is not None:
+            self.observer.instance_saved(self.session, instance, self._completed)
+        self._completed = []
 
     def _route_new_work(self, instance, workflow, open_items) -> None:
         """Mirror READY tasks as work items, route them, complete the ones rules skip."""
@@ -591,6 +617,7 @@ class Runtime:
         item.completed_at = self.clock()
         item.data = {}
         item.version += 1
+        self._completed.append(item)
         self._event(instance, "auto_completed", task=work.task, item=item, message=reason)
         try:
             work.task.run()

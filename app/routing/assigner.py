@@ -15,6 +15,8 @@ from .describe import describe
 from .models import WorkItemCandidate
 from .resolver import Resolution, admin_posts, leader_posts, place_of, region_chain, resolve
 
+# 绿色通道: such work goes first in every worklist.
+GREEN_CHANNEL_PRIORITY = 100
 RULE_ZH = {
     "leader": "转部门负责人办理",
     "admin": "转系统管理员处理",
@@ -89,6 +91,8 @@ class OrgAssigner:
         skipped = {}
         for new in work:
             item, data = new.item, new.task.data
+            if data.get("green_channel"):
+                item.priority = max(item.priority, GREEN_CHANNEL_PRIORITY)
             place = place_of(session, data)
             chain = region_chain(session, place)
             resolution = resolve(session, describe(item.lane, item.properties, data), place)

@@ -1,0 +1,30 @@
+from flask import Blueprint
+
+from . import views
+
+bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
+
+bp.add_url_rule("/", endpoint="index", view_func=views.index, methods=["GET"])
+bp.add_url_rule("/intake", endpoint="intake", view_func=views.intake, methods=["GET"])
+bp.add_url_rule(
+    "/intake", endpoint="intake_submit", view_func=views.intake_submit, methods=["POST"]
+)
+bp.add_url_rule("/<number>", endpoint="detail", view_func=views.detail, methods=["GET"])
+bp.add_url_rule(
+    "/<number>/<any(accept, correct, correction_received, refuse, withdraw, deliver):action>",
+    endpoint="act",
+    view_func=views.act,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/<number>/materials/<int:material_id>/upload",
+    endpoint="upload",
+    view_func=views.upload,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/<number>/materials/<int:material_id>",
+    endpoint="material_file",
+    view_func=views.material_file,
+    methods=["GET"],
+)

@@ -1,0 +1,423 @@
+"""Window work on cases: receive, accept, 补正, refuse, withdraw, deliver.
+
+Views and the API call these with plain values; each function changes one case
+in the caller's transaction and issues the notice the applicant takes home.
+The case's process starts at acceptance; its clock (the promised date) is
+counted in working days from the day of acceptance.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.auth.services import hash_password
+from app.engine import platform_runtime
+from app.items.models import Item
+from app.org.models import Region
+from workflows.calendar import load_calendar
+from workflows.errors import InvalidTaskData
+from workflows.timeutil import utcnow
+
+from . import documents
+from .identity import identity_problem, phone_problem
+from .models import Case, CaseEvent, CaseMaterial, CaseSequence
+
+# Administrative Licensing Law Art. 32: decide on an application within 5 working days.
+DECISION_WORKDAYS = 5
+INTAKE_STEP = ("step", "intake")
+
+
+class CaseError(Exception):
+    """A refused window action; ``field`` names the form field at fault, if any."""
+
+    def __init__(self, message: str, field: str | None = None, fields: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.fields = fields or {}
+
+
+@dataclass
+class Applicant:
+    type: str
+    name: str
+    id_number: str
+    phone: str
+    contact_name: str | None = None
+
+    def problems(self) -> dict[str, str]:
+        found = {}
+        if self.type not in ("person", "company"):
+            found["applicant_type"] = "请选择个人或企业。"
+        if not self.name.strip():
+            found["applicant_name"] = "请填写申请人名称。"
+        problem = identity_problem(self.type, self.id_number)
+        if problem:
+            found["applicant_id_number"] = problem
+        problem = phone_problem(self.phone)
+        if problem:
+            found["applicant_phone"] = problem
+        return found
+
+
+@dataclass
+class Intake:
+    """What the window enters when an application arrives."""
+
+    item: Item
+    applicant: Applicant
+    place: Region
+    received: set[int] = field(default_factory=set)  # ids of ItemMaterials received
+    channel: str = "window"
+    green_channel: bool = False
+    data: dict = field(default_factory=dict)  # the item's intake form (diagram), if any
+
+
+# --- numbers and dates -------------------------------------------------------
+
+
+def county_of(session, place: Region) -> Region:
+    """The county (区县) a place belongs to; a county-level place is its own."""
+    ids = [int(i) for i in place.path.strip("/").split("/") if i]
+    county = session.scalars(
+        select(Region).where(Region.id.in_(ids), Region.level == "county")
+    ).first()
+    if county is None:
+        raise CaseError(f"{place.name}不在任何区县之下，无法编号。", "place")
+    return county
+
+
+def next_case_number(session, county: Region, day: date) -> str:
+    """County code (6) + date (8) + sequence (5), unique per county and day."""
+    for _attempt in range(5):
+        row = session.scalars(
+            select(CaseSequence)
+            .where(CaseSequence.county_code == county.code, CaseSequence.day == day)
+            .with_for_update()
+        ).first()
+        if row is None:
+            try:
+                with session.begin_nested():
+                    row = CaseSequence(county_code=county.code, day=day, last=0)
+                    session.add(row)
+            except IntegrityError:
+                continue
+        row.last += 1
+        session.flush()
+        return f"{county.code[:6]}{day:%Y%m%d}{row.last:05d}"
+    raise CaseError("办件编号分配冲突，请重试。")
+
+
+def promised_date(session, item: Item, accepted: datetime) -> date:
+    """The promised date: the committed limit in working days after acceptance.
+
+    即办件 (limit 0) are due the day they are handled, or the next working day
+    when received after hours or on a rest day.
+    """
+    calendar = load_calendar(session)
+    start = calendar.next_workday(accepted)
+    return calendar.add_workdays(start, item.committed_days) if item.committed_days else start
+
+
+# --- the steps at the window -------------------------------------------------
+
+
+def _event(
+    session, case: Case, kind: str, actor: str | None, message: str | None = None, data=None
+):
+    session.add(CaseEvent(case_id=case.id, kind=kind, actor=actor, message=message, data=data))
+
+
+def _materials_facts(materials) -> list[dict]:
+    return [{"name": m.name, "required": m.required} for m in materials]
+
+
+def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
+    """Register an application (申请) and issue the 申请材料接收凭证.
+
+    Returns the case and its query password (shown once, given to the applicant).
+    """
+    problems = intake.applicant.problems()
+    if problems:
+        raise CaseError("申请人信息有误。", fields=problems)
+    if intake.item.status != "published":
+        raise CaseError(f"事项“{intake.item.name}”未发布，不能受理。", "item")
+    now = utcnow()
+    county = county_of(session, intake.place)
+    password = f"{secrets.randbelow(10**6):06d}"
+    case = Case(
+        number=next_case_number(session, county, now.date()),
+        item=intake.item,
+        status="applied",
+        channel=intake.channel,
+        green_channel=intake.green_channel and intake.item.green_channel,
+        applicant_type=intake.applicant.type,
+        applicant_name=intake.applicant.name.strip(),
+        applicant_id_number=intake.applicant.id_number.strip().upper(),
+        applicant_phone=intake.applicant.phone.strip(),
+        contact_name=intake.applicant.contact_name,
+        place=intake.place,
+        county=county,
+        lead_department=intake.item.lead_department,
+        data=intake.data,
+        received_at=now,
+        received_by=actor,
+        decision_due=load_calendar(session).add_workdays(now.date(), DECISION_WORKDAYS),
+        query_password_hash=hash_password(password),
+    )
+    for material in intake.item.materials:
+        got = material.id in intake.received
+        case.materials.append(
+            CaseMaterial(
+                item_material_id=material.id,
+                name=material.name,
+                required=material.required,
+                received=got,
+                received_at=now if got else None,
+            )
+        )
+    session.add(case)
+    session.flush()
+    _event(session, case, "received", actor, f"收到申请：{intake.item.name}")
+    received = [m for m in case.materials if m.received]
+    documents.issue(session, case, "receipt", actor=actor, materials=_materials_facts(received))
+    return case, password
+
+
+def missing_materials(case: Case) -> list[CaseMaterial]:
+    return [m for m in case.materials if m.required and not m.received]
+
+
+def _require_status(case: Case, *allowed: str) -> None:
+    if case.status not in allowed:
+        raise CaseError(f"办件当前为“{case.status_zh}”，不能进行此操作。")
+
+
+def process_data(case: Case) -> dict:
+    """The data a case's process starts with (see docs/DIAGRAMS.md)."""
+    return {
+        "case_number": case.number,
+        "item_code": case.item.code,
+        "item_name": case.item.name,
+        "applicant_type": case.applicant_type,
+        "applicant_name": case.applicant_name,
+        "applicant_id_number": case.applicant_id_number,
+        "contact_phone": case.applicant_phone,
+        "place": case.place.code,
+        "place_name": case.place.name,
+        "lead_department": case.lead_department.name if case.lead_department else None,
+        "accept_date": (case.accepted_at or utcnow()).date().isoformat(),
+        "green_channel": case.green_channel,
+        **(case.data or {}),
+    }
+
+
+def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> Case:
+    """受理: start the item's process, fix the promised date, issue the 受理通知书."""
+    _require_status(case, "applied")
+    missing = missing_materials(case)
+    if missing and not deemed:
+        names = "、".join(m.name for m in missing)
+        raise CaseError(f"还缺少必要材料：{names}。请出具补正材料通知书（一次性告知），不能受理。")
+    if not case.item.process_id:
+        raise CaseError(f"事项“{case.item.name}”没有绑定流程，不能受理。")
+    case.accepted_at = case.received_at if deemed else utcnow()
+    case.accepted_by = actor
+    case.accepted_on_day_received = deemed
+    case.promised_date = promised_date(session, case.item, case.accepted_at)
+    case.status = "accepted"
+    _start_process(session, case, actor)
+    _event(session, case, "accepted", actor, "视为受理（逾期未告知补正）" if deemed else "受理")
+    documents.issue(
+        session,
+        case,
+        "acceptance",
+        actor=actor,
+        materials=_materials_facts([m for m in case.materials if m.received]),
+        promised_date=case.promised_date.isoformat(),
+        officer=actor,
+    )
+    return case
+
+
+def _start_process(session, case: Case, actor: str | None) -> None:
+    runtime = platform_runtime(session)
+    data = process_data(case)
+    instance = runtime.start(case.item.process_id, data=data, actor=actor)
+    case.instance = instance
+    session.flush()
+    step = runtime.step_with(instance.definition_id, *INTAKE_STEP)
+    if step is None:
+        return
+    bpmn_id, _schema = step
+    item = next((w for w in runtime.open_work_items(instance.id) if w.bpmn_id == bpmn_id), None)
+    if item is None:
+        return
+    try:
+        runtime.complete(item.id, data, item.version, actor or "system")
+    except InvalidTaskData as exc:
+        raise CaseError("受理信息不完整。", fields=exc.fields) from None
+
+
+def request_correction(session, case: Case, actor: str | None, note: str | None = None) -> Case:
+    """补正: list every missing material at once (一次性告知); the clock has not started."""
+    _require_status(case, "applied")
+    missing = missing_materials(case)
+    if not missing and not note:
+        raise CaseError("材料已齐全；如需补正其他内容，请在说明中写明。", "note")
+    case.status = "correcting"
+    _event(session, case, "correction_requested", actor, note)
+    documents.issue(
+        session,
+        case,
+        "correction",
+        actor=actor,
+        missing=[{"name": m.name, "note": ""} for m in missing],
+        deadline_note=note or "",
+    )
+    return case
+
+
+def receive_correction(session, case: Case, actor: str | None, received: set[int]) -> Case:
+    """补正材料接收: mark what came in, issue the receipt; the case can then be accepted."""
+    _require_status(case, "correcting")
+    now = utcnow()
+    rounds = max((m.received_round for m in case.materials), default=0) + 1
+    came = []
+    for material in case.materials:
+        if material.id in received and not material.received:
+            material.received, material.received_at, material.received_round = True, now, rounds
+            came.append(material)
+    case.status = "applied"
+    case.decision_due = load_calendar(session).add_workdays(now.date(), DECISION_WORKDAYS)
+    _event(session, case, "correction_received", actor, "、".join(m.name for m in came) or None)
+    documents.issue(
+        session, case, "correction_receipt", actor=actor, materials=_materials_facts(came)
+    )
+    return case
+
+
+def refuse(session, case: Case, actor: str | None, reason: str) -> Case:
+    """不予受理, with the reason; the case is closed."""
+    _require_status(case, "applied", "correcting")
+    if not reason or not reason.strip():
+        raise CaseError("请写明不予受理的理由。", "reason")
+    case.status = "refused"
+    case.closed_at = utcnow()
+    case.close_reason = reason.strip()
+    _event(session, case, "refused", actor, reason.strip())
+    documents.issue(session, case, "refusal", actor=actor, reason=reason.strip())
+    return case
+
+
+def withdraw(session, case: Case, actor: str | None, reason: str) -> Case:
+    """撤件 at the applicant's request; a running process is terminated."""
+    _require_status(case, "applied", "correcting", "accepted", "processing")
+    if not reason or not reason.strip():
+        raise CaseError("请写明撤件原因（申请人的请求）。", "reason")
+    case.status = "withdrawn"
+    case.closed_at = utcnow()
+    case.close_reason = reason.strip()
+    if case.instance is not None and case.instance.status in ("running", "error"):
+        platform_runtime(session).terminate(
+            case.instance.id, f"撤件：{reason.strip()}", actor or "system"
+        )
+    _event(session, case, "withdrawn", actor, reason.strip())
+    return case
+
+
+def deliver(session, case: Case, actor: str | None, method: str, receiver: str) -> Case:
+    """送达 the decision; issues the 送达回证."""
+    _require_status(case, "decided")
+    if not receiver or not receiver.strip():
+        raise CaseError("请填写受送达人。", "receiver")
+    _mark_delivered(session, case, actor, method, receiver.strip())
+    return case
+
+
+def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> None:
+    case.status = "delivered"
+    case.delivered_at = utcnow()
+    case.closed_at = case.delivered_at
+    _event(session, case, "delivered", actor, f"{method}：{receiver}")
+    documents.issue(
+        session,
+        case,
+        "delivery",
+        actor=actor,
+        delivered_date=case.delivered_at.date().isoformat(),
+        method=method,
+        receiver=receiver,
+    )
+
+
+def apply_deemed_acceptance(session, today: date) -> list[Case]:
+    """Art. 32: an application not answered in time counts as accepted on the day received."""
+    overdue = session.scalars(
+        select(Case).where(Case.status == "applied", Case.decision_due < today).order_by(Case.id)
+    ).all()
+    for case in overdue:
+        accept(session, case, None, deemed=True)
+    return list(overdue)
+
+
+def decisions_due_soon(session, today: date, *, place_ids=None) -> list[Case]:
+    """Applications whose 5-working-day answer is due today or earlier (warn the window)."""
+    stmt = select(Case).where(Case.status == "applied", Case.decision_due <= today)
+    if place_ids is not None:
+        stmt = stmt.where(Case.place_id.in_(place_ids))
+    return list(session.scalars(stmt.order_by(Case.decision_due)))
+
+
+# --- following the process -----------------------------------------------------
+
+
+def _is_intake(item) -> bool:
+    return (item.properties or {}).get(INTAKE_STEP[0]) == INTAKE_STEP[1]
+
+
+class CaseObserver:
+    """Keeps a case's status in step with its process (办理中, 办结, 送达, 终止)."""
+
+    def instance_saved(self, session, instance, completed) -> None:
+        case = session.scalars(select(Case).where(Case.instance_id == instance.id)).first()
+        if case is None or case.status in ("withdrawn", "refused", "delivered"):
+            return
+        if case.status == "accepted" and any(not _is_intake(w) for w in completed):
+            case.status = "processing"
+        delivered = next(
+            (w for w in completed if (w.properties or {}).get("case_status") == "delivered"), None
+        )
+        if instance.status == "completed" and case.status != "decided":
+            self._decided(session, case, instance)
+        if delivered is not None and case.status == "decided":
+            data = delivered.data or {}
+            receiver = str(data.get("receiver_name") or case.applicant_name)
+            _mark_delivered(session, case, delivered.completed_by, "窗口直接送达", receiver)
+        if instance.status == "terminated" and case.status in ("accepted", "processing"):
+            case.status = "terminated"
+            case.closed_at = utcnow()
+            case.close_reason = instance.end_reason
+
+    def _decided(self, session, case: Case, instance) -> None:
+        data = instance.data or {}
+        result = data.get("result") or data.get("decision")
+        case.result = result if result in ("approve", "reject") else "approve"
+        case.status = "decided"
+        case.decided_at = utcnow()
+        _event(session, case, "decided", None, "准予" if case.result == "approve" else "不予")
+        documents.issue(
+            session,
+            case,
+            "decision",
+            actor=None,
+            result=case.result,
+            opinion=str(data.get("result_text") or data.get("opinion") or ""),
+            certificate_no=data.get("certificate_no") or data.get("registration_no"),
+            decided_date=case.decided_at.date().isoformat(),
+        )

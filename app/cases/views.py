@@ -1,0 +1,304 @@
+"""The window's pages: 受理台 (intake), the case list and the case page."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+from sqlalchemy import or_, select
+
+from app import policy
+from app.engine import platform_runtime
+from app.extensions import db
+from app.files import store
+from app.items.models import Item
+from app.org.models import Region
+from app.policy import STAFF, requires
+from workflows.calendar import load_calendar
+from workflows.errors import RuntimeErrorBase
+from workflows.timeutil import utcnow
+
+from . import services
+from .access import can_view_case
+from .intake_form import intake_fields, parse_intake
+from .models import APPLICANT_TYPES, STATUSES, Case, CaseEvent
+from .places import grouped, intake_regions, may_receive_at
+
+PAGE_SIZE = 50
+ACTIONS = {"accept": "受理", "correct": "补正", "refuse": "不予受理", "receive": "收件"}
+
+
+def _case(number: str) -> Case:
+    case = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        abort(404)
+    if not can_view_case(db.session, current_user, case):
+        abort(403)
+    return case
+
+
+# --- intake ------------------------------------------------------------------------
+
+
+def _published_items():
+    return db.session.scalars(
+        select(Item).where(Item.status == "published").order_by(Item.kind, Item.code)
+    ).all()
+
+
+def _intake_page(item, *, values=None, errors=None, status=200):
+    regions = intake_regions(db.session, current_user)
+    return (
+        render_template(
+            "cases/intake.html",
+            items=_published_items(),
+            item=item,
+            places=grouped(regions),
+            applicant_types=APPLICANT_TYPES,
+            fields=intake_fields(db.session, item, values or {}, errors or {}) if item else [],
+            values=values or {},
+            errors=errors or {},
+            due_soon=services.decisions_due_soon(
+                db.session,
+                load_calendar(db.session).add_workdays(utcnow().date(), 1),
+                place_ids=[r.id for r in regions],
+            ),
+        ),
+        status,
+    )
+
+
+@requires("intake")
+def intake():
+    item = db.session.get(Item, request.args.get("item", type=int) or 0)
+    if item is not None and item.status != "published":
+        item = None
+    return _intake_page(item)
+
+
+def _applicant(form) -> services.Applicant:
+    return services.Applicant(
+        type=form.get("applicant_type", "person"),
+        name=form.get("applicant_name", ""),
+        id_number=form.get("applicant_id_number", ""),
+        phone=form.get("applicant_phone", ""),
+        contact_name=form.get("contact_name") or None,
+    )
+
+
+def _intake_from(form, item: Item) -> services.Intake:
+    place = db.session.get(Region, form.get("place", type=int) or 0)
+    if place is None or not may_receive_at(db.session, current_user, place):
+        raise services.CaseError("请选择本窗口受理范围内的办理地点。", "place")
+    received = {int(v) for v in form.getlist("materials") if v.isdigit()}
+    return services.Intake(
+        item=item,
+        applicant=_applicant(form),
+        place=place,
+        received=received,
+        green_channel=form.get("green_channel") == "on",
+        data=parse_intake(db.session, item, form),
+    )
+
+
+def _run_action(case: Case, action: str, form) -> None:
+    actor = current_user.username
+    if action == "accept":
+        services.accept(db.session, case, actor)
+    elif action == "correct":
+        services.request_correction(db.session, case, actor, form.get("note") or None)
+    elif action == "refuse":
+        services.refuse(db.session, case, actor, form.get("reason", ""))
+
+
+@requires("intake")
+def intake_submit():
+    item = db.session.get(Item, request.form.get("item", type=int) or 0)
+    action = request.form.get("action")
+    if item is None or item.status != "published" or action not in ACTIONS:
+        flash("请选择已发布的事项和受理操作。", "danger")
+        return redirect(url_for("cases.intake"))
+    try:
+        case, password = services.receive(
+            db.session, _intake_from(request.form, item), current_user.username
+        )
+        _run_action(case, action, request.form)
+    except (services.CaseError, RuntimeErrorBase) as exc:
+        db.session.rollback()
+        errors = dict(getattr(exc, "fields", {}) or {})
+        if getattr(exc, "field", None):
+            errors[exc.field] = exc.message
+        flash(exc.message, "danger")
+        return _intake_page(item, values=request.form.to_dict(flat=True), errors=errors, status=422)
+    db.session.commit()
+    flash(
+        f"已{ACTIONS[action]}。办件编号 {case.number}，查询密码 {password}（只显示这一次，请告知申请人）。",
+        "success",
+    )
+    return redirect(url_for("cases.detail", number=case.number))
+
+
+# --- lists and the case page ------------------------------------------------------
+
+
+def _visible_cases(stmt):
+    if policy.has(current_user, "instances.manage"):
+        return stmt
+    regions = intake_regions(db.session, current_user) + policy.home_regions(
+        db.session, current_user, ("inspector",)
+    )
+    if not regions:
+        return stmt.where(Case.received_by == current_user.username)
+    places = select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
+    return stmt.where(or_(Case.place_id.in_(places), Case.received_by == current_user.username))
+
+
+@requires(STAFF)
+def index():
+    page = max(request.args.get("page", 1, type=int), 1)
+    text = request.args.get("q", "").strip()
+    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    stmt = _visible_cases(select(Case))
+    if text:
+        stmt = stmt.where(or_(Case.number == text, Case.applicant_name.contains(text)))
+    if status:
+        stmt = stmt.where(Case.status == status)
+    cases = db.session.scalars(
+        stmt.order_by(Case.green_channel.desc(), Case.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "cases/index.html",
+        cases=cases,
+        q=text,
+        status=status,
+        statuses=STATUSES,
+        page=page,
+        has_next=len(cases) == PAGE_SIZE,
+    )
+
+
+def _history(case: Case) -> list[dict]:
+    """Case events and process steps, in time order, as people read them."""
+    rows = [
+        {"at": e.at, "who": e.actor, "what": e.kind, "message": e.message, "source": "case"}
+        for e in db.session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    ]
+    if case.instance is not None:
+        rows += [_process_row(e) for e in platform_runtime().history(case.instance.id) if _shown(e)]
+    return sorted(rows, key=lambda r: r["at"])
+
+
+def _shown(event) -> bool:
+    """People's steps and the system's notable acts; not every gateway and event."""
+    if event.kind == "task_completed":
+        return event.actor is not None
+    return event.kind in ("auto_completed", "routing_rule", "timer_fired", "error")
+
+
+def _process_row(event) -> dict:
+    opinion = event.data.get("opinion") if isinstance(event.data, dict) else None
+    return {
+        "at": event.at,
+        "who": event.actor,
+        "on_behalf_of": event.on_behalf_of,
+        "what": event.kind,
+        "step": event.name,
+        "message": opinion or event.message,
+        "source": "process",
+    }
+
+
+@requires(STAFF)
+def detail(number: str):
+    case = _case(number)
+    open_items = platform_runtime().open_work_items(case.instance.id) if case.instance else []
+    return render_template(
+        "cases/detail.html",
+        case=case,
+        history=_history(case),
+        open_items=open_items,
+        missing=services.missing_materials(case),
+        may_act=policy.has(current_user, "intake")
+        and may_receive_at(db.session, current_user, case.place),
+    )
+
+
+def _act(number: str, change, success: str):
+    case = _case(number)
+    if not (
+        policy.has(current_user, "intake") and may_receive_at(db.session, current_user, case.place)
+    ):
+        abort(403)
+    try:
+        change(case)
+    except (services.CaseError, RuntimeErrorBase, store.FileRejected) as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(success, "success")
+    return redirect(url_for("cases.detail", number=number))
+
+
+@requires("intake")
+def act(number: str, action: str):
+    form, actor = request.form, current_user.username
+    changes = {
+        "accept": (lambda c: services.accept(db.session, c, actor), "已受理，已出具受理通知书。"),
+        "correct": (
+            lambda c: services.request_correction(db.session, c, actor, form.get("note") or None),
+            "已出具补正材料通知书（一次性告知）。",
+        ),
+        "correction_received": (
+            lambda c: services.receive_correction(
+                db.session, c, actor, {int(v) for v in form.getlist("materials") if v.isdigit()}
+            ),
+            "已接收补正材料，已出具补正材料接收凭证。",
+        ),
+        "refuse": (
+            lambda c: services.refuse(db.session, c, actor, form.get("reason", "")),
+            "已出具不予受理通知书。",
+        ),
+        "withdraw": (
+            lambda c: services.withdraw(db.session, c, actor, form.get("reason", "")),
+            "已撤件。",
+        ),
+        "deliver": (
+            lambda c: services.deliver(
+                db.session, c, actor, form.get("method") or "窗口直接送达", form.get("receiver", "")
+            ),
+            "已送达，已出具送达回证。",
+        ),
+    }
+    if action not in changes:
+        abort(404)
+    change, success = changes[action]
+    return _act(number, change, success)
+
+
+@requires("intake")
+def upload(number: str, material_id: int):
+    upload_file = request.files.get("file")
+
+    def attach(case):
+        material = next((m for m in case.materials if m.id == material_id), None)
+        if material is None or upload_file is None or not upload_file.filename:
+            raise services.CaseError("请选择要上传的文件。")
+        blob = store.store(db.session, upload_file.read(), upload_file.filename)
+        material.blob_sha256, material.filename = blob.sha256, upload_file.filename
+
+    return _act(number, attach, "已上传材料文件。")
+
+
+@requires(STAFF)
+def material_file(number: str, material_id: int):
+    case = _case(number)
+    material = next((m for m in case.materials if m.id == material_id and m.blob_sha256), None)
+    if material is None:
+        abort(404)
+    return send_file(
+        store.path_of(material.blob_sha256), download_name=material.filename, as_attachment=True
+    )

@@ -1,0 +1,87 @@
+"""Content-addressed file storage: checked on the way in, stored once per sha256."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from flask import current_app
+
+from .models import Blob
+
+# extension -> (mime, magic prefixes the content must start with)
+ACCEPTED = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+    ".xlsx": (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        (b"PK\x03\x04",),
+    ),
+    ".doc": ("application/msword", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    ".xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)),
+    ".ofd": ("application/ofd", (b"PK\x03\x04",)),
+}
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+
+class FileRejected(ValueError):
+    """An upload that is not accepted; ``message`` says why, in Chinese."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def _root() -> Path:
+    return Path(current_app.config.get("FILES_DIR") or Path(current_app.instance_path) / "files")
+
+
+def path_of(sha256: str) -> Path:
+    return _root() / sha256[:2] / sha256
+
+
+def check(content: bytes, filename: str, max_bytes: int | None = None) -> str:
+    """The MIME type of an acceptable upload; raises FileRejected otherwise."""
+    limit = max_bytes or current_app.config.get("FILE_MAX_BYTES", DEFAULT_MAX_BYTES)
+    if not content:
+        raise FileRejected(f"文件 {filename} 是空的。")
+    if len(content) > limit:
+        raise FileRejected(f"文件 {filename} 超过 {limit // (1024 * 1024)} MB。")
+    extension = os.path.splitext(filename.lower())[1]
+    if extension not in ACCEPTED:
+        raise FileRejected(
+            f"不接受 {extension or '无扩展名'} 文件；请上传 PDF、图片（JPG/PNG）、Word、Excel 或 OFD。"
+        )
+    mime, magics = ACCEPTED[extension]
+    if not content.startswith(magics):
+        raise FileRejected(f"文件 {filename} 的内容与扩展名 {extension} 不符。")
+    return mime
+
+
+def store(session, content: bytes, filename: str) -> Blob:
+    """Check and store content once; returns its Blob row (existing or new)."""
+    mime = check(content, filename)
+    digest = hashlib.sha256(content).hexdigest()
+    blob = session.get(Blob, digest)
+    target = path_of(digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+            handle.write(content)
+        os.replace(handle.name, target)
+    if blob is None:
+        blob = Blob(sha256=digest, size=len(content), mime=mime)
+        session.add(blob)
+    return blob
+
+
+def read(sha256: str) -> bytes:
+    return path_of(sha256).read_bytes()

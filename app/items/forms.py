@@ -1,0 +1,53 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from .models import KINDS, MATERIAL_FORMS
+
+
+class ItemForm(FlaskForm):
+    code = StringField(
+        "事项编码", validators=[DataRequired(message="请填写事项编码"), Length(max=40)]
+    )
+    name = StringField(
+        "事项名称", validators=[DataRequired(message="请填写事项名称"), Length(max=200)]
+    )
+    kind = SelectField("办件类型", choices=list(KINDS.items()))
+    lead_department_id = SelectField("主办部门", coerce=int, validate_choice=False)
+    process_id = SelectField("办理流程", validate_choice=False)
+    statutory_days = IntegerField(
+        "法定时限（工作日）", validators=[NumberRange(min=0, max=365, message="0–365")]
+    )
+    committed_days = IntegerField(
+        "承诺时限（工作日，即办件填 0）", validators=[NumberRange(min=0, max=365, message="0–365")]
+    )
+    fee_amount = DecimalField(
+        "收费金额（元）", places=2, validators=[Optional(), NumberRange(min=0)]
+    )
+    fee_note = StringField("收费说明", validators=[Optional(), Length(max=500)])
+    legal_basis = TextAreaField("设定依据", validators=[Optional(), Length(max=4000)])
+    conditions = TextAreaField("受理条件", validators=[Optional(), Length(max=4000)])
+    online = BooleanField("可网上申请")
+    green_channel = BooleanField("可走绿色通道")
+
+
+class MaterialForm(FlaskForm):
+    name = StringField(
+        "材料名称", validators=[DataRequired(message="请填写材料名称"), Length(max=200)]
+    )
+    form = SelectField("材料形式", choices=list(MATERIAL_FORMS.items()))
+    copies = IntegerField(
+        "份数", default=1, validators=[NumberRange(min=1, max=99, message="1–99")]
+    )
+    required = BooleanField("必须提交", default=True)
+    note = StringField("说明", validators=[Optional(), Length(max=500)])
+    blank_form = FileField("空白表格（可选）")
+    example = FileField("填写示例（可选）")

@@ -1,0 +1,137 @@
+"""The item catalog: create, edit, publish and retire items and their materials."""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from workflows.models import ProcessDefinition
+from workflows.timeutil import utcnow
+
+from .models import KINDS, MATERIAL_FORMS, Item, ItemMaterial
+
+# Centers promise at most this share of the statutory limit; above it we warn.
+COMMITTED_SHARE_WARNING = 0.7
+
+
+class ItemError(Exception):
+    """A refused change to the catalog; ``field`` names the form field at fault."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def check_limits(statutory: int, committed: int) -> str | None:
+    """Refuse impossible limits; return a warning when the promise is close to the law's limit."""
+    if statutory < 0 or committed < 0:
+        raise ItemError("时限不能为负数。", "committed_days")
+    if committed > statutory:
+        raise ItemError("承诺时限不能超过法定时限。", "committed_days")
+    if statutory and committed > statutory * COMMITTED_SHARE_WARNING:
+        share = round(committed * 100 / statutory)
+        return f"承诺时限为法定时限的 {share}%，超过 70%，请确认是否已尽量压缩。"
+    return None
+
+
+def process_deployed(session, process_id: str) -> bool:
+    return (
+        session.scalar(
+            select(ProcessDefinition.id).where(ProcessDefinition.process_id == process_id).limit(1)
+        )
+        is not None
+    )
+
+
+def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | None]:
+    """Create or update an item from form values; returns it and a warning, if any."""
+    if values["kind"] not in KINDS:
+        raise ItemError("请选择事项类型。", "kind")
+    warning = check_limits(values["statutory_days"], values["committed_days"])
+    duplicate = session.scalars(select(Item).where(Item.code == values["code"])).first()
+    if duplicate is not None and duplicate is not item:
+        raise ItemError(f"事项编码 {values['code']} 已被“{duplicate.name}”使用。", "code")
+    if item is None:
+        item = Item(status="draft")
+        session.add(item)
+    if (
+        item.status == "published"
+        and values.get("process_id")
+        and not process_deployed(session, values["process_id"])
+    ):
+        raise ItemError("流程尚未部署，已发布的事项不能改用它。", "process_id")
+    for key, value in values.items():
+        setattr(item, key, value)
+    item.updated_at = utcnow()
+    session.flush()
+    return item, warning
+
+
+def publish(session, item: Item) -> None:
+    if not item.process_id:
+        raise ItemError("请先为事项选择办理流程，才能发布。", "process_id")
+    if not process_deployed(session, item.process_id):
+        raise ItemError(f"流程 {item.process_id} 尚未部署，不能发布。", "process_id")
+    if not item.materials:
+        raise ItemError("请至少列出一项申请材料，才能发布。")
+    item.status = "published"
+    item.updated_at = utcnow()
+
+
+def retire(session, item: Item) -> None:
+    """停用: no new applications; running cases go on."""
+    item.status = "retired"
+    item.updated_at = utcnow()
+
+
+def save_material(session, item: Item, material: ItemMaterial | None, values: dict) -> ItemMaterial:
+    if values.get("form") not in MATERIAL_FORMS:
+        raise ItemError("请选择材料形式。", "form")
+    if values.get("copies", 1) < 1:
+        raise ItemError("份数至少为 1。", "copies")
+    if material is None:
+        material = ItemMaterial(position=len(item.materials))
+        item.materials.append(material)
+    for key, value in values.items():
+        setattr(material, key, value)
+    item.updated_at = utcnow()
+    session.flush()
+    return material
+
+
+def remove_material(session, item: Item, material: ItemMaterial) -> None:
+    item.materials.remove(material)
+    for position, remaining in enumerate(item.materials):
+        remaining.position = position
+    item.updated_at = utcnow()
+
+
+def move_material(item: Item, material: ItemMaterial, offset: int) -> None:
+    """Move a material up (-1) or down (+1) in the list applicants read."""
+    ordered = list(item.materials)
+    index = ordered.index(material)
+    target = index + offset
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+        for position, each in enumerate(ordered):
+            each.position = position
+
+
+def search(
+    session,
+    text: str = "",
+    kind: str | None = None,
+    status: str | None = None,
+    *,
+    limit=50,
+    offset=0,
+):
+    stmt = select(Item)
+    if text:
+        like = f"%{text}%"
+        stmt = stmt.where(or_(Item.code.ilike(like), Item.name.ilike(like)))
+    if kind in KINDS:
+        stmt = stmt.where(Item.kind == kind)
+    if status:
+        stmt = stmt.where(Item.status == status)
+    return list(session.scalars(stmt.order_by(Item.code).limit(limit).offset(offset)))
