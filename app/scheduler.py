@@ -7,6 +7,8 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from workflows.timeutil import utcnow
+
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -28,6 +30,25 @@ def fire_timers_job(app, now=None) -> int:
     return len(fired)
 
 
+def case_deadlines_job(app, today=None) -> int:
+    """Applications not answered within 5 working days count as accepted (Art. 32)."""
+    from app.cases.services import apply_deemed_acceptance
+
+    with app.app_context():
+        try:
+            deemed = apply_deemed_acceptance(db.session, today or utcnow().date())
+            db.session.commit()
+            numbers = [c.number for c in deemed]
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+    for number in numbers:
+        log.info("case %s deemed accepted on the day it was received", number)
+    return len(numbers)
+
+
 def _add_job(scheduler, app) -> None:
     scheduler.add_job(
         fire_timers_job,
@@ -35,6 +56,15 @@ def _add_job(scheduler, app) -> None:
         args=[app],
         seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
         id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        case_deadlines_job,
+        "interval",
+        args=[app],
+        minutes=10,
+        id="case_deadlines",
         max_instances=1,
         coalesce=True,
     )

@@ -26,3 +26,5 @@ bp.add_url_rule(
     "/work-items/<int:item_id>/complete", view_func=views.complete_work_item, methods=["POST"]
 )
 bp.add_url_rule("/timers/fire", view_func=views.fire_timers, methods=["POST"])
+bp.add_url_rule("/cases", view_func=views.create_case, methods=["POST"])
+bp.add_url_rule("/cases/<number>", view_func=views.get_case, methods=["GET"])

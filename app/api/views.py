@@ -6,15 +6,22 @@ from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from app import policy
+from app.cases import services as case_services
+from app.cases.access import can_view_case
+from app.cases.identity import mask
+from app.cases.models import Case
+from app.cases.places import may_receive_at
 from app.engine import platform_runtime
 from app.extensions import db
+from app.items.models import Item
+from app.org.models import Region
 from app.policy import ApiForbidden, requires
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
-from workflows.errors import InvalidTaskData
+from workflows.errors import InvalidTaskData, NotFound
 
 from .errors import BadRequest
-from .serialize import instance_json, work_item_json
+from .serialize import instance_json, iso, work_item_json
 
 MAX_PAGE = 500
 
@@ -236,3 +243,104 @@ def fire_timers():
             ]
         }
     )
+
+
+# --- cases (the window's intake, for other systems) ------------------------------
+
+
+def _case_json(case) -> dict:
+    return {
+        "number": case.number,
+        "status": case.status,
+        "status_zh": case.status_zh,
+        "item": {"code": case.item.code, "name": case.item.name, "kind": case.item.kind},
+        "applicant": {
+            "type": case.applicant_type,
+            "name": case.applicant_name,
+            "id_number": mask(case.applicant_id_number),
+        },
+        "place": {"code": case.place.code, "name": case.place.name},
+        "channel": case.channel,
+        "green_channel": case.green_channel,
+        "received_at": iso(case.received_at),
+        "decision_due": case.decision_due.isoformat() if case.decision_due else None,
+        "accepted_at": iso(case.accepted_at),
+        "promised_date": case.promised_date.isoformat() if case.promised_date else None,
+        "decided_at": iso(case.decided_at),
+        "result": case.result,
+        "delivered_at": iso(case.delivered_at),
+        "missing_materials": [m.name for m in case.materials if m.required and not m.received],
+        "documents": [
+            {
+                "kind": d.kind,
+                "verification_code": d.verification_code,
+                "issued_at": iso(d.issued_at),
+            }
+            for d in case.documents
+        ],
+        "instance": case.instance_id,
+    }
+
+
+def _case_intake(body: dict):
+    item = db.session.scalars(
+        select(Item).where(Item.code == str(body.get("item_code") or ""))
+    ).first()
+    if item is None:
+        raise BadRequest("item_code 不存在。")
+    place = db.session.scalars(
+        select(Region).where(Region.code == str(body.get("place") or ""))
+    ).first()
+    if place is None or not may_receive_at(db.session, api_user(), place):
+        raise ApiForbidden("place 不在您的受理范围内（或区划代码不存在）。")
+    applicant = body.get("applicant") or {}
+    names = {str(n) for n in body.get("materials") or []}
+    received = {m.id for m in item.materials if m.name in names or str(m.id) in names}
+    return case_services.Intake(
+        item=item,
+        applicant=case_services.Applicant(
+            type=str(applicant.get("type") or "person"),
+            name=str(applicant.get("name") or ""),
+            id_number=str(applicant.get("id_number") or ""),
+            phone=str(applicant.get("phone") or ""),
+            contact_name=applicant.get("contact_name"),
+        ),
+        place=place,
+        received=received,
+        channel=str(body.get("channel") or "api")
+        if body.get("channel") in ("window", "online", "api")
+        else "api",
+        green_channel=bool(body.get("green_channel")),
+        data=body.get("data") if isinstance(body.get("data"), dict) else {},
+    )
+
+
+@requires("intake")
+def create_case():
+    """Receive an application; ``action`` "accept" (default) or "receive" (answer later)."""
+    body = _json_body()
+    action = body.get("action", "accept")
+    if action not in ("accept", "receive"):
+        raise BadRequest("action 只能是 accept 或 receive。")
+    try:
+        case, password = case_services.receive(db.session, _case_intake(body), api_user().username)
+        if action == "accept":
+            case_services.accept(db.session, case, api_user().username)
+    except case_services.CaseError as exc:
+        db.session.rollback()
+        fields = dict(exc.fields)
+        if exc.field:
+            fields[exc.field] = exc.message
+        raise InvalidTaskData(exc.message, fields)
+    db.session.commit()
+    return jsonify({**_case_json(case), "query_password": password}), 201
+
+
+@requires(policy.STAFF)
+def get_case(number: str):
+    case = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        raise NotFound(f"办件 {number} 不存在。")
+    if not can_view_case(db.session, api_user(), case):
+        raise ApiForbidden("无权查看该办件。")
+    return jsonify(_case_json(case))

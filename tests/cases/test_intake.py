@@ -1,0 +1,274 @@
+"""The window: receive, 补正, accept, refuse, withdraw, deliver — and the dates they promise."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.cases import services
+from app.cases.identity import credit_code_problem, id_card_problem, mask
+from app.cases.models import Case
+from app.items.models import Item, ItemMaterial
+from workflows.calendar import WorkCalendar
+from workflows.models import CalendarDay
+
+from ..conftest import api_for, engine_of
+from ..diagrams import laned, user
+
+PERSON = {
+    "type": "person",
+    "name": "周建华",
+    "id_number": "11010519491231002X",
+    "phone": "13900000000",
+}
+REVIEW = laned(
+    "simple_item",
+    ("县 市场监督管理局/审批股 审核人", user("review", "审核")),
+    ("县 市场监督管理局 分管领导", user("sign", "签批")),
+)
+
+
+@pytest.fixture
+def item(api, county, session):
+    assert api.deploy(("simple.bpmn", REVIEW)).status_code == 201
+    item = Item(
+        code="TEST-001",
+        name="测试许可",
+        kind="promise",
+        lead_department_id=county.departments["scj"].id,
+        statutory_days=20,
+        committed_days=5,
+        process_id="simple_item",
+        status="published",
+    )
+    item.materials = [
+        ItemMaterial(position=0, name="申请书", form="original", required=True),
+        ItemMaterial(position=1, name="营业执照", form="copy", required=True),
+        ItemMaterial(position=2, name="授权委托书", form="original", required=False),
+    ]
+    session.add(item)
+    session.commit()
+    return item
+
+
+def post_case(app, username: str, item, county, received=("申请书", "营业执照"), **extra):
+    body = {
+        "item_code": item.code,
+        "applicant": PERSON,
+        "place": county.code("v11"),
+        "materials": list(received),
+        **extra,
+    }
+    return api_for(app, username).post("/api/v1/cases", body)
+
+
+def test_calendar_counts_working_days_across_national_day_and_a_make_up_saturday():
+    calendar = WorkCalendar()
+    assert calendar.is_workday(date(2026, 10, 10))  # Saturday, 调休 working day
+    assert not calendar.is_workday(date(2026, 10, 5))
+    assert calendar.add_workdays(date(2026, 9, 30), 5) == date(2026, 10, 13)
+    assert calendar.workdays_between(date(2026, 9, 30), date(2026, 10, 13)) == 5
+    assert calendar.next_workday(datetime(2026, 10, 3, 9, 0)) == date(2026, 10, 8)
+    assert calendar.add_workdays(date(2026, 9, 19), 1) == date(
+        2026, 9, 20
+    )  # Sunday, 调休 working day
+
+
+def test_a_year_the_package_does_not_know_still_counts_with_a_warning():
+    calendar = WorkCalendar()
+    assert not calendar.known(2027)
+    assert calendar.add_workdays(date(2026, 12, 31), 3) == date(2027, 1, 6)  # weekends only
+    entered = WorkCalendar({date(2027, 1, 1): False, date(2027, 1, 4): False})
+    assert entered.known(2027)
+    assert entered.add_workdays(date(2026, 12, 31), 3) == date(2027, 1, 7)
+
+
+def test_promised_date_uses_the_overrides_the_administrator_entered(app, item, session):
+    assert services.promised_date(session, item, datetime(2026, 9, 30, 2, 0)) == date(2026, 10, 13)
+    session.add(CalendarDay(day=date(2026, 10, 12), workday=False, note="临时放假"))
+    session.commit()
+    assert services.promised_date(session, item, datetime(2026, 9, 30, 2, 0)) == date(2026, 10, 14)
+
+
+def test_instant_items_received_on_a_rest_day_are_due_the_next_working_day(app, item, session):
+    item.committed_days = 0
+    assert services.promised_date(session, item, datetime(2026, 10, 3, 1, 0)) == date(2026, 10, 8)
+    assert services.promised_date(session, item, datetime(2026, 10, 9, 1, 0)) == date(2026, 10, 9)
+
+
+def test_identity_numbers_are_checked_by_their_check_character():
+    assert id_card_problem("11010519491231002X") is None
+    assert "校验位" in id_card_problem("110105194912310021")
+    assert "出生日期" in id_card_problem("110105194913310021")
+    assert credit_code_problem("91330100716105852F") is None
+    assert "校验位" in credit_code_problem("91330100716105852A")
+    assert mask("11010519491231002X") == "110105********002X"
+
+
+def test_accepting_through_the_api_starts_the_process_and_routes_it(app, item, county):
+    response = post_case(app, "center_window_clerk", item, county)
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "accepted"
+    assert body["number"].startswith("490102") and len(body["number"]) == 19
+    assert body["promised_date"] is not None
+    assert len(body["query_password"]) == 6
+    kinds = [d["kind"] for d in body["documents"]]
+    assert kinds == ["receipt", "acceptance"]
+    reviewer = api_for(app, "scj_spg_reviewer")
+    items = reviewer.get("/api/v1/work-items").get_json()["work_items"]
+    assert [i["bpmn_id"] for i in items] == ["review"]
+    again = api_for(app, "center_window_clerk").get(f"/api/v1/cases/{body['number']}").get_json()
+    assert again["applicant"]["id_number"] == "110105********002X"
+
+
+def test_missing_materials_cannot_be_accepted_and_nothing_is_stored(app, item, county, session):
+    response = post_case(app, "center_window_clerk", item, county, received=("申请书",))
+    assert response.status_code == 422
+    assert "营业执照" in response.get_json()["error"]["message"]
+    assert session.scalars(select(Case)).all() == []
+
+
+def test_bad_identity_and_place_out_of_reach_are_refused(app, item, county):
+    wrong = dict(PERSON, id_number="110105194912310021")
+    response = post_case(app, "center_window_clerk", item, county, applicant=wrong)
+    assert response.status_code == 422
+    assert "applicant_id_number" in response.get_json()["error"]["fields"]
+    # a village window cannot receive for another village
+    assert post_case(app, "v12_window_clerk", item, county).status_code == 403
+    assert post_case(app, "scj_reviewer", item, county).status_code == 403  # not a window
+
+
+def test_correction_then_acceptance(app, item, county, session):
+    case, _password = services.receive(
+        session,
+        services.Intake(
+            item, services.Applicant(**_applicant()), county.regions["v11"], {item.materials[0].id}
+        ),
+        "v11_window_clerk",
+    )
+    services.request_correction(session, case, "v11_window_clerk", "请补交营业执照复印件")
+    session.commit()
+    assert case.status == "correcting"
+    notice = case.documents[-1]
+    assert notice.kind == "correction"
+    assert [m["name"] for m in notice.facts["missing"]] == ["营业执照"]
+    with pytest.raises(services.CaseError):
+        services.accept(session, case, "v11_window_clerk")
+    session.rollback()
+    services.receive_correction(session, case, "v11_window_clerk", {case.materials[1].id})
+    services.accept(session, case, "v11_window_clerk")
+    session.commit()
+    assert case.status == "accepted"
+    assert [d.kind for d in case.documents] == [
+        "receipt",
+        "correction",
+        "correction_receipt",
+        "acceptance",
+    ]
+    assert case.materials[1].received_round == 1
+
+
+def test_refusal_closes_the_case_with_the_reason(app, item, county, session):
+    case, _ = services.receive(
+        session,
+        services.Intake(item, services.Applicant(**_applicant()), county.regions["v11"]),
+        "v11_window_clerk",
+    )
+    with pytest.raises(services.CaseError):
+        services.refuse(session, case, "v11_window_clerk", " ")
+    services.refuse(session, case, "v11_window_clerk", "不属于本机关职权范围")
+    session.commit()
+    assert case.status == "refused" and case.instance_id is None
+    assert case.documents[-1].kind == "refusal"
+    assert case.documents[-1].facts["reason"] == "不属于本机关职权范围"
+
+
+def test_unanswered_applications_count_as_accepted_on_the_day_received(app, item, county, session):
+    case, _ = services.receive(
+        session,
+        services.Intake(
+            item,
+            services.Applicant(**_applicant()),
+            county.regions["v11"],
+            {m.id for m in item.materials},
+        ),
+        "v11_window_clerk",
+    )
+    session.commit()
+    due = case.decision_due
+    assert services.decisions_due_soon(session, due) == [case]
+    assert services.apply_deemed_acceptance(session, due) == []
+    deemed = services.apply_deemed_acceptance(session, due + timedelta(days=1))
+    session.commit()
+    assert deemed == [case]
+    assert case.status == "accepted" and case.accepted_on_day_received
+    assert case.accepted_at == case.received_at
+
+
+def test_withdrawal_terminates_the_process(app, item, county, session):
+    body = post_case(app, "center_window_clerk", item, county).get_json()
+    case = session.scalars(select(Case).where(Case.number == body["number"])).one()
+    services.withdraw(session, case, "center_window_clerk", "申请人申请撤回")
+    session.commit()
+    assert case.status == "withdrawn"
+    assert case.instance.status == "terminated"
+
+
+def test_decision_and_delivery(app, item, county, session):
+    number = post_case(app, "center_window_clerk", item, county).get_json()["number"]
+    for username, step in (("scj_spg_reviewer", "review"), ("scj_deputy_leader", "sign")):
+        actor = api_for(app, username)
+        work = actor.get("/api/v1/work-items").get_json()["work_items"]
+        assert [w["bpmn_id"] for w in work] == [step]
+        data = {"opinion": "同意"} if step == "review" else {"opinion": "准予", "result": "approve"}
+        assert actor.complete(work[0], data).status_code == 200
+    case = session.scalars(select(Case).where(Case.number == number)).one()
+    assert case.status == "decided" and case.result == "approve"
+    assert case.documents[-1].kind == "decision"
+    with pytest.raises(services.CaseError):
+        services.deliver(session, case, "center_window_clerk", "窗口直接送达", "")
+    services.deliver(session, case, "center_window_clerk", "窗口直接送达", "周建华")
+    session.commit()
+    assert case.status == "delivered"
+    assert case.documents[-1].kind == "delivery"
+
+
+def test_case_numbers_are_unique_per_county_and_day_under_concurrency(app, item, county):
+    engine = engine_of(app)
+    numbers: list[str] = []
+    barrier = threading.Barrier(4)
+
+    def receive():
+        with app.app_context(), Session(engine) as s:
+            own_item = s.get(Item, item.id)
+            from app.org.models import Region
+
+            place = s.get(Region, county.regions["v11"].id)
+            barrier.wait(timeout=30)
+            case, _ = services.receive(
+                s, services.Intake(own_item, services.Applicant(**_applicant()), place), "x"
+            )
+            s.commit()
+            numbers.append(case.number)
+
+    threads = [threading.Thread(target=receive) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(numbers) == 4 and len(set(numbers)) == 4
+    assert sorted(int(n[-5:]) for n in numbers) == [1, 2, 3, 4]
+
+
+def _applicant() -> dict:
+    return {
+        "type": "person",
+        "name": "周建华",
+        "id_number": "11010519491231002X",
+        "phone": "13900000000",
+    }
