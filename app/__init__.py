@@ -72,6 +72,7 @@ def _import_models() -> None:
     """Every table must be known to the metadata (migrations, create_all in tools)."""
     from .auth import models as _auth  # noqa: F401
     from .cases import models as _cases  # noqa: F401
+    from .desk import models as _desk  # noqa: F401
     from .files import models as _files  # noqa: F401
     from .items import models as _items  # noqa: F401
     from .org import models as _org  # noqa: F401
@@ -82,11 +83,13 @@ def _register_blueprints(app: Flask) -> None:
     from .api.blueprint import bp as api_bp
     from .auth.views import bp as auth_bp
     from .cases.blueprint import bp as cases_bp
+    from .cases.document_views import bp as documents_bp
     from .designer.blueprint import bp as designer_bp
     from .desk.blueprint import bp as desk_bp
     from .items.blueprint import bp as items_bp
     from .org.blueprint import bp as org_bp
     from .supervision.blueprint import bp as supervision_bp
+    from .verify.blueprint import bp as verify_bp
 
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(auth_bp)
@@ -94,9 +97,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(org_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(documents_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(supervision_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(verify_bp)  # public: anyone may check a document's code
 
 
 def _register_vendor_route(app: Flask) -> None:
