@@ -51,4 +51,8 @@ def load_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
         "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
+        "CENTER_PHONE": os.environ.get("YIMEN_CENTER_PHONE") or None,
+        # public document verification: wrong codes per client before a pause
+        "VERIFY_MAX_FAILURES": int(os.environ.get("YIMEN_VERIFY_MAX_FAILURES", 10)),
+        "VERIFY_WINDOW_SECONDS": int(os.environ.get("YIMEN_VERIFY_WINDOW_SECONDS", 600)),
     }

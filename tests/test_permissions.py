@@ -10,7 +10,15 @@ from app.policy import capabilities
 
 from .conftest import api_for, make_user
 
-PUBLIC = {"static", "vendor", "auth.login", "auth.logout", "auth.home"}
+PUBLIC = {
+    "static",
+    "vendor",
+    "auth.login",
+    "auth.logout",
+    "auth.home",
+    "verify.index",
+    "verify.code",
+}
 ROLE_USERS = {
     "admin": "bigdata_admin",
     "designer": "bigdata_designer",
@@ -30,7 +38,8 @@ def routes(app):
         if rule.endpoint in PUBLIC:
             continue
         method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
-        url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", rule.rule)
+        url = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", rule.rule)  # the first allowed value
+        url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", url)
         yield rule.endpoint, method, url
 
 

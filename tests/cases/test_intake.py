@@ -13,6 +13,7 @@ from app.cases import services
 from app.cases.identity import credit_code_problem, id_card_problem, mask
 from app.cases.models import Case
 from app.items.models import Item, ItemMaterial
+from app.org.models import Region
 from workflows.calendar import WorkCalendar
 from workflows.models import CalendarDay
 
@@ -144,6 +145,11 @@ def test_bad_identity_and_place_out_of_reach_are_refused(app, item, county):
 
 
 def test_correction_then_acceptance(app, item, county, session):
+    with app.app_context():
+        _correction_then_acceptance(item, county, session)
+
+
+def _correction_then_acceptance(item, county, session):
     case, _password = services.receive(
         session,
         services.Intake(
@@ -174,6 +180,11 @@ def test_correction_then_acceptance(app, item, county, session):
 
 
 def test_refusal_closes_the_case_with_the_reason(app, item, county, session):
+    with app.app_context():
+        _refusal(item, county, session)
+
+
+def _refusal(item, county, session):
     case, _ = services.receive(
         session,
         services.Intake(item, services.Applicant(**_applicant()), county.regions["v11"]),
@@ -189,6 +200,11 @@ def test_refusal_closes_the_case_with_the_reason(app, item, county, session):
 
 
 def test_unanswered_applications_count_as_accepted_on_the_day_received(app, item, county, session):
+    with app.app_context():
+        _deemed(item, county, session)
+
+
+def _deemed(item, county, session):
     case, _ = services.receive(
         session,
         services.Intake(
@@ -213,8 +229,9 @@ def test_unanswered_applications_count_as_accepted_on_the_day_received(app, item
 def test_withdrawal_terminates_the_process(app, item, county, session):
     body = post_case(app, "center_window_clerk", item, county).get_json()
     case = session.scalars(select(Case).where(Case.number == body["number"])).one()
-    services.withdraw(session, case, "center_window_clerk", "申请人申请撤回")
-    session.commit()
+    with app.app_context():
+        services.withdraw(session, case, "center_window_clerk", "申请人申请撤回")
+        session.commit()
     assert case.status == "withdrawn"
     assert case.instance.status == "terminated"
 
@@ -230,10 +247,11 @@ def test_decision_and_delivery(app, item, county, session):
     case = session.scalars(select(Case).where(Case.number == number)).one()
     assert case.status == "decided" and case.result == "approve"
     assert case.documents[-1].kind == "decision"
-    with pytest.raises(services.CaseError):
-        services.deliver(session, case, "center_window_clerk", "窗口直接送达", "")
-    services.deliver(session, case, "center_window_clerk", "窗口直接送达", "周建华")
-    session.commit()
+    with app.app_context():
+        with pytest.raises(services.CaseError):
+            services.deliver(session, case, "center_window_clerk", "窗口直接送达", "")
+        services.deliver(session, case, "center_window_clerk", "窗口直接送达", "周建华")
+        session.commit()
     assert case.status == "delivered"
     assert case.documents[-1].kind == "delivery"
 
@@ -242,14 +260,16 @@ def test_case_numbers_are_unique_per_county_and_day_under_concurrency(app, item,
     engine = engine_of(app)
     numbers: list[str] = []
     barrier = threading.Barrier(4)
+    item_id, place_id = (
+        item.id,
+        county.regions["v11"].id,
+    )  # read once: the fixture's session is not shared
 
     def receive():
+        barrier.wait(timeout=30)  # before any query: on SQLite the first query takes the write lock
         with app.app_context(), Session(engine) as s:
-            own_item = s.get(Item, item.id)
-            from app.org.models import Region
-
-            place = s.get(Region, county.regions["v11"].id)
-            barrier.wait(timeout=30)
+            own_item = s.get(Item, item_id)
+            place = s.get(Region, place_id)
             case, _ = services.receive(
                 s, services.Intake(own_item, services.Applicant(**_applicant()), place), "x"
             )

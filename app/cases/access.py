@@ -1,0 +1,37 @@
+"""Who may see a case: its page, its documents, its API record.
+
+A case with a process follows the process's jurisdiction
+(``policy.can_view_instance``). A case without one — received and waiting for
+受理 or 补正, or refused before acceptance — has nobody routed to it yet, so
+the window decides: the person who received it, the window clerks and the
+inspectors whose region contains the case's place, and whoever manages
+instances. The receiving person keeps access after acceptance too: they
+issued its first notices.
+"""
+
+from __future__ import annotations
+
+from app import policy
+
+from .models import Case
+
+
+def _place_within(case: Case, regions) -> bool:
+    return any(case.place.path.startswith(region.path) for region in regions)
+
+
+def can_view_case(session, user, case: Case) -> bool:
+    """May ``user`` see ``case`` and the documents issued for it?"""
+    if user is None or not getattr(user, "is_active", False):
+        return False
+    if policy.has(user, "instances.manage"):
+        return True
+    if case.received_by is not None and case.received_by == user.username:
+        return True
+    if case.instance is not None:
+        return policy.can_view_instance(session, user, case.instance)
+    if _place_within(case, policy.home_regions(session, user, ("window_clerk",))):
+        return True
+    return policy.has(user, "supervise") and _place_within(
+        case, policy.home_regions(session, user, ("inspector",))
+    )

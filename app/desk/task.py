@@ -1,0 +1,317 @@
+"""The task page (办理): one work item with its case, the history so far and its form.
+
+``GET`` shows the form, filled from the case or from the user's draft; ``POST``
+completes the item through the runtime (which validates; its messages come back
+next to the fields) or saves a draft. The form is the task's JSON Schema, drawn
+by ``app.schema_forms``, with a 办理意见 field added where the schema has none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import delete, select
+
+from app import policy
+from app.auth.models import User
+from app.cases.models import Case
+from app.engine import platform_runtime
+from app.extensions import db
+from app.policy import requires
+from app.schema_forms import fields, other_errors, parse
+from workflows import models as m
+from workflows.errors import InstanceNotActive, InvalidTaskData, WorkItemConflict
+from workflows.runtime import Runtime
+from workflows.timeutil import utcnow
+
+from .models import TaskDraft
+
+OPINION = "opinion"
+OPINION_FIELD = {"type": "string", "title": "办理意见", "maxLength": 2000}
+PHRASES = ("同意。", "情况属实，同意办理。", "材料不全，请补正。")
+CASE_FACTS = (
+    ("case_number", "办件编号"),
+    ("applicant_name", "申请人"),
+    ("item_name", "申请事项"),
+    ("place_name", "所在地"),
+)
+ITEM_STATUS_ZH = {m.OPEN: "待办", m.DONE: "已办结", m.CANCELLED: "已取消"}
+# History rows people read on the page; other events (gateways, claims) stay in the log.
+EVENT_ZH = {
+    "started": "发起办件",
+    "task_completed": "办理",
+    "auto_completed": "按规则自动跳过",
+    "timer_fired": "时限到期",
+    "terminated": "终止办件",
+}
+
+
+@dataclass
+class HistoryRow:
+    at: datetime
+    step: str
+    actor: str | None  # display names
+    on_behalf_of: str | None
+    decision: str | None  # the title of the chosen ``decision``
+    opinion: str | None  # the step's ``opinion``, or the system's message
+
+
+# --- pages -------------------------------------------------------------------------
+
+
+@requires("work")
+def show(item_id: int):
+    runtime = platform_runtime()
+    item = runtime.work_item(item_id)
+    if item.status == m.OPEN:
+        if not policy.can_act(db.session, current_user, item):
+            abort(403)
+    elif not policy.can_view_instance(db.session, current_user, item.instance):
+        abort(403)
+    return _page(runtime, item)
+
+
+@requires("work")
+def submit(item_id: int):
+    runtime = platform_runtime()
+    item = runtime.work_item(item_id)
+    # Open work routed elsewhere is refused here; a closed item gets the runtime's conflict.
+    if not policy.can_act(db.session, current_user, item):
+        abort(403)
+    schema = task_schema(runtime, item)
+    typed = parse(schema, request.form, keep_empty=True)
+    if request.form.get("action") == "draft":
+        return _save_draft(runtime, item, typed)
+    try:
+        runtime.complete(
+            item.id,
+            parse(schema, request.form),
+            request.form.get("version", type=int),
+            current_user.username,
+            on_behalf_of=policy.acting_for(db.session, current_user, item),
+        )
+    except InvalidTaskData as exc:
+        return _again(item_id, typed=typed, errors=exc.fields, status=422)
+    except (WorkItemConflict, InstanceNotActive) as exc:
+        return _again(item_id, typed=typed, conflict=exc.message, status=409)
+    step = item.name
+    discard_drafts(db.session, item.id)
+    db.session.commit()
+    flash(f"已办理：{step}", "success")
+    return redirect(url_for("desk.index"))
+
+
+def _save_draft(runtime: Runtime, item: m.WorkItem, typed: dict):
+    if item.status != m.OPEN:
+        message = f"该待办{ITEM_STATUS_ZH.get(item.status, item.status)}，草稿未保存。"
+        return _page(runtime, item, typed=typed, conflict=message, status=409)
+    save_draft(db.session, item.id, current_user.id, typed)
+    db.session.commit()
+    flash("草稿已保存（仅您本人可见，提交前不会进入办件）。", "success")
+    return redirect(url_for("desk.task", item_id=item.id))
+
+
+def _again(item_id: int, **page):
+    """The page once more after a refused completion; nothing of it was kept."""
+    db.session.rollback()
+    runtime = platform_runtime()
+    return _page(runtime, runtime.work_item(item_id, refresh=True), **page)
+
+
+def _page(
+    runtime: Runtime,
+    item: m.WorkItem,
+    *,
+    typed: dict | None = None,
+    errors: dict | None = None,
+    conflict: str | None = None,
+    status: int = 200,
+):
+    instance = item.instance
+    actionable = (
+        conflict is None
+        and item.status == m.OPEN
+        and policy.can_act(db.session, current_user, item)
+    )
+    if not (actionable or policy.can_view_instance(db.session, current_user, instance)):
+        # Told why the work is out of reach, but shown nothing of a case not theirs.
+        return render_template("desk/task.html", item=item, conflict=conflict), status
+    events = runtime.history(instance.id)
+    schema = task_schema(runtime, item)
+    draft = (
+        load_draft(db.session, item.id, current_user.id) if actionable and typed is None else None
+    )
+    values = form_values(schema, item, events, typed=typed, draft=draft)
+    names = () if actionable else tuple(schema.get("properties") or {})
+    return render_template(
+        "desk/task.html",
+        item=item,
+        visible=True,
+        instance=instance,
+        case=db.session.scalars(select(Case).where(Case.instance_id == instance.id)).first(),
+        process_name=instance.definition.name or instance.process_id,
+        facts=case_facts(instance.data or {}),
+        history=history_rows(db.session, runtime, instance, events),
+        fields=fields(schema, values=values, errors=errors, readonly=names),
+        form_help=schema.get("description"),
+        other_errors=other_errors(schema, errors or {}),
+        invalid=errors is not None,
+        actionable=actionable,
+        on_behalf_of=policy.acting_for(db.session, current_user, item) if actionable else None,
+        draft=draft,
+        conflict=conflict,
+        status_zh=ITEM_STATUS_ZH.get(item.status, item.status),
+        phrases=PHRASES,
+    ), status
+
+
+# --- the form ----------------------------------------------------------------------
+
+
+def task_schema(runtime: Runtime, item: m.WorkItem) -> dict:
+    """The item's form schema, with a free-text 办理意见 where it asks for no opinion."""
+    schema = runtime.form_schema(item) or {"type": "object"}
+    properties = schema.get("properties") or {}
+    if OPINION in properties:
+        return schema
+    return {**schema, "properties": {**properties, OPINION: OPINION_FIELD}}
+
+
+def form_values(
+    schema: dict,
+    item: m.WorkItem,
+    events: list[m.InstanceEvent],
+    *,
+    typed: dict | None = None,
+    draft: TaskDraft | None = None,
+) -> dict:
+    """What the form shows: the case's values, then the draft or what was just typed.
+
+    A closed item shows what was submitted, and nothing else.
+    """
+    if item.status != m.OPEN and typed is None:
+        return {name: None for name in schema.get("properties") or {}} | (item.data or {})
+    values = prefill(schema, item.instance.data or {}, events, item.bpmn_id)
+    values.update(typed if typed is not None else (draft.data if draft else {}))
+    return values
+
+
+def prefill(schema: dict, data: dict, events: list[m.InstanceEvent], bpmn_id: str) -> dict:
+    """The case's current values for the form's fields.
+
+    Left out: answers another step's person gave (an earlier reviewer's
+    ``decision`` and ``opinion`` are theirs, not a proposal for this step).
+    Read-only fields always show the case's value.
+    """
+    elsewhere = answered_elsewhere(events, bpmn_id)
+    return {
+        name: data[name]
+        for name, prop in (schema.get("properties") or {}).items()
+        if name in data and (name not in elsewhere or prop.get("readOnly"))
+    }
+
+
+def answered_elsewhere(events: list[m.InstanceEvent], bpmn_id: str) -> set[str]:
+    """Keys whose current value a person entered at a step other than ``bpmn_id``."""
+    seen: dict = {}
+    changed_at: dict[str, str | None] = {}
+    for event in events:
+        if not isinstance(event.data, dict):
+            continue
+        person = event.kind == "task_completed" and event.actor is not None
+        if event.kind != "started" and not person:
+            continue
+        for key, value in event.data.items():
+            if key not in seen or seen[key] != value:
+                changed_at[key] = event.bpmn_id if person else None
+            seen[key] = value
+    return {key for key, step in changed_at.items() if step is not None and step != bpmn_id}
+
+
+def case_facts(data: dict) -> list[tuple[str, str]]:
+    return [(label, str(data[key])) for key, label in CASE_FACTS if data.get(key)]
+
+
+# --- history -----------------------------------------------------------------------
+
+
+def history_rows(
+    session, runtime: Runtime, instance: m.ProcessInstance, events: list[m.InstanceEvent]
+) -> list[HistoryRow]:
+    """Who did what and when, with their decision and opinion; B角 shown as "B 代 A"."""
+    shown = [e for e in events if e.kind in EVENT_ZH and (e.kind != "task_completed" or e.actor)]
+    names = display_names(session, {e.actor for e in shown} | {e.on_behalf_of for e in shown})
+    forms = runtime.process_specs(instance.definition_id).forms
+    rows = []
+    for event in shown:
+        data = event.data if isinstance(event.data, dict) else {}
+        form = forms.get(event.bpmn_id) if event.kind == "task_completed" else None
+        rows.append(
+            HistoryRow(
+                at=event.at,
+                step=_step_of(event),
+                actor=names.get(event.actor, event.actor),
+                on_behalf_of=names.get(event.on_behalf_of, event.on_behalf_of),
+                decision=_decision_title(form["schema"] if form else None, data),
+                opinion=data.get(OPINION) if event.kind == "task_completed" else _note(event),
+            )
+        )
+    return rows
+
+
+def _step_of(event: m.InstanceEvent) -> str:
+    if event.kind in ("started", "terminated"):
+        return EVENT_ZH[event.kind]
+    return event.name or event.bpmn_id or ""
+
+
+def _note(event: m.InstanceEvent) -> str | None:
+    """The system's words on a step nobody filled in."""
+    if event.kind in ("auto_completed", "timer_fired"):
+        return EVENT_ZH[event.kind] + (f"：{event.message}" if event.message else "")
+    return event.message
+
+
+def _decision_title(schema: dict | None, data: dict) -> str | None:
+    if not schema or "decision" not in data:
+        return None
+    decision = next((f for f in fields(schema, values=data) if f.name == "decision"), None)
+    return decision.display if decision is not None else None
+
+
+def display_names(session, usernames: set[str | None]) -> dict[str, str]:
+    wanted = [u for u in usernames if u]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.username, User.display_name).where(User.username.in_(wanted))
+    )
+    return {username: name for username, name in rows}
+
+
+# --- drafts --------------------------------------------------------------------------
+
+
+def load_draft(session, item_id: int, user_id: int) -> TaskDraft | None:
+    return session.scalars(
+        select(TaskDraft).where(TaskDraft.work_item_id == item_id, TaskDraft.user_id == user_id)
+    ).first()
+
+
+def save_draft(session, item_id: int, user_id: int, data: dict) -> TaskDraft:
+    """Keep the user's unsent values for this item (one draft per item and person)."""
+    draft = load_draft(session, item_id, user_id)
+    if draft is None:
+        draft = TaskDraft(work_item_id=item_id, user_id=user_id)
+        session.add(draft)
+    draft.data = data
+    draft.saved_at = utcnow()
+    return draft
+
+
+def discard_drafts(session, item_id: int) -> None:
+    """A completed item's drafts are of no use to anyone."""
+    session.execute(delete(TaskDraft).where(TaskDraft.work_item_id == item_id))

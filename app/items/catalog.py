@@ -1,0 +1,304 @@
+"""Loading the item catalog from a JSON file (``bpmn/catalog.json``).
+
+The file is ``{"items": [...]}`` (a bare list is accepted too); each entry has
+``code``, ``name``, ``kind``, ``lead_department`` (the end of a department's
+name, e.g. ``市场监督管理局``), ``legal_basis``, ``conditions``,
+``statutory_days``, ``committed_days``, ``fee_amount``, ``fee_note``,
+``online``, ``green_channel``, ``process_id``, ``status`` and ``materials``
+(``name``, ``form``, ``copies``, ``required``, ``note``).
+
+Items are matched by code: new codes are created, existing ones updated. A
+material list is replaced only when it differs, so blank forms uploaded to an
+unchanged material survive a reload. The whole file is checked before anything
+is written: one bad entry raises ``CatalogError`` and nothing changes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.org.models import Department
+from workflows.models import ProcessDefinition
+from workflows.timeutil import utcnow
+
+from .models import KINDS, MATERIAL_FORMS, STATUSES, Item, ItemMaterial
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+STATE_ZH = {CREATED: "已新增", UPDATED: "已更新", UNCHANGED: "未变化"}
+ITEM_FIELDS = (
+    "name",
+    "kind",
+    "lead_department_id",
+    "legal_basis",
+    "conditions",
+    "statutory_days",
+    "committed_days",
+    "fee_amount",
+    "fee_note",
+    "online",
+    "green_channel",
+    "process_id",
+    "status",
+)
+MATERIAL_FIELDS = ("name", "form", "copies", "required", "note")
+
+
+class CatalogError(Exception):
+    """A catalog entry that cannot be loaded; ``code`` is the item's code when known."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class Loaded:
+    """What loading did to one item: ``created``, ``updated`` or ``unchanged``."""
+
+    item: Item
+    state: str
+
+    @property
+    def state_zh(self) -> str:
+        return STATE_ZH[self.state]
+
+
+def load_catalog(session, path) -> list[tuple[Item, bool]]:
+    """Create or update the items of the catalog file; ``(item, created)`` per entry.
+
+    Flushes but does not commit. Raises ``CatalogError`` (nothing written) for a bad entry.
+    """
+    return [(loaded.item, loaded.state == CREATED) for loaded in sync_catalog(session, path)]
+
+
+def sync_catalog(session, path) -> list[Loaded]:
+    """Like ``load_catalog``, telling apart updated and unchanged items."""
+    entries = read_catalog(path)
+    plans = [_check(session, entry, index) for index, entry in enumerate(entries, start=1)]
+    seen: dict[str, int] = {}
+    for index, plan in enumerate(plans, start=1):
+        if plan["code"] in seen:
+            raise CatalogError(
+                f"事项 {plan['code']}：编码重复（第 {seen[plan['code']]} 项和第 {index} 项）。",
+                plan["code"],
+            )
+        seen[plan["code"]] = index
+    return [_apply(session, plan) for plan in plans]
+
+
+def read_catalog(path) -> list[dict]:
+    """The entries of a catalog file."""
+    path = Path(path)
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CatalogError(f"无法读取事项目录文件 {path}：{exc.strerror or exc}。") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CatalogError(f"事项目录文件 {path.name} 不是有效的 JSON（UTF-8）：{exc}。") from None
+    entries = document.get("items") if isinstance(document, dict) else document
+    if not isinstance(entries, list):
+        raise CatalogError(f"事项目录文件 {path.name} 应当包含事项列表 items。")
+    return entries
+
+
+# --- checking one entry ------------------------------------------------------
+
+
+def find_lead_department(session, name: str) -> Department | None:
+    """A top-level department whose name ends with ``name`` (the first one, by id)."""
+    return session.scalars(
+        select(Department)
+        .where(Department.parent_id.is_(None), Department.name.endswith(name, autoescape=True))
+        .order_by(Department.id)
+        .limit(1)
+    ).first()
+
+
+def process_deployed(session, process_id: str) -> bool:
+    return (
+        session.scalar(
+            select(ProcessDefinition.id).where(ProcessDefinition.process_id == process_id).limit(1)
+        )
+        is not None
+    )
+
+
+def _text(entry: dict, key: str, where: str, code, *, required=False) -> str | None:
+    value = entry.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise CatalogError(f"{where}缺少“{key}”。", code)
+        return None
+    if not isinstance(value, str):
+        raise CatalogError(f"{where}的“{key}”应当是文字。", code)
+    return value.strip()
+
+
+def _days(entry: dict, key: str, where: str, code) -> int:
+    value = entry.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise CatalogError(f"{where}的“{key}”应当是不小于 0 的整数（工作日）。", code)
+    return value
+
+
+def _flag(entry: dict, key: str, where: str, code) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise CatalogError(f"{where}的“{key}”应当是 true 或 false。", code)
+    return value
+
+
+def _fee(entry: dict, where: str, code) -> Decimal | None:
+    value = entry.get("fee_amount")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise CatalogError(f"{where}的收费金额 fee_amount 应当是数字。", code)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise CatalogError(f"{where}的收费金额 fee_amount 应当是数字。", code) from None
+    if not amount.is_finite() or amount < 0:
+        raise CatalogError(f"{where}的收费金额不能为负数。", code)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _materials(entry: dict, where: str, code) -> list[dict]:
+    materials = entry.get("materials", [])
+    if not isinstance(materials, list):
+        raise CatalogError(f"{where}的申请材料 materials 应当是列表。", code)
+    result = []
+    for number, material in enumerate(materials, start=1):
+        at = f"{where}第 {number} 项申请材料"
+        if not isinstance(material, dict):
+            raise CatalogError(f"{at}格式不正确。", code)
+        form = material.get("form", "original")
+        if form not in MATERIAL_FORMS:
+            allowed = "、".join(MATERIAL_FORMS)
+            raise CatalogError(f"{at}的材料形式“{form}”不正确（应为 {allowed} 之一）。", code)
+        copies = material.get("copies", 1)
+        if isinstance(copies, bool) or not isinstance(copies, int) or copies < 1:
+            raise CatalogError(f"{at}的份数应当是至少为 1 的整数。", code)
+        required = material.get("required", True)
+        if not isinstance(required, bool):
+            raise CatalogError(f"{at}的“required”应当是 true 或 false。", code)
+        result.append(
+            {
+                "name": _text(material, "name", at, code, required=True),
+                "form": form,
+                "copies": copies,
+                "required": required,
+                "note": _text(material, "note", at, code),
+            }
+        )
+    return result
+
+
+def _check(session, entry, index: int) -> dict:
+    """Validate one entry and resolve its department; the values to store."""
+    if not isinstance(entry, dict):
+        raise CatalogError(f"第 {index} 项格式不正确，应当是一个对象。")
+    code = entry.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise CatalogError(f"第 {index} 项缺少事项编码 code。")
+    code = code.strip()
+    if len(code) > 40:
+        raise CatalogError(f"事项 {code}：编码太长（最多 40 个字符）。", code)
+    where = f"事项 {code} "
+    name = _text(entry, "name", where, code, required=True)
+    kind = entry.get("kind")
+    if kind not in KINDS:
+        allowed = "、".join(f"{k}（{v}）" for k, v in KINDS.items())
+        raise CatalogError(f"{where}的事项类型“{kind}”不正确，应为 {allowed} 之一。", code)
+    statutory = _days(entry, "statutory_days", where, code)
+    committed = _days(entry, "committed_days", where, code)
+    if committed > statutory:
+        raise CatalogError(
+            f"{where}的承诺时限（{committed} 个工作日）超过了法定时限（{statutory} 个工作日）。",
+            code,
+        )
+    department_name = _text(entry, "lead_department", where, code, required=True)
+    department = find_lead_department(session, department_name)
+    if department is None:
+        raise CatalogError(
+            f"{where}的主办部门“{department_name}”不存在：请先导入组织机构，或改正部门名称。",
+            code,
+        )
+    process_id = _text(entry, "process_id", where, code)
+    if process_id is None:
+        raise CatalogError(f"{where}没有指定办理流程 process_id。", code)
+    status = entry.get("status", "draft")
+    if status not in STATUSES:
+        allowed = "、".join(STATUSES)
+        raise CatalogError(f"{where}的状态“{status}”不正确，应为 {allowed} 之一。", code)
+    materials = _materials(entry, where, code)
+    if status == "published":
+        if not process_deployed(session, process_id):
+            raise CatalogError(
+                f"{where}不能发布：流程 {process_id} 尚未部署。"
+                "请先部署流程（flask --app app bpmn-load bpmn），再导入事项目录。",
+                code,
+            )
+        if not materials:
+            raise CatalogError(f"{where}不能发布：请至少列出一项申请材料。", code)
+    return {
+        "code": code,
+        "values": {
+            "name": name,
+            "kind": kind,
+            "lead_department_id": department.id,
+            "legal_basis": _text(entry, "legal_basis", where, code),
+            "conditions": _text(entry, "conditions", where, code),
+            "statutory_days": statutory,
+            "committed_days": committed,
+            "fee_amount": _fee(entry, where, code),
+            "fee_note": _text(entry, "fee_note", where, code),
+            "online": _flag(entry, "online", where, code),
+            "green_channel": _flag(entry, "green_channel", where, code),
+            "process_id": process_id,
+            "status": status,
+        },
+        "materials": materials,
+    }
+
+
+# --- writing -----------------------------------------------------------------
+
+
+def _same(current, wanted) -> bool:
+    if isinstance(wanted, Decimal) or isinstance(current, Decimal):
+        if current is None or wanted is None:
+            return current is wanted
+        return Decimal(current) == Decimal(wanted)
+    return current == wanted
+
+
+def _apply(session, plan: dict) -> Loaded:
+    item = session.scalars(select(Item).where(Item.code == plan["code"])).first()
+    created = item is None
+    if created:
+        item = Item(code=plan["code"])
+        session.add(item)
+    changed = created
+    for key, value in plan["values"].items():
+        if created or not _same(getattr(item, key), value):
+            setattr(item, key, value)
+            changed = True
+    current = [{k: getattr(m, k) for k in MATERIAL_FIELDS} for m in item.materials]
+    if current != plan["materials"]:
+        item.materials.clear()
+        if not created:
+            session.flush()  # delete the old rows before their replacements go in
+        for position, values in enumerate(plan["materials"]):
+            item.materials.append(ItemMaterial(position=position, **values))
+        changed = True
+    if changed:
+        item.updated_at = utcnow()
+    session.flush()
+    return Loaded(item, CREATED if created else UPDATED if changed else UNCHANGED)
