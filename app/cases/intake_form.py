@@ -35,12 +35,13 @@ def intake_schema(session, item: Item) -> dict | None:
     return {**schema, "properties": properties, "required": required}
 
 
-def intake_fields(session, item: Item, values: dict, errors: dict) -> list:
+def intake_fields(session, item: Item, form, errors: dict) -> list:
+    """The intake step's fields, showing what was typed (``form``) and the errors."""
     schema = intake_schema(session, item)
     if not schema:
         return []
-    own = {k[len(PREFIX) :]: v for k, v in values.items() if k.startswith(PREFIX)}
-    return fields(schema, values=own, errors=errors, prefix=PREFIX)
+    values = parse(schema, form, prefix=PREFIX, keep_empty=True) if form else {}
+    return fields(schema, values=values, errors=errors, prefix=PREFIX)
 
 
 def parse_intake(session, item: Item, form) -> dict:

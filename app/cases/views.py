@@ -54,7 +54,9 @@ def _intake_page(item, *, values=None, errors=None, status=200):
             item=item,
             places=grouped(regions),
             applicant_types=APPLICANT_TYPES,
-            fields=intake_fields(db.session, item, values or {}, errors or {}) if item else [],
+            fields=intake_fields(db.session, item, request.form if values else None, errors or {})
+            if item
+            else [],
             values=values or {},
             errors=errors or {},
             due_soon=services.decisions_due_soon(
