@@ -82,3 +82,7 @@ def register_cli(app: Flask) -> None:
     from .org.cli import register_org_cli
 
     register_org_cli(app)
+
+    from .items.cli import register_items_cli
+
+    register_items_cli(app)

@@ -132,6 +132,15 @@ def session(app):
 
 
 @pytest.fixture
+def tx(app):
+    """A transactional session, as a request or the scheduler uses one."""
+    s = Session(engine_of(app))
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
 def rt(app):
     """The runtime on a transactional session, as the scheduler uses it."""
     s = Session(engine_of(app))

@@ -82,7 +82,7 @@ def test_calendar_counts_working_days_across_national_day_and_a_make_up_saturday
 def test_a_year_the_package_does_not_know_still_counts_with_a_warning():
     calendar = WorkCalendar()
     assert not calendar.known(2027)
-    assert calendar.add_workdays(date(2026, 12, 31), 3) == date(2027, 1, 6)  # weekends only
+    assert calendar.add_workdays(date(2026, 12, 31), 3) == date(2027, 1, 5)  # weekends only
     entered = WorkCalendar({date(2027, 1, 1): False, date(2027, 1, 4): False})
     assert entered.known(2027)
     assert entered.add_workdays(date(2026, 12, 31), 3) == date(2027, 1, 7)
@@ -144,17 +144,21 @@ def test_bad_identity_and_place_out_of_reach_are_refused(app, item, county):
     assert post_case(app, "scj_reviewer", item, county).status_code == 403  # not a window
 
 
-def test_correction_then_acceptance(app, item, county, session):
+def test_correction_then_acceptance(app, item, county, tx):
     with app.app_context():
-        _correction_then_acceptance(item, county, session)
+        _correction_then_acceptance(item, county, tx)
+
+
+def _in(session, item, county):
+    """The item and village v11 as objects of the given session."""
+    return session.get(Item, item.id), session.get(Region, county.regions["v11"].id)
 
 
 def _correction_then_acceptance(item, county, session):
+    item, village = _in(session, item, county)
     case, _password = services.receive(
         session,
-        services.Intake(
-            item, services.Applicant(**_applicant()), county.regions["v11"], {item.materials[0].id}
-        ),
+        services.Intake(item, services.Applicant(**_applicant()), village, {item.materials[0].id}),
         "v11_window_clerk",
     )
     services.request_correction(session, case, "v11_window_clerk", "请补交营业执照复印件")
@@ -179,15 +183,16 @@ def _correction_then_acceptance(item, county, session):
     assert case.materials[1].received_round == 1
 
 
-def test_refusal_closes_the_case_with_the_reason(app, item, county, session):
+def test_refusal_closes_the_case_with_the_reason(app, item, county, tx):
     with app.app_context():
-        _refusal(item, county, session)
+        _refusal(item, county, tx)
 
 
 def _refusal(item, county, session):
+    item, village = _in(session, item, county)
     case, _ = services.receive(
         session,
-        services.Intake(item, services.Applicant(**_applicant()), county.regions["v11"]),
+        services.Intake(item, services.Applicant(**_applicant()), village),
         "v11_window_clerk",
     )
     with pytest.raises(services.CaseError):
@@ -199,18 +204,19 @@ def _refusal(item, county, session):
     assert case.documents[-1].facts["reason"] == "不属于本机关职权范围"
 
 
-def test_unanswered_applications_count_as_accepted_on_the_day_received(app, item, county, session):
+def test_unanswered_applications_count_as_accepted_on_the_day_received(app, item, county, tx):
     with app.app_context():
-        _deemed(item, county, session)
+        _deemed(item, county, tx)
 
 
 def _deemed(item, county, session):
+    item, village = _in(session, item, county)
     case, _ = services.receive(
         session,
         services.Intake(
             item,
             services.Applicant(**_applicant()),
-            county.regions["v11"],
+            village,
             {m.id for m in item.materials},
         ),
         "v11_window_clerk",
@@ -260,10 +266,8 @@ def test_case_numbers_are_unique_per_county_and_day_under_concurrency(app, item,
     engine = engine_of(app)
     numbers: list[str] = []
     barrier = threading.Barrier(4)
-    item_id, place_id = (
-        item.id,
-        county.regions["v11"].id,
-    )  # read once: the fixture's session is not shared
+    # read once: the fixture's session is not shared
+    item_id, place_id = item.id, county.regions["v11"].id
 
     def receive():
         barrier.wait(timeout=30)  # before any query: on SQLite the first query takes the write lock
