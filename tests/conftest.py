@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import sqlite3
 from pathlib import Path
 
@@ -246,3 +247,63 @@ def with_forms(diagram: Path) -> list[Path]:
 def bundle(folder: Path) -> list[Path]:
     """The files of a diagram folder, as one deployment bundle."""
     return sorted(p for p in folder.iterdir() if p.suffix in (".bpmn", ".dmn", ".json"))
+
+
+# --- the demo county with the shipped items, and signing in to pages -----------------
+
+DEMO_PASSWORD = "demo12345"
+SHIPPED_FOLDERS = (
+    "business_change",
+    "food_workshop",
+    "outdoor_ad",
+    "joint_review",
+    "mineral_permit",
+)
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.fixture
+def demo(app, session, monkeypatch):
+    """The demo county 青山县 (app/org/demo.py), every user with ``DEMO_PASSWORD``."""
+    from app.org.demo import demo_rows
+    from app.org.importer import import_rows
+    from app.org.spreadsheet import rows_from_dicts
+
+    monkeypatch.delenv("YIMEN_DEMO_PASSWORD", raising=False)
+    import_rows(session, rows_from_dicts(demo_rows(DEMO_PASSWORD)), must_change_password=False)
+    session.commit()
+
+
+@pytest.fixture
+def deployed(api):
+    """The five shipped diagrams of bpmn/, deployed."""
+    for name in SHIPPED_FOLDERS:
+        response = api.deploy(*bundle(SHIPPED / name))
+        assert response.status_code == 201, (name, response.get_json())
+    return api
+
+
+@pytest.fixture
+def shipped(app, deployed, demo, session):
+    """The demo county with the shipped catalog loaded, as ``scripts/run`` sets it up."""
+    from app.items.catalog import load_catalog
+
+    with app.app_context():
+        load_catalog(session, SHIPPED / "catalog.json")
+    session.commit()
+
+
+def signed_in(app, username: str, password: str | None = None):
+    """A test client with a logged-in session (``pw-<username>`` unless given)."""
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={
+            "username": username,
+            "password": password or f"pw-{username}",
+            "csrf_token": CSRF.search(page).group(1),
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client

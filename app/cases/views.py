@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from app import policy
+from app.desk.history import case_history
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
@@ -20,7 +21,7 @@ from workflows.timeutil import utcnow
 from . import services
 from .access import can_view_case
 from .intake_form import intake_fields, parse_intake
-from .models import APPLICANT_TYPES, STATUSES, Case, CaseEvent
+from .models import APPLICANT_TYPES, STATUSES, Case
 from .places import grouped, intake_regions, may_receive_at
 
 PAGE_SIZE = 50
@@ -180,39 +181,6 @@ def index():
     )
 
 
-def _history(case: Case) -> list[dict]:
-    """Case events and process steps, in time order, as people read them."""
-    rows = [
-        {"at": e.at, "who": e.actor, "what": e.kind, "message": e.message, "source": "case"}
-        for e in db.session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
-        )
-    ]
-    if case.instance is not None:
-        rows += [_process_row(e) for e in platform_runtime().history(case.instance.id) if _shown(e)]
-    return sorted(rows, key=lambda r: r["at"])
-
-
-def _shown(event) -> bool:
-    """People's steps and the system's notable acts; not every gateway and event."""
-    if event.kind == "task_completed":
-        return event.actor is not None
-    return event.kind in ("auto_completed", "routing_rule", "timer_fired", "error")
-
-
-def _process_row(event) -> dict:
-    opinion = event.data.get("opinion") if isinstance(event.data, dict) else None
-    return {
-        "at": event.at,
-        "who": event.actor,
-        "on_behalf_of": event.on_behalf_of,
-        "what": event.kind,
-        "step": event.name,
-        "message": opinion or event.message,
-        "source": "process",
-    }
-
-
 @requires(STAFF)
 def detail(number: str):
     case = _case(number)
@@ -220,7 +188,7 @@ def detail(number: str):
     return render_template(
         "cases/detail.html",
         case=case,
-        history=_history(case),
+        history=case_history(db.session, platform_runtime(), case),
         open_items=open_items,
         missing=services.missing_materials(case),
         may_act=policy.has(current_user, "intake")

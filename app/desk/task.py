@@ -8,15 +8,11 @@ by ``app.schema_forms``, with a 办理意见 field added where the schema has no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app import policy
-from app.auth.models import User
 from app.cases.models import Case
 from app.engine import platform_runtime
 from app.extensions import db
@@ -27,9 +23,9 @@ from workflows.errors import InstanceNotActive, InvalidTaskData, WorkItemConflic
 from workflows.runtime import Runtime
 from workflows.timeutil import utcnow
 
+from .history import OPINION, history_rows
 from .models import TaskDraft
 
-OPINION = "opinion"
 OPINION_FIELD = {"type": "string", "title": "办理意见", "maxLength": 2000}
 PHRASES = ("同意。", "情况属实，同意办理。", "材料不全，请补正。")
 CASE_FACTS = (
@@ -39,26 +35,6 @@ CASE_FACTS = (
     ("place_name", "所在地"),
 )
 ITEM_STATUS_ZH = {m.OPEN: "待办", m.DONE: "已办结", m.CANCELLED: "已取消"}
-# History rows people read on the page; other events (gateways, claims) stay in the log.
-EVENT_ZH = {
-    "started": "发起办件",
-    "task_completed": "办理",
-    "auto_completed": "按规则自动跳过",
-    "timer_fired": "时限到期",
-    "terminated": "终止办件",
-}
-
-
-@dataclass
-class HistoryRow:
-    at: datetime
-    step: str
-    actor: str | None  # display names
-    on_behalf_of: str | None
-    decision: str | None  # the title of the chosen ``decision``
-    opinion: str | None  # the step's ``opinion``, or the system's message
-
-
 # --- pages -------------------------------------------------------------------------
 
 
@@ -236,60 +212,6 @@ def case_facts(data: dict) -> list[tuple[str, str]]:
 
 
 # --- history -----------------------------------------------------------------------
-
-
-def history_rows(
-    session, runtime: Runtime, instance: m.ProcessInstance, events: list[m.InstanceEvent]
-) -> list[HistoryRow]:
-    """Who did what and when, with their decision and opinion; B角 shown as "B 代 A"."""
-    shown = [e for e in events if e.kind in EVENT_ZH and (e.kind != "task_completed" or e.actor)]
-    names = display_names(session, {e.actor for e in shown} | {e.on_behalf_of for e in shown})
-    forms = runtime.process_specs(instance.definition_id).forms
-    rows = []
-    for event in shown:
-        data = event.data if isinstance(event.data, dict) else {}
-        form = forms.get(event.bpmn_id) if event.kind == "task_completed" else None
-        rows.append(
-            HistoryRow(
-                at=event.at,
-                step=_step_of(event),
-                actor=names.get(event.actor, event.actor),
-                on_behalf_of=names.get(event.on_behalf_of, event.on_behalf_of),
-                decision=_decision_title(form["schema"] if form else None, data),
-                opinion=data.get(OPINION) if event.kind == "task_completed" else _note(event),
-            )
-        )
-    return rows
-
-
-def _step_of(event: m.InstanceEvent) -> str:
-    if event.kind in ("started", "terminated"):
-        return EVENT_ZH[event.kind]
-    return event.name or event.bpmn_id or ""
-
-
-def _note(event: m.InstanceEvent) -> str | None:
-    """The system's words on a step nobody filled in."""
-    if event.kind in ("auto_completed", "timer_fired"):
-        return EVENT_ZH[event.kind] + (f"：{event.message}" if event.message else "")
-    return event.message
-
-
-def _decision_title(schema: dict | None, data: dict) -> str | None:
-    if not schema or "decision" not in data:
-        return None
-    decision = next((f for f in fields(schema, values=data) if f.name == "decision"), None)
-    return decision.display if decision is not None else None
-
-
-def display_names(session, usernames: set[str | None]) -> dict[str, str]:
-    wanted = [u for u in usernames if u]
-    if not wanted:
-        return {}
-    rows = session.execute(
-        select(User.username, User.display_name).where(User.username.in_(wanted))
-    )
-    return {username: name for username, name in rows}
 
 
 # --- drafts --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from app import policy
 from app.engine import platform_runtime
 from app.extensions import db
 from app.policy import requires
+from app.routing.assigner import GREEN_CHANNEL_PRIORITY
 from workflows.errors import RuntimeErrorBase
 
 from . import services
@@ -29,6 +30,7 @@ def index():
         total=services.count_open_work(db.session, current_user),
         page=page,
         has_next=len(rows) == PAGE_SIZE,
+        green_priority=GREEN_CHANNEL_PRIORITY,
     )
 
 

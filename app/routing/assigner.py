@@ -80,6 +80,16 @@ def _backup_covers(session, backup: Backup, posts: list[Post]) -> bool:
     return backup.department_id in department_ids | {p for p in parents if p}
 
 
+def _initiator(instance, data: dict) -> str | None:
+    """Who applied, as far as the rule on one's own case goes.
+
+    A case received at a window (it has a ``case_number``) was applied for by an
+    outside applicant; the clerk who started its process is not its initiator, and
+    the window's later steps (补正材料接收, 送达) rightly land with that clerk.
+    """
+    return None if data.get("case_number") else instance.started_by
+
+
 class OrgAssigner:
     """Implements ``workflows.runtime.Assigner`` with the org model."""
 
@@ -97,7 +107,14 @@ class OrgAssigner:
             chain = region_chain(session, place)
             resolution = resolve(session, describe(item.lane, item.properties, data), place)
             candidates, skip = self._apply_rules(
-                session, instance, item, resolution, chain, rules, previous_actor
+                session,
+                instance,
+                item,
+                resolution,
+                chain,
+                rules,
+                previous_actor,
+                initiator=_initiator(instance, data),
             )
             if skip:
                 skipped[item.id] = skip
@@ -106,7 +123,15 @@ class OrgAssigner:
         return skipped
 
     def _apply_rules(
-        self, session, instance, item, resolution: Resolution, chain, rules, previous_actor
+        self,
+        session,
+        instance,
+        item,
+        resolution: Resolution,
+        chain,
+        rules,
+        previous_actor,
+        initiator,
     ):
         candidates = Candidates(resolution.posts, resolution.users)
         people = {u.username for u in _holders(session, candidates.posts)} | {
@@ -115,7 +140,7 @@ class OrgAssigner:
         if not people:
             return self._when_empty(session, instance, item, resolution, chain, rules), None
         for rule, who, label in (
-            (rules.when_initiator, instance.started_by, "办理人就是办件发起人"),
+            (rules.when_initiator, initiator, "办理人就是办件发起人"),
             (rules.when_same_as_previous, previous_actor, "办理人与上一步办理人相同"),
         ):
             if who is None or people != {who} or rule == "allow":

@@ -22,7 +22,7 @@ from workflows.errors import InvalidTaskData
 from workflows.forms import validate_task_data
 from workflows.timeutil import utcnow
 
-from ..conftest import DIAGRAMS, SHIPPED, api_for
+from ..conftest import CSRF, DIAGRAMS, SHIPPED, api_for, signed_in
 from ..diagrams import laned, user
 
 REVIEW_FORM = {
@@ -71,7 +71,6 @@ CASE = {
     "item_name": "矿产品加工资格证",
 }
 GOOD = {"decision": "approve", "opinion": "选址合理，材料齐全。", "review_date": "2026-11-23"}
-CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -86,21 +85,6 @@ def township_item(app, api, county) -> dict:
     clerk = api_for(app, "v11_window_clerk")
     assert clerk.complete(api.open_items(instance_id)["accept"], {"ok": True}).status_code == 200
     return api.open_items(instance_id)["township"]
-
-
-def signed_in(app, username: str, password: str | None = None):
-    client = app.test_client()
-    page = client.get("/login").get_data(as_text=True)
-    response = client.post(
-        "/login",
-        data={
-            "username": username,
-            "password": password or f"pw-{username}",
-            "csrf_token": CSRF.search(page).group(1),
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)[:500]
-    return client
 
 
 def open_task(client, item_id: int) -> str:

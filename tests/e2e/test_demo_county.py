@@ -6,11 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from app.auth.models import User
-from app.org.demo import demo_rows
-from app.org.importer import import_rows
 from app.org.models import Department, Post, Region, user_post
-from app.org.spreadsheet import rows_from_dicts
 
+from ..conftest import DEMO_PASSWORD as PASSWORD
 from ..conftest import SHIPPED, api_for, bundle
 from ..workflows.test_joint_review import ACCEPT
 from .conftest import login
@@ -26,7 +24,6 @@ REGISTER = {
     "product_type": "building_stone",
     "plant_address": "白沙镇北岭",
 }
-PASSWORD = "demo12345"
 
 
 def place_of(session, username: str) -> str:
@@ -39,13 +36,6 @@ def place_of(session, username: str) -> str:
         .join(User, User.id == user_post.c.user_id)
         .where(User.username == username)
     )
-
-
-@pytest.fixture
-def demo(app, session, monkeypatch):
-    monkeypatch.delenv("YIMEN_DEMO_PASSWORD", raising=False)
-    import_rows(session, rows_from_dicts(demo_rows(PASSWORD)), must_change_password=False)
-    session.commit()
 
 
 @pytest.fixture

@@ -16,16 +16,13 @@ from app.items.catalog import (
     sync_catalog,
 )
 from app.items.models import Item, ItemMaterial
-from app.org.demo import demo_rows, villages
-from app.org.importer import import_rows
-from app.org.spreadsheet import rows_from_dicts
+from app.org.demo import villages
 from workflows.runtime import Runtime
 
 from ..conftest import SHIPPED, api_for, bundle
+from ..conftest import SHIPPED_FOLDERS as FOLDERS
 
 CATALOG = SHIPPED / "catalog.json"
-FOLDERS = ("business_change", "food_workshop", "outdoor_ad", "joint_review", "mineral_permit")
-PASSWORD = "demo12345"
 EXPECTED = {
     # code: (process, kind, lead department, statutory, committed, materials)
     "SCJ-GTGSH-BGDJ": ("business_change", "instant", "县市场监督管理局", 3, 0, 5),
@@ -34,21 +31,6 @@ EXPECTED = {
     "ZRZY-KCPJG-HF": ("mineral_permit", "report", "县自然资源局", 20, 14, 6),
     "SCJ-GZJJCS-LHSC": ("joint_review", "joint", "县市场监督管理局", 45, 20, 6),
 }
-
-
-@pytest.fixture
-def demo(app, session, monkeypatch):
-    monkeypatch.delenv("YIMEN_DEMO_PASSWORD", raising=False)
-    import_rows(session, rows_from_dicts(demo_rows(PASSWORD)), must_change_password=False)
-    session.commit()
-
-
-@pytest.fixture
-def deployed(api):
-    for name in FOLDERS:
-        response = api.deploy(*bundle(SHIPPED / name))
-        assert response.status_code == 201, (name, response.get_json())
-    return api
 
 
 def entries() -> list[dict]:

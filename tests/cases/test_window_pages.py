@@ -1,0 +1,356 @@
+"""At the window, through the pages: intake, the work of each step, the result, 送达.
+
+The demo county and the shipped catalog, as ``scripts/run`` sets them up. Each
+step is done by the demo user the diagram routes it to, on the task page, with
+the page's own CSRF token and version. (The 联办件 and the 上报件 are driven in
+a real browser in tests/e2e/test_window.py.)
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.cases.models import Case
+from app.items.models import Item
+from app.org.models import Region
+from workflows.calendar import WorkCalendar
+
+from ..conftest import CSRF, DEMO_PASSWORD, signed_in
+
+ID_NUMBER = "11010519491231002X"
+VILLAGE = "490102100001"  # 东河社区, the first community of the demo county (v0101)
+
+
+def window(app, username: str = "center_clerk"):
+    return signed_in(app, username, DEMO_PASSWORD)
+
+
+def item_id(session, code: str) -> int:
+    return session.scalars(select(Item.id).where(Item.code == code)).one()
+
+
+def region_id(session, code: str) -> int:
+    return session.scalars(select(Region.id).where(Region.code == code)).one()
+
+
+def case_of(session, number: str) -> Case:
+    session.expire_all()
+    return session.scalars(select(Case).where(Case.number == number)).one()
+
+
+def intake(client, session, code: str, action: str, *, skip=(), extra=None, place=VILLAGE):
+    """Fill the 受理台 for ``code``: every material except those whose name has a word of ``skip``."""
+    item = session.get(Item, item_id(session, code))
+    page = client.get(f"/cases/intake?item={item.id}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert item.name in html
+    form = {
+        "csrf_token": CSRF.search(html).group(1),
+        "item": item.id,
+        "applicant_type": "person",
+        "applicant_name": "周建华",
+        "applicant_id_number": ID_NUMBER,
+        "applicant_phone": "13900000000",
+        "place": region_id(session, place),
+        "materials": [m.id for m in item.materials if not any(w in m.name for w in skip)],
+        "action": action,
+        **(extra or {}),
+    }
+    return client.post("/cases/intake", data=form)
+
+
+def received(response) -> str:
+    """The case number the intake redirected to."""
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+    return re.search(r"/cases/(\d{19})$", response.headers["Location"]).group(1)
+
+
+def case_page(client, number: str) -> str:
+    response = client.get(f"/cases/{number}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def act(client, number: str, action: str, data=None):
+    html = case_page(client, number)
+    form = {"csrf_token": CSRF.search(html).group(1), **(data or {})}
+    response = client.post(f"/cases/{number}/{action}", data=form)
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def do(app, session, username: str, number: str, step: str, data: dict) -> None:
+    """``username`` opens ``step`` of the case from their worklist and submits its form."""
+    client = window(app, username)
+    instance_id = case_of(session, number).instance_id
+    desk = client.get("/desk/").get_data(as_text=True)
+    rows = re.findall(rf'data-item="(\d+)" data-bpmn="(\w+)" data-instance="{instance_id}"', desk)
+    assert [bpmn for _item, bpmn in rows] == [step], (username, rows)
+    assert number in desk  # the worklist names the case by its number
+    work_item = rows[0][0]
+    html = client.get(f"/desk/items/{work_item}").get_data(as_text=True)
+    assert number in html
+    version = re.search(r'name="version" value="(\d+)"', html).group(1)
+    form = {"csrf_token": CSRF.search(html).group(1), "version": version, "action": "complete"}
+    response = client.post(f"/desk/items/{work_item}", data={**form, **data})
+    assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+
+
+def deliver(client, session, number: str) -> str:
+    html = act(client, number, "deliver", {"receiver": "周建华", "method": "窗口直接送达"})
+    assert "已送达，已出具送达回证" in html
+    assert case_of(session, number).status == "delivered"
+    return html
+
+
+def kinds(session, number: str) -> list[str]:
+    return [d.kind for d in case_of(session, number).documents]
+
+
+# --- the three items done by test client ---------------------------------------------
+
+
+def test_instant_item_is_decided_at_the_window_and_delivered(app, shipped, session):
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
+    case = case_of(session, number)
+    assert case.status == "accepted"
+    assert case.promised_date == WorkCalendar().next_workday(case.accepted_at)
+    do(
+        app,
+        session,
+        "center_clerk",
+        number,
+        "Task_Decide",
+        {
+            "change_type": "premises",
+            "change_detail": "城关街道 3 组 → 解放路 12 号",
+            "decision": "approve",
+            "opinion": "材料齐全，准予变更。",
+            "registration_no": "92490102MA0000001X",
+        },
+    )
+    case = case_of(session, number)
+    assert (case.status, case.result) == ("decided", "approve")
+    html = deliver(clerk, session, number)
+    assert "材料齐全，准予变更。" in html and "准予" in html
+    assert kinds(session, number) == ["receipt", "acceptance", "decision", "delivery"]
+
+
+def test_promise_item_goes_through_handler_reviewer_and_leader(app, shipped, session):
+    clerk = window(app)
+    facts = {
+        "f_workshop_name": "老周豆腐坊",
+        "f_workshop_address": "城关街道 3 组",
+        "f_food_category": "soy",
+    }
+    number = received(intake(clerk, session, "SCJ-SPXZF-DJ", "accept", extra=facts))
+    case = case_of(session, number)
+    assert case.instance.data["workshop_name"] == "老周豆腐坊"
+    calendar = WorkCalendar()
+    assert case.promised_date == calendar.add_workdays(calendar.next_workday(case.accepted_at), 7)
+    assert case.promised_date.isoformat() in case_page(clerk, number)
+
+    do(
+        app,
+        session,
+        "scj_spg_handler",
+        number,
+        "Task_Handle",
+        {
+            "site_check": "pass",
+            "check_date": "2026-11-23",
+            "decision": "approve",
+            "opinion": "符合条件",
+        },
+    )
+    do(
+        app,
+        session,
+        "scj_spg_reviewer",
+        number,
+        "Task_Review",
+        {"decision": "approve", "opinion": "同意"},
+    )
+    assert case_of(session, number).status == "processing"
+    do(
+        app,
+        session,
+        "scj_deputy",
+        number,
+        "Task_Sign",
+        {"decision": "approve", "opinion": "同意登记", "certificate_no": "SCJ-XZF-2026-0001"},
+    )
+    case = case_of(session, number)
+    assert (case.status, case.result) == ("decided", "approve")
+    history = case_page(clerk, number)
+    for step, opinion in (("承办", "符合条件"), ("审核", "同意"), ("签批", "同意登记")):
+        assert re.search(rf"<td>[^<]*{step}[^<]*</td>.*?{opinion}", history, re.S), step
+    deliver(clerk, session, number)
+    decision = case_of(session, number).documents[-2]
+    assert decision.kind == "decision" and decision.facts["certificate_no"] == "SCJ-XZF-2026-0001"
+
+
+def test_outdoor_ad_corrects_inside_the_process_and_cosigns(app, shipped, session):
+    clerk = window(app)
+    facts = {
+        "f_facility_type": "wall",
+        "f_setting_address": "城关街道解放路 12 号",
+        "f_facility_width": "8",
+        "f_facility_height": "2.5",
+        "f_ad_content": "青山县老周豆腐坊",
+        "f_set_until": "2029-11-30",
+    }
+    # a number the form cannot read comes back next to its field, nothing stored
+    bad = intake(
+        clerk, session, "ZJJ-HWGG-SZSP", "accept", extra={**facts, "f_facility_width": "八米"}
+    )
+    assert bad.status_code == 422
+    assert "is-invalid" in bad.get_data(as_text=True)
+    assert session.scalars(select(Case)).all() == []
+
+    number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=facts))
+    assert case_of(session, number).instance.data["facility_width"] == 8
+    do(
+        app,
+        session,
+        "zjj_handler",
+        number,
+        "Task_FirstReview",
+        {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"},
+    )
+    do(
+        app,
+        session,
+        "center_clerk",
+        number,
+        "Task_Correction",
+        {"received_on": "2026-11-24", "received_materials": "设施结构安全图"},
+    )
+    do(
+        app,
+        session,
+        "zjj_handler",
+        number,
+        "Task_FirstReview",
+        {"decision": "approve", "opinion": "符合规划"},
+    )
+    for username in ("scj_reviewer", "ly_reviewer", "zrzy_reviewer"):
+        do(app, session, username, number, "Task_Cosign", {"decision": "agree", "opinion": "同意"})
+    do(
+        app,
+        session,
+        "zjj_deputy",
+        number,
+        "Task_Sign",
+        {"decision": "approve", "opinion": "同意设置", "certificate_no": "QS-HWGG-2026-001"},
+    )
+    assert case_of(session, number).status == "decided"
+    history = case_page(clerk, number)
+    assert history.count("会签") >= 3 and "缺结构图" in history
+    deliver(clerk, session, number)
+
+
+# --- at the window: 补正, 不予受理, and the verification code -------------------------
+
+
+def test_missing_materials_are_told_at_once_then_the_case_is_accepted(app, shipped, session):
+    clerk = window(app)
+    missing = ("营业执照", "健康证明")
+    item = session.get(Item, item_id(session, "SCJ-SPXZF-DJ"))
+    names = {m.name for m in item.materials}
+    skip = tuple(n for n in names if any(word in n for word in missing))
+    assert len(skip) >= 1
+    facts = {
+        "f_workshop_name": "老周豆腐坊",
+        "f_workshop_address": "城关街道 3 组",
+        "f_food_category": "soy",
+    }
+    # 受理 with required materials unticked is refused, and nothing is stored
+    refused = intake(clerk, session, "SCJ-SPXZF-DJ", "accept", skip=skip, extra=facts)
+    assert refused.status_code == 422
+    assert session.scalars(select(Case)).all() == []
+
+    number = received(
+        intake(
+            clerk,
+            session,
+            "SCJ-SPXZF-DJ",
+            "correct",
+            skip=skip,
+            extra={**facts, "note": "申请表第 3 页需签字"},
+        )
+    )
+    case = case_of(session, number)
+    assert case.status == "correcting" and case.instance_id is None
+    assert case.promised_date is None  # the clock has not started
+    notice = case.documents[-1]
+    assert notice.kind == "correction"
+    assert {m["name"] for m in notice.facts["missing"]} == set(skip)
+    printed = app.test_client()  # the notice prints for the clerk, not for anyone
+    assert printed.get(f"/cases/{number}/documents/{notice.id}").status_code in (302, 401, 403)
+    text = clerk.get(f"/cases/{number}/documents/{notice.id}").get_data(as_text=True)
+    assert all(name in text for name in skip) and "申请表第 3 页需签字" in text
+
+    late = [m.id for m in case.materials if m.name in skip]
+    html = act(clerk, number, "correction_received", {"materials": late})
+    assert "已接收补正材料" in html
+    html = act(clerk, number, "accept")
+    assert "已受理" in html
+    case = case_of(session, number)
+    assert case.status == "accepted" and case.promised_date is not None
+    assert case.instance.data["workshop_name"] == "老周豆腐坊"
+    assert kinds(session, number) == ["receipt", "correction", "correction_receipt", "acceptance"]
+
+
+def test_refusal_at_the_window_prints_the_notice_with_the_reason(app, shipped, session):
+    clerk = window(app)
+    no_reason = intake(clerk, session, "SCJ-GTGSH-BGDJ", "refuse")
+    assert no_reason.status_code == 422
+    assert session.scalars(select(Case)).all() == []
+    reason = "申请人不是该个体工商户的经营者，不属于本事项受理范围。"
+    number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "refuse", extra={"reason": reason}))
+    case = case_of(session, number)
+    assert case.status == "refused" and case.instance_id is None
+    notice = case.documents[-1]
+    text = clerk.get(f"/cases/{number}/documents/{notice.id}").get_data(as_text=True)
+    assert reason in text and "行政复议" in text and "行政诉讼" in text
+    # a refused case offers no more window acts
+    assert 'id="case-actions"' not in case_page(clerk, number) or "受理并出具" not in case_page(
+        clerk, number
+    )
+
+
+def test_a_village_window_receives_only_for_its_own_village(app, shipped, session):
+    other = "490102100002"
+    clerk = window(app, "v0101_clerk")
+    response = intake(clerk, session, "ZRZY-KCPJG-HF", "accept", place=other)
+    assert response.status_code == 422
+    assert "受理范围" in response.get_data(as_text=True)
+    assert session.scalars(select(Case)).all() == []
+
+
+def test_the_public_page_finds_a_document_by_its_verification_code(app, shipped, session):
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
+    acceptance = case_of(session, number).documents[-1]
+    assert acceptance.kind == "acceptance"
+
+    public = app.test_client()  # a bank clerk, not logged in
+    page = public.get("/verify/").get_data(as_text=True)
+    found = public.post(
+        "/verify/",
+        data={"csrf_token": CSRF.search(page).group(1), "code": acceptance.verification_code},
+    )
+    assert found.status_code == 200
+    text = found.get_data(as_text=True)
+    assert "受理通知书" in text and number in text
+    assert "个体工商户变更登记" in text
+    assert ID_NUMBER not in text  # key facts, not the applicant's identity
+    wrong = public.post(
+        "/verify/", data={"csrf_token": CSRF.search(page).group(1), "code": "ABCD-EFGH-JKLM"}
+    )
+    assert wrong.status_code == 404
