@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.engine import platform_runtime
 from app.items.models import Item
 from app.org.models import Region
+from workflows import models as wm
 from workflows.calendar import load_calendar
 from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData
@@ -348,10 +349,17 @@ def withdraw(session, case: Case, actor: str | None, reason: str) -> Case:
 def deliver(session, case: Case, actor: str | None, method: str, receiver: str) -> Case:
     """送达 the decision; issues the 送达回证."""
     _require_status(case, "decided")
+    if delivered_in_process(session, case):
+        raise CaseError("本事项的结果由流程中的送达步骤送达，请在待办中办理该步骤。")
     if not receiver or not receiver.strip():
         raise CaseError("请填写受送达人。", "receiver")
     _mark_delivered(session, case, actor, method, receiver.strip())
     return case
+
+
+def delivered_in_process(session, case: Case) -> bool:
+    """Whether the case's diagram delivers the result in a step of its own (still open)."""
+    return case.instance is not None and _at_delivery(session, case.instance)
 
 
 def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> None:
@@ -396,6 +404,22 @@ def _is_intake(item) -> bool:
     return (item.properties or {}).get(INTAKE_STEP[0]) == INTAKE_STEP[1]
 
 
+def _delivers(item) -> bool:
+    return (item.properties or {}).get("case_status") == "delivered"
+
+
+def _at_delivery(session, instance) -> bool:
+    """The process waits only at its own delivery steps: the decision has been made."""
+    if instance.status != wm.RUNNING:
+        return False
+    waiting = session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == wm.OPEN
+        )
+    ).all()
+    return bool(waiting) and all(_delivers(w) for w in waiting)
+
+
 class CaseObserver:
     """Keeps a case's status in step with its process (办理中, 办结, 送达, 终止)."""
 
@@ -405,10 +429,10 @@ class CaseObserver:
             return
         if case.status == "accepted" and any(not _is_intake(w) for w in completed):
             case.status = "processing"
-        delivered = next(
-            (w for w in completed if (w.properties or {}).get("case_status") == "delivered"), None
-        )
-        if instance.status == "completed" and case.status != "decided":
+        delivered = next((w for w in completed if _delivers(w)), None)
+        if case.status != "decided" and (
+            instance.status == "completed" or _at_delivery(session, instance)
+        ):
             self._decided(session, case, instance)
         if delivered is not None and case.status == "decided":
             data = delivered.data or {}

@@ -191,6 +191,7 @@ def detail(number: str):
         history=case_history(db.session, platform_runtime(), case),
         open_items=open_items,
         missing=services.missing_materials(case),
+        delivered_in_process=services.delivered_in_process(db.session, case),
         may_act=policy.has(current_user, "intake")
         and may_receive_at(db.session, current_user, case.place),
     )

@@ -354,3 +354,42 @@ def test_the_public_page_finds_a_document_by_its_verification_code(app, shipped,
         "/verify/", data={"csrf_token": CSRF.search(page).group(1), "code": "ABCD-EFGH-JKLM"}
     )
     assert wrong.status_code == 404
+
+
+def test_a_result_the_diagram_delivers_itself_is_not_delivered_from_the_case_page(
+    app, shipped, session
+):
+    clerk = window(app, "v0101_clerk")
+    facts = {
+        "f_company_name": "青山县白沙石料厂",
+        "f_product_type": "building_stone",
+        "f_plant_address": "东河社区北岭",
+    }
+    number = received(intake(clerk, session, "ZRZY-KCPJG-HF", "accept", extra=facts))
+    approve = {"decision": "approve", "opinion": "同意"}
+    do(app, session, "t01_reviewer", number, "Task_TownshipReview", approve)
+    do(app, session, "zrzy_kc_reviewer", number, "Task_CountyReview", approve)
+    do(
+        app,
+        session,
+        "city_zrzy_kc_reviewer",
+        number,
+        "Task_CityApproval",
+        {**approve, "certificate_no": "PA-KCJG-2026-0008"},
+    )
+    assert case_of(session, number).status == "decided"
+    html = act(clerk, number, "deliver", {"receiver": "周建华"})
+    assert "送达步骤" in html
+    assert case_of(session, number).status == "decided"
+    do(
+        app,
+        session,
+        "v0101_clerk",
+        number,
+        "Task_Deliver",
+        {"delivered_on": "2026-12-01", "receiver_name": "周建华"},
+    )
+    case = case_of(session, number)
+    assert case.status == "delivered"
+    assert [d.kind for d in case.documents].count("delivery") == 1
+    assert case.documents[-1].facts["receiver"] == "周建华"
