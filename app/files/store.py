@@ -80,6 +80,7 @@ def store(session, content: bytes, filename: str) -> Blob:
     if blob is None:
         blob = Blob(sha256=digest, size=len(content), mime=mime)
         session.add(blob)
+        session.flush()  # before rows that refer to it by its sha256 (no relationship)
     return blob
 
 

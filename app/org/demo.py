@@ -18,7 +18,7 @@ Every post has one demo user; usernames are ``<unit>_<role>``:
   ``city_center_clerk``;
 - townships ``t01``…``t22`` (便民服务中心): ``t01_clerk``, ``t01_handler``,
   ``t01_reviewer``, ``t01_deputy``, ``t01_chief``;
-- villages ``v0101``…``v2220`` (代办点, township number + village number):
+- villages ``v0101``…``v2218`` (代办点, township number + village number):
   ``v0101_clerk``.
 
 Everything is deterministic: the same rows on every run.

@@ -8,6 +8,8 @@ a real browser in tests/e2e/test_window.py.)
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
 
 from sqlalchemy import select
@@ -393,3 +395,46 @@ def test_a_result_the_diagram_delivers_itself_is_not_delivered_from_the_case_pag
     assert case.status == "delivered"
     assert [d.kind for d in case.documents].count("delivery") == 1
     assert case.documents[-1].facts["receiver"] == "周建华"
+
+
+def test_scans_of_materials_are_stored_once_by_content_and_checked(app, shipped, session):
+    from app.files.models import Blob
+
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
+    case = case_of(session, number)
+    first, second = case.materials[0], case.materials[1]
+    scan = b"%PDF-1.7\n" + "营业执照扫描件".encode() + b"\n%%EOF\n"
+
+    def upload(material, content: bytes, name: str) -> str:
+        html = case_page(clerk, number)
+        response = clerk.post(
+            f"/cases/{number}/materials/{material.id}/upload",
+            data={"csrf_token": CSRF.search(html).group(1), "file": (io.BytesIO(content), name)},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+        return clerk.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "已上传材料文件" in upload(first, scan, "申请书.pdf")
+    assert "已上传材料文件" in upload(second, scan, "身份证.pdf")
+    assert session.query(Blob).count() == 1  # the same bytes, stored once
+    blob = session.scalars(select(Blob)).one()
+    assert blob.sha256 == hashlib.sha256(scan).hexdigest() and blob.size == len(scan)
+    download = clerk.get(f"/cases/{number}/materials/{first.id}")
+    assert download.data == scan
+    assert (
+        "申请书.pdf" in download.headers["Content-Disposition"]
+        or "filename*" in (download.headers["Content-Disposition"])
+    )
+
+    assert "内容与扩展名 .png 不符" in upload(first, scan, "照片.png")
+    assert "不接受 .exe 文件" in upload(first, b"MZ\x90\x00", "scan.exe")
+    assert "是空的" in upload(first, b"", "empty.pdf")
+    app.config["FILE_MAX_BYTES"] = 1024
+    assert "超过" in upload(first, b"%PDF-" + b"0" * 2048, "big.pdf")
+    assert case_of(session, number).materials[0].filename == "申请书.pdf"  # nothing lost
+    assert session.query(Blob).count() == 1
+    # people outside the case's region cannot fetch its files
+    stranger = window(app, "v0201_clerk")
+    assert stranger.get(f"/cases/{number}/materials/{first.id}").status_code == 403
