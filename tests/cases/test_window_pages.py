@@ -438,3 +438,28 @@ def test_scans_of_materials_are_stored_once_by_content_and_checked(app, shipped,
     # people outside the case's region cannot fetch its files
     stranger = window(app, "v0201_clerk")
     assert stranger.get(f"/cases/{number}/materials/{first.id}").status_code == 403
+
+
+def test_green_channel_cases_come_first_in_every_worklist(app, shipped, session):
+    clerk = window(app)
+    address = {"f_business_address": "城关街道解放路 18 号"}
+
+    def joint(**more) -> str:
+        extra = {**address, **more}
+        return received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=extra))
+
+    # received in this order: older work comes first, newer cases first, except green ones
+    before, green, after = joint(), joint(green_channel="on"), joint()
+    assert case_of(session, green).green_channel and not case_of(session, before).green_channel
+    for username in ("xf_reviewer", "sthj_reviewer", "wjw_reviewer"):
+        desk = window(app, username).get("/desk/").get_data(as_text=True)
+        assert desk.index(green) < desk.index(before) < desk.index(after), username
+        assert "绿色通道" in desk[desk.index(green) : desk.index(before)]
+        assert "绿色通道" not in desk[desk.index(before) :]
+    cases = clerk.get("/cases/").get_data(as_text=True).split('id="cases"')[1]
+    assert cases.index(green) < cases.index(after) < cases.index(before)
+    # an item not eligible for the green channel ignores the box
+    plain = intake(
+        clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",), extra={"green_channel": "on"}
+    )
+    assert not case_of(session, received(plain)).green_channel
