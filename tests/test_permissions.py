@@ -18,6 +18,7 @@ PUBLIC = {
     "auth.home",
     "verify.index",
     "verify.code",
+    "verify.case",
 }
 ROLE_USERS = {
     "admin": "bigdata_admin",

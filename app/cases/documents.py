@@ -253,6 +253,7 @@ def render_html(document: CaseDocument, *, for_pdf: bool = False) -> str:
         f=document.facts,
         code=format_code(document.verification_code),
         verify_url=url_for("verify.index", _external=True),
+        query_url=url_for("verify.case", _external=True),
         for_pdf=for_pdf,
         zh_date=zh_date,
     )

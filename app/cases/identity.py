@@ -57,4 +57,5 @@ def mask(number: str, keep_start: int = 6, keep_end: int = 4) -> str:
     value = number.strip()
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
-    return value[:keep_start] + "*" * (len(value) - keep_start - keep_end) + value[-keep_end:]
+    hidden = len(value) - keep_start - keep_end
+    return value[:keep_start] + "*" * hidden + value[keep_start + hidden :]

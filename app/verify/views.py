@@ -1,13 +1,22 @@
-"""文书核验: look a document up by its verification code, throttled per client address."""
+"""Public pages without login, throttled per client address.
+
+文书核验: a document by its verification code. 办件查询: the applicant's case by its
+number and query password; wrong passwords also count against the case number,
+so that many addresses cannot share the guessing of one 6-digit password.
+"""
 
 from __future__ import annotations
 
 from flask import current_app, render_template, request
+from sqlalchemy import select
 
-from app.cases import documents
+from app.cases import documents, services
+from app.cases.identity import mask
+from app.cases.models import Case, CaseEvent
+from app.engine import platform_runtime
 from app.extensions import db
 
-from .forms import VerifyForm
+from .forms import CaseQueryForm, VerifyForm
 from .throttle import Throttle, minutes
 
 DEFAULT_WINDOW_SECONDS = 600
@@ -61,3 +70,61 @@ def code(code: str):
     normalized = documents.normalize_code(code)
     form = VerifyForm(formdata=None, code=documents.format_code(normalized) if normalized else code)
     return _check(form, code)
+
+
+# --- 办件查询 -------------------------------------------------------------------------
+
+PUBLIC_EVENTS = {
+    "received": "收件",
+    "accepted": "受理",
+    "correction_requested": "告知补正材料",
+    "correction_received": "收到补正材料",
+    "refused": "不予受理",
+    "withdrawn": "撤件",
+    "decided": "办结",
+    "delivered": "送达",
+}
+
+
+def _public_events(case: Case) -> list[CaseEvent]:
+    return db.session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind.in_(PUBLIC_EVENTS))
+        .order_by(CaseEvent.id)
+    ).all()
+
+
+def _case_page(form, *, case=None, error=None, status=200):
+    steps = []
+    if case is not None and case.instance is not None and case.status == "processing":
+        steps = [w.name for w in platform_runtime().open_work_items(case.instance.id)]
+    return render_template(
+        "verify/case.html",
+        form=form,
+        case=case,
+        applicant=mask(case.applicant_name, 1, 0) if case else None,
+        events=_public_events(case) if case else [],
+        event_names=PUBLIC_EVENTS,
+        steps=steps,
+        error=error,
+    ), status
+
+
+def case():
+    form = CaseQueryForm()
+    if request.method != "POST" or not form.validate_on_submit():
+        return _case_page(form, status=400 if request.method == "POST" else 200)
+    number, password = form.number.data.strip(), form.password.data.strip()
+    keys = (request.remote_addr or "-", f"case:{number}")
+    limits = _limits()
+    waits = [w for w in (_throttle().retry_after(k, **limits) for k in keys) if w is not None]
+    if waits:
+        return _case_page(
+            form, error=f"查询过于频繁，请 {minutes(max(waits))} 分钟后再试。", status=429
+        )
+    found = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if found is None or not services.query_password_matches(found, password):
+        for key in keys:
+            _throttle().fail(key, window=limits["window"])
+        return _case_page(form, error="办件编号或查询密码不正确，请核对受理通知书。", status=404)
+    return _case_page(form, case=found)

@@ -14,6 +14,7 @@ import re
 
 from sqlalchemy import select
 
+from app.cases.identity import mask
 from app.cases.models import Case
 from app.items.models import Item
 from app.org.models import Region
@@ -463,3 +464,46 @@ def test_green_channel_cases_come_first_in_every_worklist(app, shipped, session)
         clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",), extra={"green_channel": "on"}
     )
     assert not case_of(session, received(plain)).green_channel
+
+
+def test_the_applicant_follows_the_case_with_its_number_and_query_password(app, shipped, session):
+    clerk = window(app)
+    response = intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",))
+    number = received(response)
+    flash = clerk.get(response.headers["Location"]).get_data(as_text=True)
+    password = re.search(r"查询密码 (\d{6})", flash).group(1)
+    receipt = case_of(session, number).documents[0]
+    printed = clerk.get(f"/cases/{number}/documents/{receipt.id}").get_data(as_text=True)
+    assert "/verify/case" in printed and password not in printed
+
+    applicant = app.test_client()
+    form = applicant.get("/verify/case").get_data(as_text=True)
+
+    def query(num: str, pw: str):
+        data = {"csrf_token": CSRF.search(form).group(1), "number": num, "password": pw}
+        return applicant.post("/verify/case", data=data)
+
+    found = query(number, password)
+    assert found.status_code == 200
+    text = found.get_data(as_text=True)
+    assert "个体工商户变更登记" in text and "受理" in text
+    assert mask("周建华", 1, 0) == "周**"
+    assert "周**" in text and "周建华" not in text and ID_NUMBER not in text
+    assert "当前环节" not in text  # accepted, nobody has worked it yet
+    wrong = str((int(password) + 1) % 10**6).zfill(6)
+    assert query(number, wrong).status_code == 404
+    assert "6 位数字" in query(number, "12ab").get_data(as_text=True)
+
+    # many wrong passwords lock this case for everyone for a while, not other cases
+    app.config["VERIFY_MAX_FAILURES"] = 3
+    for _ in range(2):
+        assert query(number, wrong).status_code == 404
+    locked = query(number, password)
+    assert locked.status_code == 429 and "查询过于频繁" in locked.get_data(as_text=True)
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "10.0.0.9"
+    page = elsewhere.get("/verify/case").get_data(as_text=True)
+    data = {"csrf_token": CSRF.search(page).group(1), "number": number, "password": password}
+    assert elsewhere.post("/verify/case", data=data).status_code == 429
+    other = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
+    assert elsewhere.post("/verify/case", data={**data, "number": other}).status_code == 404
