@@ -26,6 +26,12 @@ from .places import grouped, intake_regions, may_receive_at
 
 PAGE_SIZE = 50
 ACTIONS = {"accept": "受理", "correct": "补正", "refuse": "不予受理", "receive": "收件"}
+DONE = {
+    "accept": "已受理，已出具受理通知书。",
+    "correct": "已出具补正材料通知书（一次性告知）。",
+    "refuse": "已出具不予受理通知书。",
+    "receive": "已收件，已出具申请材料接收凭证；请在答复期限内受理、补正或不予受理。",
+}
 
 
 def _case(number: str) -> Case:
@@ -134,7 +140,7 @@ def intake_submit():
         return _intake_page(item, values=request.form.to_dict(flat=True), errors=errors, status=422)
     db.session.commit()
     flash(
-        f"已{ACTIONS[action]}。办件编号 {case.number}，查询密码 {password}（只显示这一次，请告知申请人）。",
+        f"{DONE[action]}办件编号 {case.number}，查询密码 {password}（只显示这一次，请告知申请人）。",
         "success",
     )
     return redirect(url_for("cases.detail", number=case.number))

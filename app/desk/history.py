@@ -29,6 +29,7 @@ EVENT_ZH = {
 }
 CASE_EVENT_ZH = {
     "received": "收件",
+    "document_issued": "出具文书",
     "accepted": "受理",
     "correction_requested": "一次性告知补正",
     "correction_received": "接收补正材料",
