@@ -38,6 +38,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         db.session.remove()
 
     _import_models()
+    from .audit.chain import install as install_audit
+
+    install_audit()
     _register_blueprints(app)
     _register_vendor_route(app)
 
@@ -70,6 +73,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _import_models() -> None:
     """Every table must be known to the metadata (migrations, create_all in tools)."""
+    from .audit import models as _audit  # noqa: F401
     from .auth import models as _auth  # noqa: F401
     from .cases import models as _cases  # noqa: F401
     from .desk import models as _desk  # noqa: F401

@@ -86,3 +86,7 @@ def register_cli(app: Flask) -> None:
     from .items.cli import register_items_cli
 
     register_items_cli(app)
+
+    from .audit.cli import register_audit_cli
+
+    register_audit_cli(app)

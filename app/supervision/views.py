@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import or_, select
 
 from app import policy
+from app.audit.models import AuditEntry
+from app.cases.access import can_view_case
+from app.cases.models import Case
+from app.desk.history import CASE_EVENT_ZH, EVENT_ZH, display_names
 from app.extensions import db
 from app.policy import requires
 
 from . import services
 
 PAGE_SIZE = 50
+ACTION_ZH = {
+    **EVENT_ZH,
+    **CASE_EVENT_ZH,
+    "claimed": "认领",
+    "released": "释放",
+    "routing_rule": "分派规则",
+    "completed": "流程结束",
+    "task_cancelled": "步骤取消",
+    "migrated": "迁移流程版本",
+    "deploy": "部署流程",
+}
 STATUSES = {"running": "办理中", "error": "出错", "completed": "已办结", "terminated": "已终止"}
 
 
@@ -33,4 +49,27 @@ def index():
         page=page,
         has_next=page * PAGE_SIZE < total,
         decisions=services.routing_decisions(db.session, regions),
+    )
+
+
+@requires("supervise")
+def case_audit(number: str):
+    """A case's entries of the hash-chained audit log, window and process alike."""
+    case = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        abort(404)
+    if not can_view_case(db.session, current_user, case):
+        abort(403)
+    mine = AuditEntry.case_id == case.id
+    if case.instance_id is not None:
+        mine = or_(mine, AuditEntry.instance_id == case.instance_id)
+    entries = db.session.scalars(select(AuditEntry).where(mine).order_by(AuditEntry.seq)).all()
+    return render_template(
+        "supervision/audit.html",
+        case=case,
+        entries=entries,
+        names=display_names(
+            db.session, {e.actor for e in entries} | {e.on_behalf_of for e in entries}
+        ),
+        actions=ACTION_ZH,
     )
