@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from . import backups, departments, regions, rules, users
+from . import backups, calendar, departments, regions, rules, users
 
 bp = Blueprint("org", __name__, url_prefix="/org", template_folder="templates")
 
@@ -61,3 +61,7 @@ bp.add_url_rule("/leave/end", "end_leave", backups.back, methods=POST)
 
 bp.add_url_rule("/rules", "rules", rules.index, methods=GET)
 bp.add_url_rule("/rules/edit", "edit_rules", rules.edit, methods=BOTH)
+
+bp.add_url_rule("/calendar", "calendar", calendar.index, methods=GET)
+bp.add_url_rule("/calendar", "calendar_enter", calendar.enter, methods=POST)
+bp.add_url_rule("/calendar/<day>/delete", "calendar_remove", calendar.remove, methods=POST)
