@@ -11,7 +11,7 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/<number>", endpoint="detail", view_func=views.detail, methods=["GET"])
 bp.add_url_rule(
-    "/<number>/<any(accept, correct, correction_received, refuse, withdraw, deliver):action>",
+    "/<number>/<any(accept, correct, correction_received, refuse, withdraw, deliver, special, resume):action>",
     endpoint="act",
     view_func=views.act,
     methods=["POST"],

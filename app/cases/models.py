@@ -148,3 +148,36 @@ class CaseSequence(Base):
     county_code: Mapped[str] = mapped_column(String(12))
     day: Mapped[date] = mapped_column(Date)
     last: Mapped[int] = mapped_column(default=0)
+
+
+SPECIAL_PROCEDURES = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审", "公示")
+PAUSE_KINDS = {"correction": "等待补正", "special": "特别程序"}
+
+
+class CasePause(Base):
+    """A stretch of time not counted against the case's limit.
+
+    补正 inside the process (the case waits for the applicant) and the 特别程序 of
+    Art. 45 of the Administrative Licensing Law. When a pause ends, the promised
+    date moves by the working days it lasted (``paused_workdays``).
+    """
+
+    __tablename__ = "case_pause"
+    __table_args__ = (Index("ix_case_pause_case", "case_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # correction | special
+    procedure: Mapped[str | None] = mapped_column(String(16))  # one of SPECIAL_PROCEDURES
+    reason: Mapped[str | None] = mapped_column(Text)
+    expected_end: Mapped[date | None] = mapped_column(Date)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_by: Mapped[str | None] = mapped_column(String(80))
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(80))
+    end_note: Mapped[str | None] = mapped_column(Text)
+    paused_workdays: Mapped[int | None]
+
+    @property
+    def title(self) -> str:
+        return self.procedure or PAUSE_KINDS.get(self.kind, self.kind)

@@ -29,7 +29,7 @@ from workflows.timeutil import utcnow
 
 from . import documents
 from .identity import identity_problem, phone_problem
-from .models import Case, CaseEvent, CaseMaterial, CaseSequence
+from .models import SPECIAL_PROCEDURES, Case, CaseEvent, CaseMaterial, CasePause, CaseSequence
 
 # Administrative Licensing Law Art. 32: decide on an application within 5 working days.
 DECISION_WORKDAYS = 5
@@ -400,6 +400,110 @@ def decisions_due_soon(session, today: date, *, place_ids=None) -> list[Case]:
 # --- following the process -----------------------------------------------------
 
 
+# --- pauses: 补正 inside the process and 特别程序 (Art. 45) --------------------------
+
+
+def open_pause(session, case: Case) -> CasePause | None:
+    return session.scalars(
+        select(CasePause).where(CasePause.case_id == case.id, CasePause.ended_at.is_(None))
+    ).first()
+
+
+def start_special_procedure(
+    session,
+    case: Case,
+    actor: str | None,
+    procedure: str,
+    reason: str,
+    expected_end: date | None = None,
+) -> CasePause:
+    """特别程序: the limit stops; the applicant gets the 特别程序告知书."""
+    _require_status(case, "accepted", "processing")
+    if procedure not in SPECIAL_PROCEDURES:
+        raise CaseError("请选择特别程序的种类。", "procedure")
+    if not reason or not reason.strip():
+        raise CaseError("请填写需要特别程序的理由。", "reason")
+    if open_pause(session, case) is not None:
+        raise CaseError("办件已在暂停计时中，请先结束当前的暂停。")
+    now = utcnow()
+    if expected_end is not None and expected_end < now.date():
+        raise CaseError("预计结束日期不能早于今天。", "expected_end")
+    pause = CasePause(
+        case_id=case.id,
+        kind="special",
+        procedure=procedure,
+        reason=reason.strip(),
+        expected_end=expected_end,
+        started_at=now,
+        started_by=actor,
+    )
+    session.add(pause)
+    _event(session, case, "paused", actor, f"{procedure}：{reason.strip()}")
+    documents.issue(
+        session,
+        case,
+        "special_procedure",
+        actor=actor,
+        procedure=procedure,
+        start=now.date().isoformat(),
+        reason=reason.strip(),
+        expected_end=expected_end.isoformat() if expected_end else None,
+    )
+    return pause
+
+
+def end_pause(session, case: Case, actor: str | None, note: str | None = None) -> CasePause:
+    """The clock runs again; the promised date moves by the working days paused."""
+    pause = open_pause(session, case)
+    if pause is None:
+        raise CaseError("办件没有在暂停计时。")
+    now = utcnow()
+    calendar = load_calendar(session)
+    pause.ended_at, pause.ended_by, pause.end_note = now, actor, (note or "").strip() or None
+    pause.paused_workdays = max(0, calendar.workdays_between(pause.started_at.date(), now.date()))
+    if case.promised_date is not None and pause.paused_workdays:
+        case.promised_date = calendar.add_workdays(case.promised_date, pause.paused_workdays)
+    message = f"{pause.title}结束，暂停 {pause.paused_workdays} 个工作日"
+    if case.promised_date is not None:
+        message += f"，承诺办结日期顺延至 {case.promised_date.isoformat()}"
+    _event(
+        session,
+        case,
+        "resumed",
+        actor,
+        message + (f"。{pause.end_note}" if pause.end_note else "。"),
+    )
+    return pause
+
+
+def _pauses_for_correction(item) -> bool:
+    """A step where the case waits for the applicant: the clock stops while it is open."""
+    return (item.properties or {}).get("clock") == "paused" or _is_intake(item)
+
+
+def _follow_correction(session, case: Case, instance) -> None:
+    """Pause while the process waits at a 补正 step; resume when it moves on."""
+    if instance.status != wm.RUNNING:
+        waiting = False
+    else:
+        waiting = any(
+            _pauses_for_correction(w)
+            for w in session.scalars(
+                select(wm.WorkItem).where(
+                    wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == wm.OPEN
+                )
+            )
+        )
+    pause = open_pause(session, case)
+    if waiting and pause is None:
+        session.add(
+            CasePause(case_id=case.id, kind="correction", reason="流程退回补正，等待申请人补正材料")
+        )
+        _event(session, case, "paused", None, "退回补正：等待申请人补正材料，暂停计时")
+    elif not waiting and pause is not None and pause.kind == "correction":
+        end_pause(session, case, None, "补正材料已接收")
+
+
 def _is_intake(item) -> bool:
     return (item.properties or {}).get(INTAKE_STEP[0]) == INTAKE_STEP[1]
 
@@ -429,6 +533,8 @@ class CaseObserver:
             return
         if case.status == "accepted" and any(not _is_intake(w) for w in completed):
             case.status = "processing"
+        if case.status in ("accepted", "processing"):
+            _follow_correction(session, case, instance)
         delivered = next((w for w in completed if _delivers(w)), None)
         if case.status != "decided" and (
             instance.status == "completed" or _at_delivery(session, instance)

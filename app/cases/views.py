@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 from sqlalchemy import or_, select
@@ -21,7 +23,7 @@ from workflows.timeutil import utcnow
 from . import services
 from .access import can_view_case
 from .intake_form import intake_fields, parse_intake
-from .models import APPLICANT_TYPES, STATUSES, Case
+from .models import APPLICANT_TYPES, SPECIAL_PROCEDURES, STATUSES, Case, CasePause
 from .places import grouped, intake_regions, may_receive_at
 
 PAGE_SIZE = 50
@@ -198,6 +200,10 @@ def detail(number: str):
         open_items=open_items,
         missing=services.missing_materials(case),
         delivered_in_process=services.delivered_in_process(db.session, case),
+        pauses=db.session.scalars(
+            select(CasePause).where(CasePause.case_id == case.id).order_by(CasePause.id)
+        ).all(),
+        procedures=SPECIAL_PROCEDURES,
         may_act=policy.has(current_user, "intake")
         and may_receive_at(db.session, current_user, case.place),
     )
@@ -218,6 +224,15 @@ def _act(number: str, change, success: str):
         db.session.commit()
         flash(success, "success")
     return redirect(url_for("cases.detail", number=number))
+
+
+def _date(text: str | None):
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise services.CaseError("日期格式应为 2026-11-30。", "expected_end")
 
 
 @requires("intake")
@@ -242,6 +257,21 @@ def act(number: str, action: str):
         "withdraw": (
             lambda c: services.withdraw(db.session, c, actor, form.get("reason", "")),
             "已撤件。",
+        ),
+        "special": (
+            lambda c: services.start_special_procedure(
+                db.session,
+                c,
+                actor,
+                form.get("procedure", ""),
+                form.get("reason", ""),
+                _date(form.get("expected_end")),
+            ),
+            "已开始特别程序，暂停计时，已出具特别程序告知书。",
+        ),
+        "resume": (
+            lambda c: services.end_pause(db.session, c, actor, form.get("note")),
+            "已恢复计时，承诺办结日期已顺延。",
         ),
         "deliver": (
             lambda c: services.deliver(

@@ -37,6 +37,8 @@ CASE_EVENT_ZH = {
     "withdrawn": "撤件",
     "decided": "办结",
     "delivered": "送达",
+    "paused": "暂停计时",
+    "resumed": "恢复计时",
 }
 
 

@@ -83,6 +83,8 @@ PUBLIC_EVENTS = {
     "withdrawn": "撤件",
     "decided": "办结",
     "delivered": "送达",
+    "paused": "暂停计时",
+    "resumed": "恢复计时",
 }
 
 

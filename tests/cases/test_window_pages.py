@@ -11,14 +11,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.cases.identity import mask
-from app.cases.models import Case
+from app.cases.models import Case, CasePause
 from app.items.models import Item
 from app.org.models import Region
 from workflows.calendar import WorkCalendar
+from workflows.timeutil import utcnow
 
 from ..conftest import CSRF, DEMO_PASSWORD, signed_in
 
@@ -507,3 +509,95 @@ def test_the_applicant_follows_the_case_with_its_number_and_query_password(app, 
     assert elsewhere.post("/verify/case", data=data).status_code == 429
     other = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
     assert elsewhere.post("/verify/case", data={**data, "number": other}).status_code == 404
+
+
+def backdate_pause(session, number: str, started: datetime) -> None:
+    """Pretend the open pause began at ``started`` (tests cannot wait for days)."""
+    case = case_of(session, number)
+    session.execute(
+        update(CasePause)
+        .where(CasePause.case_id == case.id, CasePause.ended_at.is_(None))
+        .values(started_at=started)
+    )
+
+
+def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, shipped, session):
+    clerk = window(app)
+    facts = {
+        "f_workshop_name": "老周豆腐坊",
+        "f_workshop_address": "城关街道 3 组",
+        "f_food_category": "soy",
+    }
+    number = received(intake(clerk, session, "SCJ-SPXZF-DJ", "accept", extra=facts))
+    promised = case_of(session, number).promised_date
+    refused = act(clerk, number, "special", {"procedure": "专家评审", "reason": " "})
+    assert "请填写需要特别程序的理由" in refused
+    html = act(
+        clerk,
+        number,
+        "special",
+        {"procedure": "专家评审", "reason": "生产工艺需专家论证", "expected_end": ""},
+    )
+    assert "已开始特别程序" in html and 'id="paused"' in html
+    case = case_of(session, number)
+    notice = case.documents[-1]
+    assert notice.kind == "special_procedure" and notice.facts["procedure"] == "专家评审"
+    again = act(clerk, number, "special", {"procedure": "检验", "reason": "再检验"})
+    assert "办件已在暂停计时中" in again
+    assert len(session.scalars(select(CasePause)).all()) == 1
+
+    # the review took from Monday 2026-11-16 to today: those working days do not count
+    started = datetime(2026, 11, 16, 2, 0)
+    backdate_pause(session, number, started)
+    calendar = WorkCalendar()
+    today = utcnow().date()
+    paused = calendar.workdays_between(started.date(), today)
+    html = act(clerk, number, "resume", {"note": "专家评审已完成"})
+    assert "已恢复计时" in html
+    case = case_of(session, number)
+    assert case.promised_date == calendar.add_workdays(promised, paused)
+    pause = session.scalars(select(CasePause)).one()
+    assert (pause.paused_workdays, pause.end_note) == (paused, "专家评审已完成")
+    assert "恢复计时" in case_page(clerk, number)
+
+
+def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shipped, session):
+    clerk = window(app)
+    facts = {
+        "f_facility_type": "wall",
+        "f_setting_address": "城关街道解放路 12 号",
+        "f_facility_width": "8",
+        "f_facility_height": "2.5",
+        "f_ad_content": "青山县老周豆腐坊",
+        "f_set_until": "2029-11-30",
+    }
+    number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=facts))
+    promised = case_of(session, number).promised_date
+    assert session.scalars(select(CasePause)).all() == []  # intake itself is not a pause
+    do(
+        app,
+        session,
+        "zjj_handler",
+        number,
+        "Task_FirstReview",
+        {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"},
+    )
+    pause = session.scalars(select(CasePause)).one()
+    assert pause.kind == "correction" and pause.ended_at is None
+    assert 'id="paused"' in case_page(clerk, number)
+    started = datetime(2026, 11, 17, 2, 0)
+    backdate_pause(session, number, started)
+    do(
+        app,
+        session,
+        "center_clerk",
+        number,
+        "Task_Correction",
+        {"received_on": "2026-11-24", "received_materials": "设施结构安全图"},
+    )
+    session.expire_all()
+    pause = session.scalars(select(CasePause)).one()
+    calendar = WorkCalendar()
+    paused = calendar.workdays_between(started.date(), utcnow().date())
+    assert pause.ended_at is not None and pause.paused_workdays == paused
+    assert case_of(session, number).promised_date == calendar.add_workdays(promised, paused)
