@@ -79,8 +79,10 @@ def _import_models() -> None:
     from .desk import models as _desk  # noqa: F401
     from .files import models as _files  # noqa: F401
     from .items import models as _items  # noqa: F401
+    from .notifications import models as _notifications  # noqa: F401
     from .org import models as _org  # noqa: F401
     from .routing import models as _routing  # noqa: F401
+    from .supervision import models as _supervision  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -52,6 +52,11 @@ def load_config(instance_path: Path) -> dict:
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
         "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
         "CENTER_PHONE": os.environ.get("YIMEN_CENTER_PHONE") or None,
+        # 电子监察: the center's 黄牌/红牌 rules (share:0.8 | left:2 | overdue), red-card points
+        "WARN_YELLOW": os.environ.get("YIMEN_WARN_YELLOW", "share:0.8"),
+        "WARN_RED": os.environ.get("YIMEN_WARN_RED", "overdue"),
+        "RED_POINTS_DEPARTMENT": float(os.environ.get("YIMEN_RED_POINTS_DEPARTMENT", 1)),
+        "RED_POINTS_PERSON": float(os.environ.get("YIMEN_RED_POINTS_PERSON", 1)),
         # public document verification: wrong codes per client before a pause
         "VERIFY_MAX_FAILURES": int(os.environ.get("YIMEN_VERIFY_MAX_FAILURES", 10)),
         "VERIFY_WINDOW_SECONDS": int(os.environ.get("YIMEN_VERIFY_WINDOW_SECONDS", 600)),

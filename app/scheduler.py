@@ -49,6 +49,25 @@ def case_deadlines_job(app, today=None) -> int:
     return len(numbers)
 
 
+def warnings_job(app, now=None) -> int:
+    """黄牌/红牌 due now; safe to run in several processes at once."""
+    from app.supervision.warnings import issue_warnings
+
+    with app.app_context():
+        try:
+            issued = issue_warnings(db.session, now)
+            db.session.commit()
+            messages = [w.message for w in issued]
+        except Exception:
+            db.session.rollback()
+            raise
+        finally:
+            db.session.remove()
+    for message in messages:
+        log.info("warning issued: %s", message)
+    return len(messages)
+
+
 def _add_job(scheduler, app) -> None:
     scheduler.add_job(
         fire_timers_job,
@@ -56,6 +75,15 @@ def _add_job(scheduler, app) -> None:
         args=[app],
         seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
         id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        warnings_job,
+        "interval",
+        args=[app],
+        minutes=1,
+        id="warnings",
         max_instances=1,
         coalesce=True,
     )

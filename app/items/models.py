@@ -39,6 +39,9 @@ class Item(Base):
     online: Mapped[bool] = mapped_column(default=False)
     green_channel: Mapped[bool] = mapped_column(default=False)
     process_id: Mapped[str | None] = mapped_column(String(255))
+    # 黄牌/红牌 thresholds of this item ("share:0.8", "left:2", "overdue"); None: the center's
+    warn_yellow: Mapped[str | None] = mapped_column(String(16))
+    warn_red: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="draft")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

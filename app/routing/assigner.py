@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 
 from app.auth.models import User
 from app.org.models import AssignmentRules, Backup, Department, Post, user_post
+from workflows.calendar import load_calendar
 from workflows.models import InstanceEvent
 from workflows.timeutil import utcnow
 
@@ -80,6 +81,18 @@ def _backup_covers(session, backup: Backup, posts: list[Post]) -> bool:
     return backup.department_id in department_ids | {p for p in parents if p}
 
 
+def _set_due(session, item, now) -> None:
+    """A step's own limit (``limit_days`` in working days) fixes its due time."""
+    from app.supervision.warnings import due_at_end_of, step_due
+
+    try:
+        days = int((item.properties or {}).get("limit_days", ""))
+    except (TypeError, ValueError):
+        return
+    if days >= 0:
+        item.due_at = due_at_end_of(step_due(load_calendar(session), now, days))
+
+
 def _initiator(instance, data: dict) -> str | None:
     """Who applied, as far as the rule on one's own case goes.
 
@@ -103,6 +116,7 @@ class OrgAssigner:
             item, data = new.item, new.task.data
             if data.get("green_channel"):
                 item.priority = max(item.priority, GREEN_CHANNEL_PRIORITY)
+            _set_due(session, item, self.clock())
             place = place_of(session, data)
             chain = region_chain(session, place)
             resolution = resolve(session, describe(item.lane, item.properties, data), place)

@@ -1,0 +1,330 @@
+"""黄牌 / 红牌: every running case and every open step measured against its limit.
+
+A card is issued once per case (or step) and level: the ``case_warning`` unique
+constraint decides, with ``INSERT … ON CONFLICT DO NOTHING``, so several
+scheduler processes may compute at the same time and only one of them issues
+the card, its deductions and its notifications (they share its transaction).
+
+Thresholds are rules, per center (config) and per item:
+``share:0.8`` (80% of the limit used), ``left:2`` (two working days or fewer
+left), ``overdue`` (past the due date).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app.auth.models import User
+from app.cases.models import Case, CaseEvent, CasePause
+from app.notifications.models import Notification
+from app.org.models import Post, user_post
+from app.routing.models import WorkItemCandidate
+from workflows import models as wm
+from workflows.calendar import WorkCalendar, load_calendar
+from workflows.timeutil import utcnow
+
+from .models import LEVELS, CaseWarning, Deduction
+
+DEFAULT_YELLOW = "share:0.8"
+DEFAULT_RED = "overdue"
+RUNNING = ("accepted", "processing")
+
+
+class RuleError(ValueError):
+    """A threshold rule that cannot be read."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str  # share | left | overdue
+    value: float = 0.0
+
+    def reached(self, limit: int, left: int) -> bool:
+        if self.kind == "overdue":
+            return left < 0
+        if self.kind == "left":
+            return left <= self.value
+        return limit > 0 and (limit - left) / limit >= self.value
+
+
+def parse_rule(text: str) -> Rule:
+    text = (text or "").strip()
+    if text == "overdue":
+        return Rule("overdue")
+    kind, _, value = text.partition(":")
+    try:
+        number = float(value)
+    except ValueError:
+        raise RuleError(f"无法识别的预警规则：{text}（应为 share:0.8、left:2 或 overdue）")
+    if kind == "share" and 0 < number <= 1.5:
+        return Rule("share", number)
+    if kind == "left" and number >= 0:
+        return Rule("left", number)
+    raise RuleError(f"无法识别的预警规则：{text}（应为 share:0.8、left:2 或 overdue）")
+
+
+def rules_for(case: Case) -> dict[str, Rule]:
+    config = current_app.config
+    return {
+        "yellow": parse_rule(case.item.warn_yellow or config.get("WARN_YELLOW") or DEFAULT_YELLOW),
+        "red": parse_rule(case.item.warn_red or config.get("WARN_RED") or DEFAULT_RED),
+    }
+
+
+def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
+    if rules["red"].reached(limit, left):
+        return "red"
+    if rules["yellow"].reached(limit, left):
+        return "yellow"
+    return None
+
+
+def local_today(now: datetime) -> date:
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+
+
+def due_at_end_of(day: date) -> datetime:
+    """The last moment of a local day, as naive UTC (how due_at is stored)."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def step_due(calendar: WorkCalendar, opened: datetime, limit_days: int) -> date:
+    """A step opened at ``opened`` with a limit in working days is due on this local day."""
+    start = calendar.next_workday(local_today(opened))
+    return calendar.add_workdays(start, limit_days) if limit_days else start
+
+
+# --- issuing -------------------------------------------------------------------------
+
+
+@dataclass
+class Measured:
+    case: Case
+    scope: str
+    level: str
+    due: date
+    left: int
+    limit: int
+    item: wm.WorkItem | None = None
+
+
+def _insert(session):
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _holders(session, item: wm.WorkItem) -> list[User]:
+    """Who holds the step: its assignee, or everyone it is routed to."""
+    if item.assignee:
+        return list(session.scalars(select(User).where(User.username == item.assignee)))
+    posts = select(WorkItemCandidate.post_id).where(
+        WorkItemCandidate.work_item_id == item.id, WorkItemCandidate.post_id.is_not(None)
+    )
+    people = select(WorkItemCandidate.user_id).where(
+        WorkItemCandidate.work_item_id == item.id, WorkItemCandidate.user_id.is_not(None)
+    )
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.id.in_(select(user_post.c.user_id).where(user_post.c.post_id.in_(posts)))
+                | User.id.in_(people),
+            )
+            .order_by(User.username)
+        )
+    )
+
+
+def _department_of(session, item: wm.WorkItem) -> int | None:
+    return session.scalar(
+        select(Post.department_id)
+        .join(WorkItemCandidate, WorkItemCandidate.post_id == Post.id)
+        .where(WorkItemCandidate.work_item_id == item.id)
+        .order_by(WorkItemCandidate.id)
+        .limit(1)
+    )
+
+
+def _issue(session, m: Measured, now: datetime) -> CaseWarning | None:
+    """Insert the card unless it exists; returns it only when this call issued it."""
+    step = m.item.name if m.item is not None else None
+    where = f"步骤“{step}”" if step else "办件"
+    when = "已超期" if m.left < 0 else f"剩余 {m.left} 个工作日"
+    message = (
+        f"{m.case.number}（{m.case.item.name}）{where}{LEVELS[m.level]}：期限 {m.due}，{when}。"
+    )
+    inserted = session.execute(
+        _insert(session)(CaseWarning)
+        .values(
+            case_id=m.case.id,
+            scope=m.scope,
+            work_item_id=m.item.id if m.item is not None else None,
+            step=step,
+            level=m.level,
+            issued_at=now,
+            due=m.due,
+            days_left=m.left,
+            message=message,
+        )
+        .on_conflict_do_nothing(index_elements=["case_id", "scope", "level"])
+        .returning(CaseWarning.id)
+    ).scalar()
+    if inserted is None:
+        return None
+    warning = session.get(CaseWarning, inserted)
+    session.add(CaseEvent(case_id=m.case.id, at=now, kind="warning", actor=None, message=message))
+    return warning
+
+
+def _follow_up(session, m: Measured, warning: CaseWarning, items: list[wm.WorkItem], now) -> None:
+    """Tell the holders; a red card deducts points from the department and the person."""
+    link = f"/cases/{m.case.number}"
+    notified: set[str] = set()
+    for item in items:
+        for user in _holders(session, item):
+            if user.username not in notified:
+                notified.add(user.username)
+                session.add(
+                    Notification(
+                        username=user.username,
+                        kind="warning",
+                        text=warning.message,
+                        link=link,
+                        created_at=now,
+                    )
+                )
+    if m.level != "red":
+        return
+    config = current_app.config
+    department_points = Decimal(str(config.get("RED_POINTS_DEPARTMENT", 1)))
+    person_points = Decimal(str(config.get("RED_POINTS_PERSON", 1)))
+    for item in items:
+        department = _department_of(session, item)
+        if department is not None and department_points:
+            session.add(
+                Deduction(
+                    at=now,
+                    warning_id=warning.id,
+                    department_id=department,
+                    points=department_points,
+                    reason=f"红牌：{warning.message}",
+                )
+            )
+        if item.assignee and person_points:
+            session.add(
+                Deduction(
+                    at=now,
+                    warning_id=warning.id,
+                    department_id=department,
+                    username=item.assignee,
+                    points=person_points,
+                    reason=f"红牌：{warning.message}",
+                )
+            )
+
+
+def measure(session, now: datetime | None = None) -> list[Measured]:
+    """Every card due now for running, unpaused cases and their open steps."""
+    now = now or utcnow()
+    today = local_today(now)
+    calendar = load_calendar(session)
+    paused = select(CasePause.case_id).where(CasePause.ended_at.is_(None))
+    cases = session.scalars(
+        select(Case).where(
+            Case.status.in_(RUNNING), Case.promised_date.is_not(None), Case.id.not_in(paused)
+        )
+    ).all()
+    found: list[Measured] = []
+    for case in cases:
+        rules = rules_for(case)
+        left = calendar.workdays_between(today, case.promised_date)
+        level = level_of(rules, case.item.committed_days, left)
+        if level is not None:
+            found.append(
+                Measured(case, "case", level, case.promised_date, left, case.item.committed_days)
+            )
+        if case.instance_id is None:
+            continue
+        for item in session.scalars(
+            select(wm.WorkItem).where(
+                wm.WorkItem.instance_id == case.instance_id,
+                wm.WorkItem.status == wm.OPEN,
+                wm.WorkItem.due_at.is_not(None),
+            )
+        ):
+            due = local_today(item.due_at)
+            limit = _limit_days(item)
+            left = calendar.workdays_between(today, due)
+            level = level_of(rules, limit, left)
+            if level is not None:
+                found.append(Measured(case, f"item:{item.id}", level, due, left, limit, item))
+    return found
+
+
+def _limit_days(item: wm.WorkItem) -> int:
+    try:
+        return max(0, int((item.properties or {}).get("limit_days", 0)))
+    except (TypeError, ValueError):
+        return 0
+
+
+def issue_warnings(session, now: datetime | None = None) -> list[CaseWarning]:
+    """Issue the cards due now (a red card also issues the yellow it passed)."""
+    now = now or utcnow()
+    issued = []
+    for m in measure(session, now):
+        levels = ["yellow", "red"] if m.level == "red" else ["yellow"]
+        for level in levels:
+            current = Measured(m.case, m.scope, level, m.due, m.left, m.limit, m.item)
+            warning = _issue(session, current, now)
+            if warning is None:
+                continue
+            items = [m.item] if m.item is not None else _open_items(session, m.case)
+            _follow_up(session, current, warning, items, now)
+            issued.append(warning)
+    return issued
+
+
+def _open_items(session, case: Case) -> list[wm.WorkItem]:
+    if case.instance_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(wm.WorkItem).where(
+                wm.WorkItem.instance_id == case.instance_id, wm.WorkItem.status == wm.OPEN
+            )
+        )
+    )
+
+
+def reverse(session, deduction: Deduction, actor: str, reason: str) -> Deduction:
+    """冲销: a supervisor cancels a deduction by a new row of opposite points."""
+    if not reason or not reason.strip():
+        raise ValueError("请填写冲销理由。")
+    if deduction.reverses_id is not None or deduction.points < 0:
+        raise ValueError("冲销记录不能再冲销。")
+    already = session.scalar(select(Deduction.id).where(Deduction.reverses_id == deduction.id))
+    if already is not None:
+        raise ValueError("该扣分已冲销。")
+    reversal = Deduction(
+        warning_id=deduction.warning_id,
+        department_id=deduction.department_id,
+        username=deduction.username,
+        points=-deduction.points,
+        reason=f"冲销：{reason.strip()}",
+        created_by=actor,
+        reverses_id=deduction.id,
+    )
+    session.add(reversal)
+    return reversal

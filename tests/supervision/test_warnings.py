@@ -1,0 +1,247 @@
+"""黄牌 / 红牌 against the case's limit and each step's, issued once, with points and notices."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import DBAPIError
+
+from app.audit.chain import verify
+from app.cases.models import Case, CaseEvent
+from app.extensions import db
+from app.notifications.models import Notification
+from app.org.models import Department
+from app.supervision.models import CaseWarning, Deduction
+from app.supervision.warnings import Rule, RuleError, issue_warnings, parse_rule, reverse
+from workflows import models as wm
+from workflows.calendar import WorkCalendar
+
+from ..cases.test_window_pages import case_of, do, intake, received, window
+from ..conftest import ROOT
+
+CALENDAR = WorkCalendar()
+ADDRESS = {"f_business_address": "城关街道解放路 18 号"}
+AD = {
+    "f_facility_type": "wall",
+    "f_setting_address": "城关街道解放路 12 号",
+    "f_facility_width": "8",
+    "f_facility_height": "2.5",
+    "f_ad_content": "青山县老周豆腐坊",
+    "f_set_until": "2029-11-30",
+}
+
+
+def noon_on(day: date) -> datetime:
+    """12:00 Beijing time on ``day``, as the naive UTC the platform stores."""
+    return datetime.combine(day, time(4, 0))
+
+
+def day_with_left(due: date, left: int) -> date:
+    """A working day from which ``left`` working days remain until ``due``."""
+    day = due
+    while CALENDAR.workdays_between(day, due) < left or not CALENDAR.is_workday(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def issue(app, now: datetime) -> list[CaseWarning]:
+    with app.app_context():
+        issued = issue_warnings(db.session, now)
+        db.session.commit()
+        return [(w.scope, w.level) for w in issued]
+
+
+def test_rules_are_read_and_checked():
+    assert parse_rule("share:0.8") == Rule("share", 0.8)
+    assert parse_rule("left:2") == Rule("left", 2)
+    assert parse_rule("overdue").reached(10, -1) and not parse_rule("overdue").reached(10, 0)
+    assert Rule("share", 0.8).reached(10, 2) and not Rule("share", 0.8).reached(10, 3)
+    for bad in ("share:2", "left:-1", "often", "share:x"):
+        with pytest.raises(RuleError):
+            parse_rule(bad)
+
+
+def test_a_case_gets_yellow_then_red_once_with_points_and_notices(app, shipped, session):
+    clerk = window(app)
+    number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD))
+    case = case_of(session, number)
+    due = case.promised_date  # committed 10 working days
+    assert issue(app, noon_on(day_with_left(due, 3))) == []
+    yellow_day = noon_on(day_with_left(due, 2))  # 80% used
+    assert issue(app, yellow_day) == [("case", "yellow")]
+    assert issue(app, yellow_day) == []  # never twice
+    notices = session.scalars(select(Notification)).all()
+    assert {n.username for n in notices} == {"zjj_handler"}  # who holds the open step
+    assert "黄牌" in notices[0].text and notices[0].link == f"/cases/{number}"
+    assert session.scalars(select(Deduction)).all() == []
+
+    # the handler claims the step; the case runs late
+    handler = api_item(app, case, "zjj_handler")
+    session.execute(
+        update(wm.WorkItem).where(wm.WorkItem.id == handler).values(assignee="zjj_handler")
+    )
+    late = noon_on(CALENDAR.add_workdays(due, 1))
+    assert issue(app, late) == [("case", "red")]
+    assert issue(app, late) == []
+    deductions = session.scalars(select(Deduction).order_by(Deduction.id)).all()
+    zjj = session.scalars(select(Department).where(Department.name == "县住房和城乡建设局")).one()
+    assert [(d.department_id, d.username, d.points) for d in deductions] == [
+        (zjj.id, None, Decimal("1")),
+        (zjj.id, "zjj_handler", Decimal("1")),
+    ]
+    kinds = [e.kind for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
+    assert kinds.count("warning") == 2
+    assert verify(session)[1] is None  # warnings are in the audit chain
+
+    # the ledger cannot be edited, only reversed once, with a reason
+    with pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text("UPDATE deduction SET points = 0"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        session.execute(text("DELETE FROM deduction"))
+    session.rollback()
+    with app.app_context():
+        first = db.session.get(Deduction, deductions[1].id)
+        with pytest.raises(ValueError):
+            reverse(db.session, first, "center_inspector", " ")
+        reversal = reverse(db.session, first, "center_inspector", "系统故障导致超期")
+        db.session.commit()
+        assert reversal.points == Decimal("-1")
+        with pytest.raises(ValueError):
+            reverse(db.session, db.session.get(Deduction, first.id), "center_inspector", "再来")
+        first.points = Decimal("0")
+        with pytest.raises(ValueError):
+            db.session.flush()
+        db.session.rollback()
+
+
+def api_item(app, case: Case, username: str) -> int:
+    from ..conftest import api_for
+
+    items = api_for(app, username).get(f"/api/v1/work-items?instance={case.instance_id}")
+    return items.get_json()["work_items"][0]["id"]
+
+
+def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=ADDRESS))
+    case = case_of(session, number)
+    reviews = session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == case.instance_id, wm.WorkItem.status == wm.OPEN
+        )
+    ).all()
+    assert {w.bpmn_id for w in reviews} >= {"Task_DeptReview_Fire", "Task_DeptReview_Env"}
+    step_due = {w.due_at for w in reviews if w.bpmn_id.startswith("Task_DeptReview")}
+    assert len(step_due) == 1  # 5 working days each, from the same moment
+    (due_at,) = step_due
+    due = (due_at + timedelta(hours=8)).date()
+    assert CALENDAR.workdays_between(CALENDAR.next_workday(case.accepted_at), due) == 5
+
+    # fire brigade answers in time; the other two are late
+    do(
+        app,
+        session,
+        "xf_reviewer",
+        number,
+        "Task_DeptReview_Fire",
+        {"decision": "approve", "opinion": "同意"},
+    )
+    issued = issue(app, noon_on(CALENDAR.add_workdays(due, 1)))
+    levels = sorted(level for scope, level in issued)
+    assert all(scope.startswith("item:") for scope, _level in issued)  # the case is on time
+    assert levels == ["red", "red", "yellow", "yellow"]
+    steps = {w.step for w in session.scalars(select(CaseWarning))}
+    assert steps == {"环保审查", "卫健审查"}
+
+
+def test_no_warning_while_the_clock_is_paused(app, shipped, session):
+    clerk = window(app)
+    number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD))
+    due = case_of(session, number).promised_date
+    do(
+        app,
+        session,
+        "zjj_handler",
+        number,
+        "Task_FirstReview",
+        {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"},
+    )
+    assert issue(app, noon_on(CALENDAR.add_workdays(due, 3))) == []
+
+
+def test_an_item_sets_its_own_thresholds(app, shipped, session):
+    clerk = window(app)
+    number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD))
+    case = case_of(session, number)
+    case.item.warn_yellow = "share:0.5"
+    session.commit()
+    due = case.promised_date
+    assert issue(app, noon_on(day_with_left(due, 5))) == [("case", "yellow")]
+
+
+SCHEDULER = textwrap.dedent(
+    """
+    import sys, time
+    from datetime import datetime
+    from app import create_app
+    from app.scheduler import warnings_job
+    url, instance, start, now = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "t"})
+    time.sleep(max(0, start - time.time()))
+    total = 0
+    for _ in range(3):
+        total += warnings_job(app, datetime.fromisoformat(now))
+    print(total)
+    """
+)
+
+
+def test_two_scheduler_processes_issue_each_card_once(
+    app, shipped, session, database_url, tmp_path
+):
+    import time as clock
+
+    clerk = window(app)
+    numbers = [
+        received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD)) for _ in range(4)
+    ]
+    due = case_of(session, numbers[0]).promised_date
+    late = noon_on(CALENDAR.add_workdays(due, 1)).isoformat()
+    start = clock.time() + 4
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                SCHEDULER,
+                database_url,
+                str(tmp_path / f"i{n}"),
+                str(start),
+                late,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    totals = []
+    for process in processes:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err[-3000:]
+        totals.append(int(out.strip().splitlines()[-1]))
+    assert sum(totals) == 8  # 4 cases × (yellow + red), whoever issued them
+    warnings = session.scalars(select(CaseWarning)).all()
+    assert len(warnings) == 8
+    assert len({(w.case_id, w.level) for w in warnings}) == 8
+    red = [w.id for w in warnings if w.level == "red"]
+    points = session.scalars(select(Deduction).where(Deduction.warning_id.in_(red))).all()
+    assert len(points) == 4  # one department deduction per red card (nobody had claimed)
+    assert len(session.scalars(select(Notification)).all()) == 8
