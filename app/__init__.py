@@ -93,6 +93,7 @@ def _register_blueprints(app: Flask) -> None:
     from .designer.blueprint import bp as designer_bp
     from .desk.blueprint import bp as desk_bp
     from .items.blueprint import bp as items_bp
+    from .notifications.views import bp as notifications_bp
     from .org.blueprint import bp as org_bp
     from .supervision.blueprint import bp as supervision_bp
     from .verify.blueprint import bp as verify_bp
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(supervision_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(verify_bp)  # public: anyone may check a document's code
 

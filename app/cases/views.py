@@ -16,6 +16,8 @@ from app.files import store
 from app.items.models import Item
 from app.org.models import Region
 from app.policy import STAFF, requires
+from app.supervision.models import CaseWarning
+from app.supervision.warnings import local_today
 from workflows.calendar import load_calendar
 from workflows.errors import RuntimeErrorBase
 from workflows.timeutil import utcnow
@@ -189,6 +191,12 @@ def index():
     )
 
 
+def _working_days_left(case: Case) -> int | None:
+    if case.promised_date is None or case.status not in ("accepted", "processing"):
+        return None
+    return load_calendar(db.session).workdays_between(local_today(utcnow()), case.promised_date)
+
+
 @requires(STAFF)
 def detail(number: str):
     case = _case(number)
@@ -204,6 +212,10 @@ def detail(number: str):
             select(CasePause).where(CasePause.case_id == case.id).order_by(CasePause.id)
         ).all(),
         procedures=SPECIAL_PROCEDURES,
+        cards=db.session.scalars(
+            select(CaseWarning).where(CaseWarning.case_id == case.id).order_by(CaseWarning.id)
+        ).all(),
+        left=_working_days_left(case),
         may_act=policy.has(current_user, "intake")
         and may_receive_at(db.session, current_user, case.place),
     )

@@ -39,6 +39,8 @@ CASE_EVENT_ZH = {
     "delivered": "送达",
     "paused": "暂停计时",
     "resumed": "恢复计时",
+    "warning": "预警",
+    "urged": "督办",
 }
 
 

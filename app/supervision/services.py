@@ -1,11 +1,16 @@
-"""Cases under a supervisor's regions (read-only)."""
+"""What supervisors read: cases of their regions against their limits, routing decisions."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, or_, select
 
+from app.cases.models import Case
 from app.org.models import Region
 from workflows import models as m
+
+from .models import CaseWarning
 
 
 def _place_codes(regions: list[Region]):
@@ -46,3 +51,104 @@ def cases_under(session, regions: list[Region], status: str | None, *, limit: in
         stmt.order_by(m.ProcessInstance.id.desc()).limit(limit).offset(offset)
     ).all()
     return rows, total
+
+
+# --- the board: running cases against their limits ------------------------------------
+
+
+@dataclass
+class BoardFilters:
+    status: str | None = None
+    item_id: int | None = None
+    department_id: int | None = None
+    level: str | None = None  # red | yellow | none
+    green: bool = False
+
+
+def _places_under(regions: list[Region]):
+    return select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
+
+
+def _has_card(level: str):
+    return (
+        select(CaseWarning.id)
+        .where(CaseWarning.case_id == Case.id, CaseWarning.level == level)
+        .exists()
+    )
+
+
+def cases_board(session, regions: list[Region], filters: BoardFilters, *, limit: int, offset: int):
+    """Cases in the regions, with counts by card; red first, then by promised date."""
+    if not regions:
+        return [], 0, {"red": 0, "yellow": 0, "none": 0}
+    base = select(Case).where(Case.place_id.in_(_places_under(regions)))
+    if filters.status:
+        base = base.where(Case.status == filters.status)
+    else:
+        base = base.where(Case.status.in_(("accepted", "processing", "decided")))
+    if filters.item_id:
+        base = base.where(Case.item_id == filters.item_id)
+    if filters.department_id:
+        base = base.where(Case.lead_department_id == filters.department_id)
+    if filters.green:
+        base = base.where(Case.green_channel.is_(True))
+    counts = {
+        "red": session.scalar(
+            select(func.count()).select_from(base.where(_has_card("red")).subquery())
+        ),
+        "yellow": session.scalar(
+            select(func.count()).select_from(
+                base.where(_has_card("yellow"), ~_has_card("red")).subquery()
+            )
+        ),
+    }
+    stmt = base
+    if filters.level == "red":
+        stmt = stmt.where(_has_card("red"))
+    elif filters.level == "yellow":
+        stmt = stmt.where(_has_card("yellow"), ~_has_card("red"))
+    elif filters.level == "none":
+        stmt = stmt.where(~_has_card("yellow"), ~_has_card("red"))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+    counts["none"] = (
+        session.scalar(select(func.count()).select_from(base.subquery()))
+        - counts["red"]
+        - counts["yellow"]
+    )
+    rows = session.scalars(
+        stmt.order_by(
+            _has_card("red").desc(),
+            _has_card("yellow").desc(),
+            Case.green_channel.desc(),
+            Case.promised_date.is_(None),
+            Case.promised_date,
+            Case.id,
+        )
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return rows, total, counts
+
+
+def cards_of(session, case_ids: list[int]) -> dict[int, list[CaseWarning]]:
+    out: dict[int, list[CaseWarning]] = {}
+    if not case_ids:
+        return out
+    for w in session.scalars(
+        select(CaseWarning).where(CaseWarning.case_id.in_(case_ids)).order_by(CaseWarning.id)
+    ):
+        out.setdefault(w.case_id, []).append(w)
+    return out
+
+
+def open_steps(session, instance_ids: list[int]) -> dict[int, list[m.WorkItem]]:
+    out: dict[int, list[m.WorkItem]] = {}
+    if not instance_ids:
+        return out
+    for w in session.scalars(
+        select(m.WorkItem)
+        .where(m.WorkItem.instance_id.in_(instance_ids), m.WorkItem.status == m.OPEN)
+        .order_by(m.WorkItem.id)
+    ):
+        out.setdefault(w.instance_id, []).append(w)
+    return out

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from app import policy
 from app.audit.models import AuditEntry
 from app.cases.access import can_view_case
-from app.cases.models import Case
+from app.cases.models import Case, CaseEvent
 from app.desk.history import CASE_EVENT_ZH, EVENT_ZH, display_names
 from app.extensions import db
+from app.items.models import Item
+from app.org.models import Department, Region
 from app.policy import requires
+from workflows.calendar import load_calendar
+from workflows.timeutil import utcnow
 
-from . import services
+from . import services, warnings
+from .models import Deduction
 
 PAGE_SIZE = 50
 ACTION_ZH = {
@@ -31,23 +36,53 @@ ACTION_ZH = {
 STATUSES = {"running": "办理中", "error": "出错", "completed": "已办结", "terminated": "已终止"}
 
 
+CASE_STATUSES = {"accepted": "受理", "processing": "办理中", "decided": "办结"}
+LEVEL_FILTERS = {"red": "红牌", "yellow": "黄牌", "none": "正常"}
+
+
 @requires("supervise")
 def index():
     regions = policy.home_regions(db.session, current_user, ("inspector",))
-    status = request.args.get("status") if request.args.get("status") in STATUSES else None
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows, total = services.cases_under(
-        db.session, regions, status, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    args = request.args
+    filters = services.BoardFilters(
+        status=args.get("status") if args.get("status") in CASE_STATUSES else None,
+        item_id=args.get("item", type=int),
+        department_id=args.get("department", type=int),
+        level=args.get("level") if args.get("level") in LEVEL_FILTERS else None,
+        green=args.get("green") == "1",
     )
+    page = max(args.get("page", 1, type=int), 1)
+    rows, total, counts = services.cases_board(
+        db.session, regions, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    calendar = load_calendar(db.session)
+    today = warnings.local_today(utcnow())
+    instances, instance_total = services.cases_under(db.session, regions, None, limit=20, offset=0)
     return render_template(
         "supervision/index.html",
         regions=regions,
         rows=rows,
         total=total,
-        status=status,
-        statuses=STATUSES,
+        counts=counts,
+        filters=filters,
+        statuses=CASE_STATUSES,
+        levels=LEVEL_FILTERS,
+        items=db.session.scalars(select(Item).order_by(Item.code)).all(),
+        departments=db.session.scalars(
+            select(Department).where(Department.id.in_(select(Case.lead_department_id)))
+        ).all(),
+        cards=services.cards_of(db.session, [c.id for c in rows]),
+        steps=services.open_steps(db.session, [c.instance_id for c in rows if c.instance_id]),
+        left={
+            c.id: calendar.workdays_between(today, c.promised_date)
+            for c in rows
+            if c.promised_date is not None
+        },
         page=page,
         has_next=page * PAGE_SIZE < total,
+        instances=instances,
+        instance_total=instance_total,
+        instance_statuses=STATUSES,
         decisions=services.routing_decisions(db.session, regions),
     )
 
@@ -73,3 +108,122 @@ def case_audit(number: str):
         ),
         actions=ACTION_ZH,
     )
+
+
+# --- 督办 and the points ledger --------------------------------------------------------
+
+
+def _supervised_case(number: str) -> Case:
+    case = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        abort(404)
+    if not can_view_case(db.session, current_user, case):
+        abort(403)
+    return case
+
+
+@requires("supervise")
+def urge(number: str):
+    """督办: a message to whoever holds the case's open steps, recorded on the case."""
+    case = _supervised_case(number)
+    message = (request.form.get("message") or "").strip()
+    if not message:
+        flash("请填写督办意见。", "danger")
+        return redirect(url_for("cases.detail", number=number))
+    items = warnings.open_items(db.session, case)
+    if not items:
+        flash("办件当前没有待办环节，无需督办。", "warning")
+        return redirect(url_for("cases.detail", number=number))
+    names = warnings.notify_holders(
+        db.session, items, "urge", f"督办 {case.number}（{case.item.name}）：{message}", case.number
+    )
+    steps = "、".join(w.name or w.bpmn_id for w in items)
+    db.session.add(
+        CaseEvent(
+            case_id=case.id,
+            kind="urged",
+            actor=current_user.username,
+            message=f"{steps}：{message}",
+        )
+    )
+    db.session.commit()
+    flash(f"已督办，已通知 {len(names)} 人：{'、'.join(names)}。", "success")
+    return redirect(url_for("cases.detail", number=number))
+
+
+def _departments_under(regions):
+    return select(Department.id).where(
+        Department.region_id.in_(
+            select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
+        )
+    )
+
+
+@requires("supervise")
+def deductions():
+    regions = policy.home_regions(db.session, current_user, ("inspector",))
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows, totals = [], []
+    if regions:
+        mine = Deduction.department_id.in_(_departments_under(regions))
+        rows = db.session.scalars(
+            select(Deduction)
+            .where(mine)
+            .order_by(Deduction.id.desc())
+            .limit(PAGE_SIZE)
+            .offset((page - 1) * PAGE_SIZE)
+        ).all()
+        totals = db.session.execute(
+            select(Department.name, func.sum(Deduction.points))
+            .join(Department, Department.id == Deduction.department_id)
+            .where(mine, Deduction.username.is_(None))
+            .group_by(Department.name)
+            .order_by(func.sum(Deduction.points).desc())
+        ).all()
+    reversed_ids = set(
+        db.session.scalars(
+            select(Deduction.reverses_id).where(Deduction.reverses_id.in_([d.id for d in rows]))
+        )
+    )
+    return render_template(
+        "supervision/deductions.html",
+        rows=rows,
+        totals=totals,
+        reversed_ids=reversed_ids,
+        departments={
+            d.id: d.name
+            for d in db.session.scalars(
+                select(Department).where(
+                    Department.id.in_({d.department_id for d in rows if d.department_id})
+                )
+            )
+        },
+        page=page,
+        has_next=len(rows) == PAGE_SIZE,
+    )
+
+
+@requires("supervise")
+def reverse_deduction(deduction_id: int):
+    deduction = db.session.get(Deduction, deduction_id)
+    regions = policy.home_regions(db.session, current_user, ("inspector",))
+    if deduction is None:
+        abort(404)
+    allowed = (
+        deduction.department_id in set(db.session.scalars(_departments_under(regions)))
+        if regions
+        else False
+    )
+    if not allowed:
+        abort(403)
+    try:
+        warnings.reverse(
+            db.session, deduction, current_user.username, request.form.get("reason", "")
+        )
+    except ValueError as exc:
+        db.session.rollback()
+        flash(str(exc), "danger")
+    else:
+        db.session.commit()
+        flash("已冲销。", "success")
+    return redirect(url_for("supervision.deductions"))

@@ -146,6 +146,25 @@ def _holders(session, item: wm.WorkItem) -> list[User]:
     )
 
 
+def notify_holders(session, items, kind: str, text: str, number: str, now=None) -> list[str]:
+    """One notification per person holding any of ``items``; returns their usernames."""
+    notified: list[str] = []
+    for item in items:
+        for user in _holders(session, item):
+            if user.username not in notified:
+                notified.append(user.username)
+                session.add(
+                    Notification(
+                        username=user.username,
+                        kind=kind,
+                        text=text,
+                        link=f"/cases/{number}",
+                        created_at=now or utcnow(),
+                    )
+                )
+    return notified
+
+
 def _department_of(session, item: wm.WorkItem) -> int | None:
     return session.scalar(
         select(Post.department_id)
@@ -189,21 +208,7 @@ def _issue(session, m: Measured, now: datetime) -> CaseWarning | None:
 
 def _follow_up(session, m: Measured, warning: CaseWarning, items: list[wm.WorkItem], now) -> None:
     """Tell the holders; a red card deducts points from the department and the person."""
-    link = f"/cases/{m.case.number}"
-    notified: set[str] = set()
-    for item in items:
-        for user in _holders(session, item):
-            if user.username not in notified:
-                notified.add(user.username)
-                session.add(
-                    Notification(
-                        username=user.username,
-                        kind="warning",
-                        text=warning.message,
-                        link=link,
-                        created_at=now,
-                    )
-                )
+    notify_holders(session, items, "warning", warning.message, m.case.number, now)
     if m.level != "red":
         return
     config = current_app.config
@@ -290,13 +295,13 @@ def issue_warnings(session, now: datetime | None = None) -> list[CaseWarning]:
             warning = _issue(session, current, now)
             if warning is None:
                 continue
-            items = [m.item] if m.item is not None else _open_items(session, m.case)
+            items = [m.item] if m.item is not None else open_items(session, m.case)
             _follow_up(session, current, warning, items, now)
             issued.append(warning)
     return issued
 
 
-def _open_items(session, case: Case) -> list[wm.WorkItem]:
+def open_items(session, case: Case) -> list[wm.WorkItem]:
     if case.instance_id is None:
         return []
     return list(

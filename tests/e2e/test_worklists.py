@@ -56,7 +56,7 @@ def test_an_inspector_sees_cases_of_their_region_only(app, api, county, live_ser
     page = new_page()
     login(page, live_server, "center_inspector", "pw-center_inspector")
     assert page.url.endswith("/supervision/")
-    assert page.locator("#case-count").inner_text() == "1"
-    assert f"#{ours}" in page.locator("#cases").inner_text()
+    assert page.locator("#instance-count").inner_text() == "1"
+    assert f"#{ours}" in page.locator("#instances").inner_text()
     page.goto(f"{live_server}/desk/")
     assert "403" in page.content()

@@ -1,0 +1,53 @@
+"""站内消息: warnings, 督办 and copies addressed to the signed-in user."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, update
+
+from app.extensions import db
+from app.policy import STAFF, requires
+from workflows.timeutil import utcnow
+
+from .models import Notification
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
+PAGE_SIZE = 50
+
+
+def unread_count(session, username: str) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.username == username, Notification.read_at.is_(None))
+    )
+
+
+@bp.get("/")
+@requires(STAFF)
+def index():
+    page = max(request.args.get("page", 1, type=int), 1)
+    rows = db.session.scalars(
+        select(Notification)
+        .where(Notification.username == current_user.username)
+        .order_by(Notification.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "notifications/index.html", rows=rows, page=page, has_next=len(rows) == PAGE_SIZE
+    )
+
+
+@bp.post("/read")
+@requires(STAFF)
+def read_all():
+    db.session.execute(
+        update(Notification)
+        .where(Notification.username == current_user.username, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    db.session.commit()
+    flash("已全部标为已读。", "success")
+    return redirect(url_for("notifications.index"))

@@ -1,0 +1,86 @@
+"""The supervisor's board, 督办, the points ledger and the holders' notifications, as pages."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from app.notifications.models import Notification
+from app.supervision.models import Deduction
+
+from ..cases.test_window_pages import act, case_of, intake, received, window
+from ..conftest import CSRF, DEMO_PASSWORD, signed_in
+from .test_warnings import AD, CALENDAR, issue, noon_on
+
+
+def board(client, query: str = "") -> str:
+    response = client.get(f"/supervision/?{query}")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def numbers_on(html: str) -> list[str]:
+    return re.findall(r'data-case="(\d{19})"', html)
+
+
+def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, session):
+    clerk = window(app)
+    late, on_time = (
+        received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD)) for _ in range(2)
+    )
+    promised = case_of(session, late).promised_date
+    # the on-time one is paused for an expert review; the other runs late
+    act(clerk, on_time, "special", {"procedure": "专家评审", "reason": "结构安全论证"})
+    assert issue(app, noon_on(CALENDAR.add_workdays(promised, 2))) == [
+        ("case", "yellow"),
+        ("case", "red"),
+    ]
+
+    inspector = signed_in(app, "center_inspector", DEMO_PASSWORD)
+    html = board(inspector)
+    assert numbers_on(html) == [late, on_time]
+    counts = dict(
+        re.findall(r'data-level="(\w+)".*?<span class="badge[^"]*">(\d+)</span>', html, re.S)
+    )
+    assert counts == {"red": "1", "yellow": "0", "none": "1"}
+    assert "办件红牌" in html.split(f'data-case="{late}"')[1].split("</tr>")[0]
+    assert numbers_on(board(inspector, "level=red")) == [late]
+    assert numbers_on(board(inspector, "level=none")) == [on_time]
+    assert numbers_on(board(inspector, "green=1")) == []
+
+    # 督办 reaches the handler holding the open step and is on the case's record
+    page = inspector.get(f"/cases/{late}").get_data(as_text=True)
+    assert 'id="urge-form"' in page and 'id="case-cards"' in page
+    urged = inspector.post(
+        f"/supervision/cases/{late}/urge",
+        data={"csrf_token": CSRF.search(page).group(1), "message": "请今天办结"},
+    )
+    assert urged.status_code == 302
+    handler = signed_in(app, "zjj_handler", DEMO_PASSWORD)
+    inbox = handler.get("/notifications/").get_data(as_text=True)
+    assert "督办" in inbox and "请今天办结" in inbox and "红牌" in inbox
+    mine = session.scalars(select(Notification).where(Notification.username == "zjj_handler")).all()
+    assert {n.kind for n in mine} == {"warning", "urge"}
+    handler.post("/notifications/read", data={"csrf_token": CSRF.search(inbox).group(1)})
+    session.expire_all()
+    assert all(
+        n.read_at is not None
+        for n in session.scalars(select(Notification).where(Notification.username == "zjj_handler"))
+    )
+    assert "督办" in inspector.get(f"/cases/{late}").get_data(as_text=True)
+    assert window(app).get("/supervision/").status_code == 403
+
+    # the ledger: one department deduction, reversed once with a reason
+    ledger = inspector.get("/supervision/deductions").get_data(as_text=True)
+    assert "县住房和城乡建设局" in ledger
+    deduction = session.scalars(select(Deduction)).one()
+    token = CSRF.search(ledger).group(1)
+    url = f"/supervision/deductions/{deduction.id}/reverse"
+    empty = inspector.get(inspector.post(url, data={"csrf_token": token}).headers["Location"])
+    assert "请填写冲销理由" in empty.get_data(as_text=True)
+    done = inspector.post(url, data={"csrf_token": token, "reason": "系统停电导致超期"})
+    assert "已冲销" in inspector.get(done.headers["Location"]).get_data(as_text=True)
+    again = inspector.post(url, data={"csrf_token": token, "reason": "再次冲销"})
+    assert "该扣分已冲销" in inspector.get(again.headers["Location"]).get_data(as_text=True)
+    assert len(session.scalars(select(Deduction)).all()) == 2
