@@ -12,7 +12,7 @@ from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VENDOR_PACKAGES = {"bootstrap", "@fontsource"}
+VENDOR_PACKAGES = {"bootstrap", "@fontsource", "bpmn-js"}
 
 
 def create_app(overrides: dict | None = None) -> Flask:

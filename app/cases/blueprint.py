@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from . import views
+from . import diagram, views
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 
@@ -27,4 +27,8 @@ bp.add_url_rule(
     endpoint="material_file",
     view_func=views.material_file,
     methods=["GET"],
+)
+bp.add_url_rule("/<number>/diagram", endpoint="diagram", view_func=diagram.page, methods=["GET"])
+bp.add_url_rule(
+    "/<number>/diagram.bpmn", endpoint="diagram_xml", view_func=diagram.xml, methods=["GET"]
 )

@@ -215,3 +215,46 @@ def test_reported_item_goes_up_to_the_city_and_back_to_the_village(
     other = new_page()
     login(other, live_server, "t02_reviewer", DEMO_PASSWORD)
     assert other.goto(f"{live_server}/cases/{number}").status == 403
+
+
+def test_the_case_diagram_marks_done_active_and_overdue_steps(
+    app, shipped, session, live_server, new_page
+):
+    from datetime import timedelta
+
+    from workflows import models as wm
+
+    clerk = new_page()
+    login(clerk, live_server, "center_clerk", DEMO_PASSWORD)
+    number = intake(
+        clerk,
+        live_server,
+        "[联办件] 公众聚集场所开业联合审查（SCJ-GZJJCS-LHSC）",
+        "东河社区",
+        {"#f_business_address": "城关街道解放路 18 号"},
+    )
+    work(new_page, live_server, "xf_reviewer", number, "消防审查", decide("同意", "同意。"))
+    case = case_of(session, number)
+    # the environment review is past its 5 working days
+    env = session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == case.instance_id,
+            wm.WorkItem.bpmn_id == "Task_DeptReview_Env",
+        )
+    ).one()
+    env.due_at -= timedelta(days=30)
+    session.commit()
+    inspector = new_page()
+    login(inspector, live_server, "center_inspector", DEMO_PASSWORD)
+    inspector.goto(f"{live_server}/cases/{number}")
+    inspector.click("a:has-text('流程图')")
+    inspector.wait_for_selector("#canvas[data-ready='1']")
+    marked = inspector.evaluate(
+        """() => Object.fromEntries(['done', 'active', 'overdue'].map(kind =>
+             [kind, [...document.querySelectorAll('.step-' + kind)].map(e => e.dataset.elementId).sort()]))"""
+    )
+    assert "Task_DeptReview_Fire" in marked["done"] and "Task_Accept" in marked["done"]
+    assert marked["active"] == ["Task_DeptReview_Health"]
+    assert marked["overdue"] == ["Task_DeptReview_Env"]
+    assert inspector.locator(".spent-badge").count() >= 3
+    assert "超期" in inspector.inner_text("#step-times tr[data-step='Task_DeptReview_Env']")
