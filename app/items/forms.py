@@ -35,6 +35,12 @@ class ItemForm(FlaskForm):
     fee_note = StringField("收费说明", validators=[Optional(), Length(max=500)])
     legal_basis = TextAreaField("设定依据", validators=[Optional(), Length(max=4000)])
     conditions = TextAreaField("受理条件", validators=[Optional(), Length(max=4000)])
+    warn_yellow = StringField(
+        "黄牌规则（留空用中心设置）",
+        validators=[Optional(), Length(max=16)],
+        description="share:0.8 已用 80%；left:2 剩 2 个工作日；overdue 超期",
+    )
+    warn_red = StringField("红牌规则（留空用中心设置）", validators=[Optional(), Length(max=16)])
     online = BooleanField("可网上申请")
     green_channel = BooleanField("可走绿色通道")
 

@@ -48,6 +48,14 @@ def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | Non
     if values["kind"] not in KINDS:
         raise ItemError("请选择事项类型。", "kind")
     warning = check_limits(values["statutory_days"], values["committed_days"])
+    for field in ("warn_yellow", "warn_red"):
+        if values.get(field):
+            from app.supervision.warnings import RuleError, parse_rule
+
+            try:
+                parse_rule(values[field])
+            except RuleError as exc:
+                raise ItemError(str(exc), field)
     duplicate = session.scalars(select(Item).where(Item.code == values["code"])).first()
     if duplicate is not None and duplicate is not item:
         raise ItemError(f"事项编码 {values['code']} 已被“{duplicate.name}”使用。", "code")

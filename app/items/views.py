@@ -53,6 +53,8 @@ def _values(form: ItemForm) -> dict:
         "fee_note": form.fee_note.data or None,
         "legal_basis": form.legal_basis.data or None,
         "conditions": form.conditions.data or None,
+        "warn_yellow": (form.warn_yellow.data or "").strip() or None,
+        "warn_red": (form.warn_red.data or "").strip() or None,
         "online": form.online.data,
         "green_channel": form.green_channel.data,
     }

@@ -172,3 +172,13 @@ def test_the_catalog_is_searched_by_code_name_kind_and_status(app, shipped):
     assert found("kind=joint") == ["SCJ-GZJJCS-LHSC"]
     assert len(found("status=published")) == 5
     assert found("status=retired") == []
+
+
+def test_an_item_may_set_its_own_warning_rules(app, shipped, session):
+    client = designer(app)
+    bad = create(client, warn_yellow="sometimes")
+    assert bad.status_code == 400
+    assert "无法识别的预警规则" in bad.get_data(as_text=True)
+    assert create(client, warn_yellow="left:3", warn_red="").status_code == 302
+    item = session.scalars(select(Item).where(Item.code == "SCJ-SPJY-XK")).one()
+    assert (item.warn_yellow, item.warn_red) == ("left:3", None)
