@@ -108,4 +108,4 @@ def test_in_the_browser_the_right_work_shows_up_and_nothing_else(app, cases, liv
         assert worklist(page) == cases.get(username, set()), username
     inspector = new_page()
     login(inspector, live_server, "center_inspector", PASSWORD)
-    assert inspector.locator("#case-count").inner_text() == "3"
+    assert inspector.locator("#instance-count").inner_text() == "3"
