@@ -284,24 +284,59 @@ class ApprovalOperations:
             )
         return instance
 
+    def signers(self, instance_id: int, bpmn_id: str) -> list[dict]:
+        """The signers of a running 会签 and where each stands (for the 加签/减签 UI).
+
+        ``status``: ``signed``, ``open`` (an instance waits for them), ``waiting``
+        (a later turn of a sequential 会签) or ``cancelled``; ``task_id`` links an
+        instance to its work item.
+        """
+        instance = self.get_instance(instance_id)
+        workflow = self._restore(instance)
+        parent = self._cosign_task(workflow, bpmn_id)
+        if parent is None:
+            return []
+        rows, seen = [], set()
+        for child in instances(parent):
+            seen.add(child.internal_data.get("key_or_index"))
+            if child.has_state(TaskState.COMPLETED):
+                status = "signed"
+            elif child.has_state(TaskState.CANCELLED):
+                status = "cancelled"
+            else:
+                status = "open"
+            rows.append({"signer": signer_of(child), "status": status, "task_id": str(child.id)})
+        for index, signer in enumerate(collection(parent)):
+            if index not in seen:
+                rows.append({"signer": signer, "status": "waiting", "task_id": None})
+        return rows
+
+    @staticmethod
+    def _cosign_task(workflow, bpmn_id: str, running: bool = False):
+        """The newest multi-instance task of ``bpmn_id`` still in the tree (running only if asked)."""
+        found = [
+            t
+            for t in workflow.get_tasks()
+            if isinstance(t.task_spec, MultiInstanceTask)
+            and t.task_spec.bpmn_id == bpmn_id
+            and (not running or t.has_state(TaskState.STARTED))
+        ]
+        return found[-1] if found else None
+
     def _running_cosign(self, instance_id: int, bpmn_id: str):
         instance = self._lock(instance_id)
         self._check_running(instance)
         if self._manual_spec(instance, bpmn_id) is None:
             self._entry(instance, bpmn_id)
         workflow = self._load(instance)
-        running = [
-            t
-            for t in workflow.get_tasks(state=TaskState.STARTED)
-            if isinstance(t.task_spec, MultiInstanceTask) and t.task_spec.bpmn_id == bpmn_id
-        ]
-        if not running:
+        running = self._cosign_task(workflow, bpmn_id, running=True)
+        if running is None:
             raise OperationRefused(f"“{bpmn_id}”不是正在进行的会签，不能加签或减签。")
         try:
-            collection(running[0])
+            collection(running)
         except TypeError as exc:
             raise OperationRefused("该会签不是按人员或部门列表生成的，不能加签或减签。") from exc
-        return instance, workflow, running[0]
+        return instance, workflow, running
 
     def _signers_changed(self, instance, workflow, parent, kind, signer, actor, reason) -> None:
         self._event(

@@ -491,6 +491,10 @@ class Runtime(ApprovalOperations):
         workflow = self.live.take(instance.id, instance.revision, instance.definition_id)
         if workflow is not None:
             return workflow
+        return self._restore(instance)
+
+    def _restore(self, instance: m.ProcessInstance):
+        """A fresh copy of the stored workflow (the live cache is left alone)."""
         specs = self.process_specs(instance.definition_id)
         workflow = serializer_for(specs.dialect).loads(self._state_text(instance.id), specs)
         workflow.script_engine = self.script_engine

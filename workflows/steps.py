@@ -132,6 +132,7 @@ def reopen(workflow, from_task, entry, data: dict) -> list:
         data.pop(entry.data_output.bpmn_id, None)
     task = anchor._add_child(entry, TaskState.FUTURE)
     task.data = data
+    entry._predict(task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
     # The new task inherits its parent's data; the parent is stale history here.
     saved, anchor.data = anchor.data, {}
     try:
@@ -254,10 +255,18 @@ def signer_of(task):
     return collection(parent)[index]
 
 
+def _forget_item(parent) -> None:
+    # Without an output item, finished instances merge their whole data (the
+    # input item too) into the parent, and a new instance would then refuse it.
+    if parent.task_spec.input_item is not None:
+        parent.data.pop(parent.task_spec.input_item.bpmn_id, None)
+
+
 def add_signer(parent, signer) -> None:
     """Append a signer to a running 会签: a new instance (parallel) or a later turn (sequential)."""
     items = collection(parent)
     items.append(signer)
+    _forget_item(parent)
     if isinstance(parent.task_spec, SequentialMultiInstanceTask):
         parent.internal_data["remaining"] = [*_remaining(parent), len(items) - 1]
     else:
@@ -286,6 +295,7 @@ def remove_signer(parent, signer) -> None:
             i - 1 if i > index else i for i in _remaining(parent) if i != index
         ]
         if was_running and _remaining(parent):
+            _forget_item(parent)
             parent.task_spec.add_next_child(parent)
     finished = all(c.has_state(TaskState.COMPLETED) for c in instances(parent))
     if settle(parent) is None and finished and not _remaining(parent):
