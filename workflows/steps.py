@@ -52,6 +52,12 @@ def entry_spec(process_spec, bpmn_id: str):
     return spec
 
 
+def _is_user_step(process_spec, spec) -> bool:
+    if isinstance(spec, MultiInstanceTask):
+        spec = process_spec.task_specs[spec.task_spec]
+    return bool(getattr(spec, "manual", False) and spec.bpmn_id)
+
+
 def upstream_steps(process_spec, task_spec) -> set[str]:
     """User tasks that can flow into ``task_spec`` from outside its parallel branch.
 
@@ -77,7 +83,7 @@ def upstream_steps(process_spec, task_spec) -> set[str]:
             if (source.name, level) in seen or level > 20:
                 continue
             seen.add((source.name, level))
-            if level == 0 and getattr(source, "manual", False) and source.bpmn_id:
+            if level == 0 and _is_user_step(process_spec, source):
                 found.add(source.bpmn_id)
             stack.append((source, level + 1 if _is_gateway_join(source) else level))
     return found

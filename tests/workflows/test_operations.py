@@ -507,3 +507,55 @@ def test_sequential_mode_signs_in_turn_stops_at_a_refusal_and_takes_new_signers(
     body = api.instance(second)
     assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
     assert body["data"]["sign_passed"] is False
+
+
+def test_a_step_in_a_branch_is_taken_back_while_its_next_step_is_untouched(
+    api, rt, session, split_case
+):
+    instance_id = split_case
+    a1 = api.open_items(instance_id)["a1"]
+    api.complete(a1, {"a1": "first"})
+    b1 = api.open_items(instance_id)["b1"]
+    run(rt, "take_back", a1["id"], "admin", "填错了")
+    items = api.open_items(instance_id)
+    assert set(items) == {"a1", "b1"}
+    assert items["b1"] == b1
+    reopened = item_row(session, items["a1"]["id"])
+    assert reopened.previous_item_id == a1["id"]
+    assert item_row(session, a1["id"]).status == m.RETURNED
+    again = refused(rt, OperationRefused, "take_back", a1["id"], "admin")
+    assert "退回" in again.message  # a double submit
+    api.complete(items["a1"], {"a1": "second"})
+    api.complete(api.open_items(instance_id)["a2"], {"a2": "done"})
+    api.complete(api.open_items(instance_id)["b1"], {"b1": "done"})
+    assert list(api.open_items(instance_id)) == ["final"]
+    assert api.instance(instance_id)["data"]["a1"] == "second"
+
+
+def test_the_leader_returns_the_case_to_a_new_cosign_round(api, rt, cosign_case):
+    instance_id = cosign_case
+    for item in cosign_items(api, rt, instance_id).values():
+        api.complete(item, {"decision": "agree", "opinion": "同意"})
+    sign = api.open_items(instance_id)["Task_Sign"]
+    assert targets(rt, sign["id"])[0] == "Task_Cosign"
+    run(rt, "return_to", sign["id"], "Task_Cosign", "admin", "请各部门复核")
+    again = cosign_items(api, rt, instance_id)
+    assert set(again) == {"市场监督管理局", "林业局", "自然资源局"}
+    for item in again.values():
+        api.complete(item, {"decision": "agree", "opinion": "复核同意"})
+    body = api.instance(instance_id)
+    assert [i["bpmn_id"] for i in body["work_items"]] == ["Task_Sign"]
+    assert len(body["data"]["cosign_results"]) == 3  # the new round only
+    assert {r["opinion"] for r in body["data"]["cosign_results"]} == {"复核同意"}
+
+
+def test_a_signed_cosign_opinion_cannot_be_taken_back(api, rt, cosign_case):
+    instance_id = cosign_case
+    forestry = cosign_items(api, rt, instance_id)["林业局"]
+    api.complete(forestry, {"decision": "agree", "opinion": "同意"})
+    before = snapshot(api, instance_id)
+    error = refused(rt, OperationRefused, "take_back", forestry["id"], "admin")
+    assert "会签" in error.message
+    assert snapshot(api, instance_id) == before
+    open_one = cosign_items(api, rt, instance_id)["自然资源局"]
+    refused(rt, OperationRefused, "take_back", open_one["id"], "admin")  # not done yet
