@@ -559,3 +559,35 @@ def test_a_signed_cosign_opinion_cannot_be_taken_back(api, rt, cosign_case):
     assert snapshot(api, instance_id) == before
     open_one = cosign_items(api, rt, instance_id)["自然资源局"]
     refused(rt, OperationRefused, "take_back", open_one["id"], "admin")  # not done yet
+
+
+@pytest.mark.parametrize(
+    "mode, sequential, key",
+    [
+        ("most", False, "sign_mode.invalid"),
+        ("ratio:1.5", False, "sign_mode.invalid"),
+        ("sequential", False, "sign_mode.sequential_mismatch"),
+        ("any", True, "sign_mode.sequential_mismatch"),
+    ],
+)
+def test_a_wrong_sign_mode_is_refused_at_deployment(api, mode, sequential, key):
+    document = cosign_diagram("bad_mode", mode, sequential)
+    response = api.deploy(("bad_mode.bpmn", document))
+    assert response.status_code == 422
+    problems = response.get_json()["error"]["problems"]
+    assert [p["key"] for p in problems] == [key]
+    assert problems[0]["element_id"] == "sign"
+
+
+def test_sign_mode_only_on_a_multi_instance_task(api):
+    document = cosign_diagram("plain_mode", "any").replace(
+        b"<bpmn:multiInstanceLoopCharacteristics>", b"<bpmn:documentation>"
+    )
+    document = (
+        document.split(b"<bpmn:documentation>")[0]
+        + b"</bpmn:userTask>"
+        + document.split(b"</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>")[1]
+    )
+    response = api.deploy(("plain_mode.bpmn", document))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["problems"][0]["key"] == "sign_mode.not_multi_instance"
