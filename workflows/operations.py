@@ -111,6 +111,7 @@ class ApprovalOperations:
             .group_by(m.WorkItem.bpmn_id)
             .order_by(func.max(m.WorkItem.id).desc())
         )
+        upstream.discard(item.bpmn_id)  # a loop leads back to the step itself: not a return
         return {bpmn_id: name or bpmn_id for bpmn_id, name, _ in rows if bpmn_id in upstream}
 
     # --- 撤回 ---------------------------------------------------------------

@@ -591,3 +591,33 @@ def test_sign_mode_only_on_a_multi_instance_task(api):
     response = api.deploy(("plain_mode.bpmn", document))
     assert response.status_code == 422
     assert response.get_json()["error"]["problems"][0]["key"] == "sign_mode.not_multi_instance"
+
+
+def test_after_a_correction_loop_the_first_review_returns_to_the_window_steps(api, rt):
+    assert api.deploy(*bundle(SHIPPED / "outdoor_ad")).status_code == 201
+    instance_id = api.start("outdoor_ad").get_json()["id"]
+    api.complete(api.open_items(instance_id)["Task_Intake"], INTAKE)
+    first = api.open_items(instance_id)["Task_FirstReview"]
+    api.complete(first, {"decision": "return", "opinion": "缺图纸", "correction_items": "效果图"})
+    correction = api.open_items(instance_id)["Task_Correction"]
+    api.complete(correction, {"received_on": "2026-11-21", "received_materials": "效果图"})
+    second = api.open_items(instance_id)["Task_FirstReview"]
+    assert targets(rt, second["id"]) == ["Task_Correction", "Task_Intake"]
+    run(rt, "return_to", second["id"], "Task_Intake", "admin", "设置地点填写有误")
+    intake = api.open_items(instance_id)["Task_Intake"]
+    assert api.complete(intake, INTAKE).status_code == 200
+    assert list(api.open_items(instance_id)) == ["Task_FirstReview"]
+
+
+def test_a_step_only_in_a_newer_version_of_the_diagram_is_unknown(api, rt, split_case):
+    from ..diagrams import chain, user
+
+    instance_id = split_case
+    newer = api.deploy(("branches.bpmn", chain("branches", user("precheck"), user("intake"))))
+    assert newer.get_json()["processes"][0]["version"] == 2
+    a1 = api.open_items(instance_id)["a1"]
+    before = snapshot(api, instance_id)
+    error = refused(rt, UnknownStep, "return_to", a1["id"], "precheck", "admin", "预审")
+    assert "第 1 版" in error.message
+    assert error.http_status == 404
+    assert snapshot(api, instance_id) == before
