@@ -621,3 +621,15 @@ def test_a_step_only_in_a_newer_version_of_the_diagram_is_unknown(api, rt, split
     assert "第 1 版" in error.message
     assert error.http_status == 404
     assert snapshot(api, instance_id) == before
+
+
+def test_returning_the_lead_summary_disarms_its_boundary_timer(joint, rt):
+    instance_id = start_and_accept(joint)
+    for bpmn_id in REVIEWS:
+        joint.complete(joint.open_items(instance_id)[bpmn_id], review())
+    assert joint.instance(instance_id)["next_timer_at"] is not None
+    lead = joint.open_items(instance_id)["Task_LeadSummary"]
+    run(rt, "return_to", lead["id"], "Task_Accept", "admin", "材料需重新受理")
+    body = joint.instance(instance_id)
+    assert body["next_timer_at"] is None
+    assert [i["bpmn_id"] for i in body["work_items"]] == ["Task_Accept"]
