@@ -111,6 +111,25 @@ def is_instance(task) -> bool:
     )
 
 
+def rerun_outputs(entry) -> set[str]:
+    """Output lists of the 会签 tasks reachable from ``entry``.
+
+    A 会签 that runs again refuses a non-empty output list (SpiffWorkflow wants
+    it empty or a dict); the old round's answers are void once the case goes back.
+    """
+    names, seen, stack = set(), set(), [entry]
+    while stack:
+        spec = stack.pop()
+        if spec.name in seen:
+            continue
+        seen.add(spec.name)
+        if isinstance(spec, MultiInstanceTask) and spec.data_output is not None:
+            if spec.data_input is None or spec.data_input.bpmn_id != spec.data_output.bpmn_id:
+                names.add(spec.data_output.bpmn_id)
+        stack.extend(spec.outputs)
+    return names
+
+
 def reopen(workflow, from_task, entry, data: dict) -> list:
     """Cancel what followed the last run of ``entry`` and start ``entry`` anew.
 
@@ -134,8 +153,9 @@ def reopen(workflow, from_task, entry, data: dict) -> list:
         anchor._drop_children(force=True)
     for task_id in [t for t in workflow.event_manager.tasks if t not in workflow.tasks]:
         del workflow.event_manager.tasks[task_id]
-    if isinstance(entry, MultiInstanceTask) and entry.data_output is not None:
-        data.pop(entry.data_output.bpmn_id, None)
+    for name in rerun_outputs(entry):
+        if isinstance(data.get(name), list):
+            data.pop(name)
     task = anchor._add_child(entry, TaskState.FUTURE)
     task.data = data
     entry._predict(task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)

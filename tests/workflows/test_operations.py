@@ -633,3 +633,23 @@ def test_returning_the_lead_summary_disarms_its_boundary_timer(joint, rt):
     body = joint.instance(instance_id)
     assert body["next_timer_at"] is None
     assert [i["bpmn_id"] for i in body["work_items"]] == ["Task_Accept"]
+
+
+def test_a_partly_signed_cosign_returned_upstream_starts_a_clean_round(api, rt, cosign_case):
+    instance_id = cosign_case
+    signers = cosign_items(api, rt, instance_id)
+    api.complete(signers["林业局"], {"decision": "agree", "opinion": "同意"})
+    run(rt, "return_to", signers["自然资源局"]["id"], "Task_FirstReview", "admin", "用地待核")
+    first = api.open_items(instance_id)["Task_FirstReview"]
+    assert api.complete(first, {"decision": "approve", "opinion": "已核"}).status_code == 200
+    body = api.instance(instance_id)
+    assert body["error"] is None
+    assert len(cosign_items(api, rt, instance_id)) == 3
+    for item in cosign_items(api, rt, instance_id).values():
+        api.complete(item, {"decision": "agree", "opinion": "第二轮同意"})
+    sign = api.open_items(instance_id)["Task_Sign"]
+    run(rt, "return_to", sign["id"], "Task_FirstReview", "admin", "重新初审")
+    first = api.open_items(instance_id)["Task_FirstReview"]
+    assert api.complete(first, {"decision": "approve", "opinion": "再审"}).status_code == 200
+    assert api.instance(instance_id)["error"] is None
+    assert len(cosign_items(api, rt, instance_id)) == 3
