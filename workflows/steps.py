@@ -123,9 +123,10 @@ def rerun_outputs(entry) -> set[str]:
         if spec.name in seen:
             continue
         seen.add(spec.name)
-        if isinstance(spec, MultiInstanceTask) and spec.data_output is not None:
-            if spec.data_input is None or spec.data_input.bpmn_id != spec.data_output.bpmn_id:
-                names.add(spec.data_output.bpmn_id)
+        output = getattr(spec, "data_output", None) if isinstance(spec, MultiInstanceTask) else None
+        in_place = output is not None and spec.data_input is not None
+        if output is not None and not (in_place and spec.data_input.bpmn_id == output.bpmn_id):
+            names.add(output.bpmn_id)
         stack.extend(spec.outputs)
     return names
 
