@@ -428,6 +428,13 @@ def sign_items(api, instance_id) -> list[dict]:
     return [i for i in response.get_json()["work_items"] if i["bpmn_id"] == "sign"]
 
 
+def assert_signed_off(api, instance_id, passed: bool) -> None:
+    """The 会签 is over: the next step is open and the outcome is in the data."""
+    body = api.instance(instance_id)
+    assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
+    assert body["data"]["sign_passed"] is passed
+
+
 def start_mode(api, mode, sequential=False) -> int:
     process_id = "mode_" + mode.replace(":", "_").replace(".", "_")
     response = api.deploy((f"{process_id}.bpmn", cosign_diagram(process_id, mode, sequential)))
@@ -440,9 +447,7 @@ def test_any_mode_the_first_signer_decides_and_the_others_are_cancelled(api):
     items = sign_items(api, instance_id)
     assert len(items) == 5
     api.complete(items[2], {"decision": "disagree"})
-    body = api.instance(instance_id)
-    assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
-    assert body["data"]["sign_passed"] is False
+    assert_signed_off(api, instance_id, passed=False)
     assert api.complete(items[0], {"decision": "agree"}).status_code == 409
 
 
@@ -452,9 +457,7 @@ def test_all_mode_waits_for_everyone_and_needs_every_agreement(api):
     for n, item in enumerate(items):
         assert api.open_items(instance_id)  # still signing
         api.complete(item, {"decision": "disagree" if n == 1 else "agree"})
-    body = api.instance(instance_id)
-    assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
-    assert body["data"]["sign_passed"] is False
+    assert_signed_off(api, instance_id, passed=False)
 
 
 def test_ratio_mode_finishes_as_soon_as_the_share_is_reached(api):
@@ -464,9 +467,7 @@ def test_ratio_mode_finishes_as_soon_as_the_share_is_reached(api):
         api.complete(item, {"decision": "agree"})
     assert len(sign_items(api, instance_id)) == 3
     api.complete(items[2], {"decision": "agree"})  # 3 of 5 = 0.6
-    body = api.instance(instance_id)
-    assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
-    assert body["data"]["sign_passed"] is True
+    assert_signed_off(api, instance_id, passed=True)
 
 
 def test_ratio_mode_finishes_when_the_share_can_no_longer_be_reached(api):
@@ -477,9 +478,7 @@ def test_ratio_mode_finishes_when_the_share_can_no_longer_be_reached(api):
     api.complete(items[1], {"decision": "disagree"})  # at most 3 of 5 left: still possible
     assert len(sign_items(api, instance_id)) == 3
     api.complete(items[2], {"decision": "disagree"})  # at most 2 of 5
-    body = api.instance(instance_id)
-    assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
-    assert body["data"]["sign_passed"] is False
+    assert_signed_off(api, instance_id, passed=False)
 
 
 def test_sequential_mode_signs_in_turn_stops_at_a_refusal_and_takes_new_signers(api, rt):
@@ -504,9 +503,7 @@ def test_sequential_mode_signs_in_turn_stops_at_a_refusal_and_takes_new_signers(
     second = start_mode(api, "sequential", sequential=True)
     api.complete(sign_items(api, second)[0], {"decision": "agree"})
     api.complete(sign_items(api, second)[0], {"decision": "disagree"})
-    body = api.instance(second)
-    assert [i["bpmn_id"] for i in body["work_items"]] == ["after"]
-    assert body["data"]["sign_passed"] is False
+    assert_signed_off(api, second, passed=False)
 
 
 def test_a_step_in_a_branch_is_taken_back_while_its_next_step_is_untouched(
