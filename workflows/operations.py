@@ -84,7 +84,6 @@ class ApprovalOperations:
             workflow = self._load(instance)
             task = self._ready_task(workflow, item)
             self._close_item(item, m.RETURNED, actor)
-            self._reopened_from = item.id
             self._event(
                 instance,
                 "returned",
@@ -97,6 +96,7 @@ class ApprovalOperations:
             workflow.last_task = None
             reopen(workflow, task, entry, carried_data(task))
             self._advance(instance, workflow)
+            self._reopened_from = item.id  # read and reset by _save
             self._save(instance, workflow, open_items=open_items)
         return instance
 
@@ -143,11 +143,11 @@ class ApprovalOperations:
             from_task = self._take_back_origin(instance, workflow, item, following)
             open_items = self.open_work_items(instance.id)
             self._close_item(item, m.RETURNED, actor, completed=False)
-            self._reopened_from = item.id
             self._event(instance, "taken_back", item=item, actor=actor, message=reason)
             workflow.last_task = None
             reopen(workflow, from_task, entry, carried_data(from_task))
             self._advance(instance, workflow)
+            self._reopened_from = item.id  # read and reset by _save
             self._save(instance, workflow, open_items=open_items)
         return instance
 

@@ -650,3 +650,19 @@ def test_a_partly_signed_cosign_returned_upstream_starts_a_clean_round(api, rt, 
     assert api.complete(first, {"decision": "approve", "opinion": "再审"}).status_code == 200
     assert api.instance(instance_id)["error"] is None
     assert len(cosign_items(api, rt, instance_id)) == 3
+
+
+def test_the_first_review_is_taken_back_while_no_department_has_signed(api, rt, session):
+    assert api.deploy(*bundle(SHIPPED / "outdoor_ad")).status_code == 201
+    instance_id = api.start("outdoor_ad").get_json()["id"]
+    api.complete(api.open_items(instance_id)["Task_Intake"], INTAKE)
+    first = api.open_items(instance_id)["Task_FirstReview"]
+    api.complete(first, {"decision": "approve", "opinion": "符合规划"})
+    opened = cosign_items(api, rt, instance_id)
+    assert {item_row(session, i["id"]).previous_item_id for i in opened.values()} == {first["id"]}
+    run(rt, "take_back", first["id"], "admin", "会签部门选错")
+    assert list(api.open_items(instance_id)) == ["Task_FirstReview"]
+    assert {item_row(session, i["id"]).status for i in opened.values()} == {m.CANCELLED}
+    again = api.open_items(instance_id)["Task_FirstReview"]
+    assert api.complete(again, {"decision": "approve", "opinion": "重新确认"}).status_code == 200
+    assert len(cosign_items(api, rt, instance_id)) == 3
