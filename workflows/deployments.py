@@ -36,6 +36,7 @@ from .specs import (
     is_dmn,
     parse_sources,
 )
+from .steps import parse_sign_mode
 from .xmlsafe import DEFAULT_MAX_BYTES, XmlRejected, parse_xml
 
 MAX_FILES = 50
@@ -324,6 +325,8 @@ def _check_process(process, ids: set, check: _Checker) -> None:
     for tag in ("completionCondition", "loopCardinality"):
         for element in process.iter(_q(tag)):
             check.expression(element, normalize_condition(element.text), what="多实例表达式")
+    for task in process.iter(_q("userTask")):
+        _check_sign_mode(task, check)
     for task in process.iter(_q("serviceTask")):
         check.add(
             "task.unsupported", "暂不支持服务任务（serviceTask），请改用脚本任务或用户任务。", task
@@ -339,6 +342,38 @@ def _check_process(process, ids: set, check: _Checker) -> None:
                 gateway,
                 severity="warning",
             )
+
+
+def _check_sign_mode(task, check: _Checker) -> None:
+    """``sign_mode`` (会签 completion) belongs on a multi-instance user task and must be known."""
+    properties = task.iter(_q("property", SPIFF_NS), _q("property", CAMUNDA_NS))
+    modes = [p for p in properties if p.get("name") == "sign_mode"]
+    if not modes:
+        return
+    element, value = modes[0], modes[0].get("value")
+    loop = task.find(_q("multiInstanceLoopCharacteristics"))
+    try:
+        mode = parse_sign_mode(value)
+    except ValueError:
+        mode = None
+    if mode is None:
+        check.add(
+            "sign_mode.invalid",
+            f"会签方式 sign_mode 的值“{value}”无法识别：应为 all、any、sequential 或 ratio:0.6 这样的比例。",
+            element,
+        )
+    elif loop is None:
+        check.add(
+            "sign_mode.not_multi_instance",
+            "只有多实例（会签）用户任务才能设置 sign_mode，请先把任务设为多实例。",
+            element,
+        )
+    elif (mode.kind == "sequential") != (loop.get("isSequential") == "true"):
+        check.add(
+            "sign_mode.sequential_mismatch",
+            "sign_mode=sequential（依次审批）要求多实例设为顺序（isSequential），其他方式要求并行。",
+            element,
+        )
 
 
 def _element_lines(trees) -> dict[str, tuple[str, int]]:

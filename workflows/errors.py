@@ -84,3 +84,22 @@ class InvalidTaskData(RuntimeErrorBase):
 class MigrationImpossible(RuntimeErrorBase):
     code = "migration_impossible"
     http_status = 409
+
+
+class OperationRefused(WorkItemConflict):
+    """An approval operation (退回, 撤回, 转办, 委派, 加签/减签) is not possible now."""
+
+    code = "operation_refused"
+
+
+class ReasonRequired(RuntimeErrorBase):
+    """The operation needs a reason (意见/理由) and none was given."""
+
+    code = "reason_required"
+    http_status = 422
+
+
+class UnknownStep(NotFound):
+    """A step the instance's diagram version does not have."""
+
+    code = "unknown_step"

@@ -32,6 +32,11 @@ ERROR = "error"
 OPEN = "open"
 DONE = "completed"
 CANCELLED = "cancelled"
+RETURNED = "returned"  # sent back to an earlier step (退回) or taken back (撤回)
+
+# Delegation states of an open work item (委派)
+DELEGATION_PENDING = "pending"  # the delegate has not answered yet
+DELEGATION_ANSWERED = "answered"  # the answer is back with the owner
 
 
 class Deployment(Base):
@@ -130,6 +135,7 @@ class WorkItem(Base):
         Index("ix_work_item_open", "status", "lane", "priority"),
         Index("ix_work_item_instance", "instance_id", "status"),
         Index("ix_work_item_assignee", "assignee", "status"),
+        Index("ix_work_item_delegate", "delegated_to", "delegation"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,6 +159,13 @@ class WorkItem(Base):
     on_behalf_of: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict | None]
     version: Mapped[int] = mapped_column(default=1)
+    # the work item whose completion opened this one (for 撤回)
+    previous_item_id: Mapped[int | None]
+    # 委派: the owner asks a colleague for an opinion and completes the item afterwards
+    delegated_by: Mapped[str | None] = mapped_column(String(80))
+    delegated_to: Mapped[str | None] = mapped_column(String(80))
+    delegation: Mapped[str | None] = mapped_column(String(16))
+    delegation_answer: Mapped[str | None] = mapped_column(Text)
 
     instance: Mapped[ProcessInstance] = relationship()
 

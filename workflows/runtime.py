@@ -31,9 +31,11 @@ from .db import is_postgresql
 from .deployments import latest_definition
 from .errors import InstanceNotActive, MigrationImpossible, NotFound, WorkItemConflict
 from .forms import check_keys, validate_task_data
+from .operations import ApprovalOperations
 from .sandbox import SandboxScriptEngine
 from .specs import DefinitionSource, ProcessSpecs, SpecCache
 from .state import LiveWorkflows, find_task, prune, serializer_for, to_json_data
+from .steps import is_instance, settle, task_properties
 from .timeutil import to_naive_utc, utcnow
 
 # A loop without any wait is stopped before SpiffWorkflow's task iterator (which
@@ -45,7 +47,7 @@ SPECS = SpecCache()
 LIVE = LiveWorkflows()
 SCRIPT_ENGINE = SandboxScriptEngine()
 
-_STATUS_ZH = {m.DONE: "已办结", m.CANCELLED: "已取消", m.OPEN: "待办"}
+_STATUS_ZH = {m.DONE: "已办结", m.CANCELLED: "已取消", m.OPEN: "待办", m.RETURNED: "已退回"}
 
 
 @dataclass
@@ -83,7 +85,7 @@ class TimerFired:
     status: str
 
 
-class Runtime:
+class Runtime(ApprovalOperations):
     """Runtime operations on one SQLAlchemy session; the caller commits."""
 
     def __init__(
@@ -107,6 +109,8 @@ class Runtime:
         self._events: list[dict] = []
         self._completed: list[m.WorkItem] = []
         self._actor: str | None = None
+        # the work item a return or take-back re-opened steps from
+        self._reopened_from: int | None = None
 
     # --- definitions ------------------------------------------------------
 
@@ -453,6 +457,11 @@ class Runtime:
             raise WorkItemConflict(
                 f"该待办已由 {item.assignee} 认领，不能由他人办理。", assignee=item.assignee
             )
+        if item.delegation == m.DELEGATION_PENDING:
+            raise WorkItemConflict(
+                f"该待办已委派给 {item.delegated_to}，待其答复后才能办理。",
+                delegated_to=item.delegated_to,
+            )
 
     def _raise_conflict(self, item: m.WorkItem, version: int | None, actor: str) -> None:
         if item.status != m.OPEN:
@@ -482,6 +491,10 @@ class Runtime:
         workflow = self.live.take(instance.id, instance.revision, instance.definition_id)
         if workflow is not None:
             return workflow
+        return self._restore(instance)
+
+    def _restore(self, instance: m.ProcessInstance):
+        """A fresh copy of the stored workflow (the live cache is left alone)."""
         specs = self.process_specs(instance.definition_id)
         workflow = serializer_for(specs.dialect).loads(self._state_text(instance.id), specs)
         workflow.script_engine = self.script_engine
@@ -510,6 +523,8 @@ class Runtime:
     def _run_task(self, instance, workflow, task, open_items) -> None:
         try:
             task.run()
+            if is_instance(task):
+                settle(task.parent)
             if task.workflow is workflow:
                 workflow.last_task = task
         except SpiffWorkflowException as exc:
@@ -593,6 +608,7 @@ class Runtime:
         if self.observer is not None:
             self.observer.instance_saved(self.session, instance, self._completed)
         self._completed = []
+        self._reopened_from = None
 
     def _route_new_work(self, instance, workflow, open_items) -> None:
         """Mirror READY tasks as work items, route them, complete the ones rules skip."""
@@ -621,6 +637,8 @@ class Runtime:
         self._event(instance, "auto_completed", task=work.task, item=item, message=reason)
         try:
             work.task.run()
+            if is_instance(work.task):
+                settle(work.task.parent)
             if work.task.workflow is workflow:
                 workflow.last_task = work.task
         except SpiffWorkflowException as exc:
@@ -635,9 +653,11 @@ class Runtime:
                 item.version += 1
                 self._event(instance, "task_cancelled", item=item)
         forms = self.process_specs(instance.definition_id).forms
+        previous = self._completed[-1].id if self._completed else self._reopened_from
         new_work = []
         for task in ready.values():
             item = self._new_work_item(instance, task, forms)
+            item.previous_item_id = previous
             self.session.add(item)
             new_work.append(NewWork(item, task))
         return new_work
@@ -719,14 +739,6 @@ def _int(value, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def task_properties(spec) -> dict:
-    """Extension properties of a task, from spiffworkflow:properties or camunda:properties."""
-    extensions = getattr(spec, "extensions", None) or {}
-    if isinstance(extensions.get("properties"), dict):
-        return dict(extensions["properties"])
-    return {k: v for k, v in extensions.items() if isinstance(v, str)}
 
 
 def _timer_due(task, definition) -> datetime | None:
