@@ -1,7 +1,7 @@
 """work item operations: delegation and the step that opened an item
 
 Revision ID: 5c0a9e1d7b42
-Revises: 7dbd03e3476b
+Revises: f13d00f98377
 Create Date: 2026-11-22 08:05:00.000000
 
 """
@@ -11,7 +11,7 @@ from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_typ
 
 # revision identifiers, used by Alembic.
 revision = '5c0a9e1d7b42'
-down_revision = '7dbd03e3476b'
+down_revision = 'f13d00f98377'
 branch_labels = None
 depends_on = None
 
