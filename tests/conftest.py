@@ -162,6 +162,9 @@ class Api:
     def post(self, path: str, json=None, **kwargs):
         return self.client.post(path, json=json, headers=self.headers, **kwargs)
 
+    def delete(self, path: str, json=None, **kwargs):
+        return self.client.delete(path, json=json, headers=self.headers, **kwargs)
+
     def deploy(self, *files):
         """Deploy files given as paths or (name, bytes) pairs."""
         payload = []

@@ -28,3 +28,24 @@ bp.add_url_rule(
 bp.add_url_rule("/timers/fire", view_func=views.fire_timers, methods=["POST"])
 bp.add_url_rule("/cases", view_func=views.create_case, methods=["POST"])
 bp.add_url_rule("/cases/<number>", view_func=views.get_case, methods=["GET"])
+
+for path, view in (
+    ("return", views.return_work_item),
+    ("take-back", views.take_back_work_item),
+    ("transfer", views.transfer_work_item),
+    ("delegate", views.delegate_work_item),
+    ("delegation", views.answer_delegation),
+):
+    bp.add_url_rule(f"/work-items/<int:item_id>/{path}", view_func=view, methods=["POST"])
+bp.add_url_rule(
+    "/work-items/<int:item_id>/return-targets", view_func=views.return_targets, methods=["GET"]
+)
+bp.add_url_rule(
+    "/instances/<int:instance_id>/signers", view_func=views.list_signers, methods=["GET"]
+)
+bp.add_url_rule(
+    "/instances/<int:instance_id>/signers",
+    endpoint="change_signers",
+    view_func=views.change_signers,
+    methods=["POST", "DELETE"],
+)

@@ -11,6 +11,7 @@ from app.cases.access import can_view_case
 from app.cases.identity import mask
 from app.cases.models import Case
 from app.cases.places import may_receive_at
+from app.desk import operations
 from app.engine import platform_runtime
 from app.extensions import db
 from app.items.models import Item
@@ -344,3 +345,111 @@ def get_case(number: str):
     if not can_view_case(db.session, api_user(), case):
         raise ApiForbidden("无权查看该办件。")
     return jsonify(_case_json(case))
+
+
+# --- approval operations: 退回, 撤回, 转办, 委派, 加签/减签 ---------------------------------
+
+
+def _done(instance_or_item):
+    db.session.commit()
+    if isinstance(instance_or_item, m.WorkItem):
+        return jsonify(work_item_json(instance_or_item))
+    return jsonify(instance_json(instance_or_item))
+
+
+@requires("work")
+def return_targets(item_id: int):
+    targets = operations.return_targets(db.session, _runtime(), api_user(), item_id)
+    return jsonify({"targets": targets})
+
+
+@requires("work")
+def return_work_item(item_id: int):
+    body = _json_body()
+    instance = operations.return_to(
+        db.session,
+        _runtime(),
+        api_user(),
+        item_id,
+        str(body.get("target") or ""),
+        str(body.get("reason") or ""),
+        version=_version(body),
+    )
+    return _done(instance)
+
+
+@requires("work")
+def take_back_work_item(item_id: int):
+    body = _json_body()
+    reason = body.get("reason")
+    return _done(
+        operations.take_back(db.session, _runtime(), api_user(), item_id, reason and str(reason))
+    )
+
+
+@requires("work")
+def transfer_work_item(item_id: int):
+    body = _json_body()
+    item = operations.transfer(
+        db.session,
+        _runtime(),
+        api_user(),
+        item_id,
+        str(body.get("to") or ""),
+        str(body.get("reason") or ""),
+        version=_version(body),
+    )
+    return _done(item)
+
+
+@requires("work")
+def delegate_work_item(item_id: int):
+    body = _json_body()
+    item = operations.delegate(
+        db.session,
+        _runtime(),
+        api_user(),
+        item_id,
+        str(body.get("to") or ""),
+        str(body.get("reason") or ""),
+        version=_version(body),
+    )
+    return _done(item)
+
+
+@requires("work")
+def answer_delegation(item_id: int):
+    body = _json_body()
+    item = operations.answer_delegation(
+        db.session,
+        _runtime(),
+        api_user(),
+        item_id,
+        str(body.get("answer") or ""),
+        version=_version(body),
+    )
+    return _done(item)
+
+
+@requires(policy.STAFF)
+def list_signers(instance_id: int):
+    runtime = _runtime()
+    _visible_instance(runtime, instance_id)
+    step = request.args.get("step", "")
+    return jsonify({"step": step, "signers": runtime.signers(instance_id, step)})
+
+
+@requires("work")
+def change_signers(instance_id: int):
+    body = _json_body()
+    instance = operations.change_signers(
+        db.session,
+        _runtime(),
+        api_user(),
+        instance_id,
+        str(body.get("step") or ""),
+        body.get("signer"),
+        str(body.get("reason") or ""),
+        add=request.method == "POST",
+    )
+    return _done(instance)

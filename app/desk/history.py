@@ -26,7 +26,16 @@ EVENT_ZH = {
     "timer_fired": "时限到期",
     "error": "流程出错",
     "terminated": "终止办件",
+    "returned": "退回",
+    "taken_back": "撤回",
+    "transferred": "转办",
+    "delegated": "委派",
+    "delegation_resolved": "答复委派",
+    "signer_added": "加签",
+    "signer_removed": "减签",
 }
+OPERATIONS = ("returned", "taken_back", "transferred", "delegated", "delegation_resolved",
+              "signer_added", "signer_removed")  # fmt: skip
 CASE_EVENT_ZH = {
     "received": "收件",
     "document_issued": "出具文书",
@@ -108,9 +117,18 @@ def _step_of(event: m.InstanceEvent) -> str:
 
 
 def _note(event: m.InstanceEvent) -> str | None:
-    """The system's words on a step nobody filled in."""
+    """The system's words on a step nobody filled in; an operation with its reason."""
     if event.kind in ("auto_completed", "timer_fired", "error"):
         return EVENT_ZH[event.kind] + (f"：{event.message}" if event.message else "")
+    if event.kind in OPERATIONS:
+        data = event.data if isinstance(event.data, dict) else {}
+        whom = data.get("to_name") or data.get("to") or data.get("signer")
+        head = EVENT_ZH[event.kind] + (
+            f"至 {whom}" if whom and event.kind != "signer_removed" else ""
+        )
+        if event.kind in ("signer_added", "signer_removed") and whom:
+            head = f"{EVENT_ZH[event.kind]} {whom}"
+        return head + (f"：{event.message}" if event.message else "")
     return event.message
 
 

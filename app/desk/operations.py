@@ -1,0 +1,112 @@
+"""Who may do the approval operations (退回, 撤回, 转办, 委派, 加签/减签), then do them.
+
+The runtime (workflows/operations.py) checks the case's state; this module checks
+the person: their jurisdiction over the work item, the receiver of a transfer,
+who may change a running 会签's signers. Pages and the API both call it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import policy
+from app.auth.models import User
+from app.org.models import user_post
+from workflows import models as m
+from workflows.errors import RuntimeErrorBase
+
+
+class OperationForbidden(RuntimeErrorBase):
+    """The person may not do this operation on this work item or case."""
+
+    code = "forbidden"
+    http_status = 403
+
+
+class UnknownReceiver(RuntimeErrorBase):
+    """The person named to receive the work does not exist or cannot work."""
+
+    code = "unknown_receiver"
+    http_status = 422
+
+
+def _item(runtime, item_id: int) -> m.WorkItem:
+    return runtime.work_item(item_id, refresh=True)
+
+
+def _require_actor(session, user: User, item: m.WorkItem) -> None:
+    if item.status == m.OPEN and not policy.can_act(session, user, item):
+        raise OperationForbidden("这不是您的待办，不能办理。")
+
+
+def receiver(session, username: str) -> str:
+    """An active colleague who holds at least one post (so can do the work)."""
+    name = (username or "").strip()
+    user = session.scalars(select(User).where(User.username == name)).first()
+    holds_post = user is not None and session.scalar(
+        select(user_post.c.post_id).where(user_post.c.user_id == user.id).limit(1)
+    )
+    if user is None or not user.active or not holds_post:
+        raise UnknownReceiver(f"找不到可以接收的人员“{name}”（须为在岗人员）。")
+    return user.username
+
+
+def return_targets(session, runtime, user: User, item_id: int) -> list[dict]:
+    item = _item(runtime, item_id)
+    _require_actor(session, user, item)
+    return runtime.return_targets(item_id)
+
+
+def return_to(session, runtime, user: User, item_id: int, target: str, reason: str, version=None):
+    _require_actor(session, user, _item(runtime, item_id))
+    return runtime.return_to(item_id, target, user.username, reason, version=version)
+
+
+def take_back(session, runtime, user: User, item_id: int, reason: str | None = None):
+    item = _item(runtime, item_id)
+    if not policy.can_view_instance(session, user, item.instance):
+        raise OperationForbidden("您无权查看该办件。")
+    return runtime.take_back(item_id, user.username, reason)
+
+
+def transfer(session, runtime, user: User, item_id: int, to: str, reason: str, version=None):
+    _require_actor(session, user, _item(runtime, item_id))
+    return runtime.transfer(item_id, user.username, receiver(session, to), reason, version=version)
+
+
+def delegate(session, runtime, user: User, item_id: int, to: str, reason: str, version=None):
+    _require_actor(session, user, _item(runtime, item_id))
+    return runtime.delegate(item_id, user.username, receiver(session, to), reason, version=version)
+
+
+def answer_delegation(session, runtime, user: User, item_id: int, answer: str, version=None):
+    item = _item(runtime, item_id)
+    if item.delegated_to != user.username:
+        raise OperationForbidden("只有被委派人可以答复。")
+    return runtime.resolve_delegation(item_id, user.username, answer, version=version)
+
+
+def may_change_signers(session, user: User, instance_id: int, bpmn_id: str) -> bool:
+    """Designers/administrators, or whoever completed the step that opened the 会签."""
+    if policy.has(user, "instances.manage"):
+        return True
+    openers = select(m.WorkItem.previous_item_id).where(
+        m.WorkItem.instance_id == instance_id, m.WorkItem.bpmn_id == bpmn_id
+    )
+    return (
+        session.scalar(
+            select(m.WorkItem.id)
+            .where(m.WorkItem.id.in_(openers), m.WorkItem.completed_by == user.username)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def change_signers(
+    session, runtime, user: User, instance_id: int, bpmn_id: str, signer, reason: str, add: bool
+):
+    if not may_change_signers(session, user, instance_id, bpmn_id):
+        raise OperationForbidden("只有发起会签的人或流程管理员可以加签、减签。")
+    change = runtime.add_signer if add else runtime.remove_signer
+    return change(instance_id, bpmn_id, signer, user.username, reason)
