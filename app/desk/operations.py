@@ -106,6 +106,7 @@ def may_change_signers(session, user: User, instance_id: int, bpmn_id: str) -> b
 def change_signers(
     session, runtime, user: User, instance_id: int, bpmn_id: str, signer, reason: str, add: bool
 ):
+    runtime.get_instance(instance_id)  # an unknown case is "not found", not "forbidden"
     if not may_change_signers(session, user, instance_id, bpmn_id):
         raise OperationForbidden("只有发起会签的人或流程管理员可以加签、减签。")
     change = runtime.add_signer if add else runtime.remove_signer
