@@ -12,10 +12,12 @@ from functools import wraps
 
 from flask import abort, g, request
 from flask_login import current_user
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import false, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.auth.services import user_for_token
+from app.desk.models import CaseCopy
 from app.extensions import db, login_manager
 from app.org.models import Backup, Department, Post, Region, user_post
 from app.routing.models import WorkItemCandidate
@@ -143,14 +145,13 @@ def _post_ids(session, user_id: int, department_id: int | None = None) -> list[i
     return list(session.scalars(stmt))
 
 
-def _candidate_of(post_ids: list[int], user_id: int):
-    """SQL condition: the current work item is routed to one of these posts or to the person.
+def _routed_ids(post_ids: list[int], user_id: int):
+    """Ids of work items routed to these posts or to the person.
 
     Candidate rows written for a B角 when the item opened are records only; who
     stands in for whom is decided now, from the backups in force.
     """
-    return exists().where(
-        WorkItemCandidate.work_item_id == m.WorkItem.id,
+    return select(WorkItemCandidate.work_item_id).where(
         WorkItemCandidate.on_behalf_of_id.is_(None),
         or_(
             WorkItemCandidate.post_id.in_(post_ids) if post_ids else false(),
@@ -159,33 +160,69 @@ def _candidate_of(post_ids: list[int], user_id: int):
     )
 
 
+def _work_ids(username: str, post_ids: list[int], user_id: int, conditions) -> list:
+    """Selects of the ids of a person's work: claimed by them, or routed to them unclaimed.
+
+    Ids rather than an ``OR`` of conditions, so that the database can start from
+    the person's few rows (assignee and candidate indexes) instead of testing
+    every open work item.
+    """
+    item = aliased(m.WorkItem)
+    held = select(item.id).where(item.assignee == username, *conditions(item))
+    routed = select(item.id).where(
+        item.assignee.is_(None), item.id.in_(_routed_ids(post_ids, user_id)), *conditions(item)
+    )
+    return [held, routed]
+
+
+def _no_conditions(_item) -> tuple:
+    return ()
+
+
+def _open_only(item) -> tuple:
+    return (item.status == m.OPEN,)
+
+
 def _work_of(username: str, post_ids: list[int], user_id: int):
-    """SQL condition: open work that is this person's (claimed by them, or routed to them)."""
-    return or_(
-        m.WorkItem.assignee == username,
-        and_(m.WorkItem.assignee.is_(None), _candidate_of(post_ids, user_id)),
-    )
+    """SQL condition: work that is this person's (claimed by them, or routed to them)."""
+    return m.WorkItem.id.in_(union_all(*_work_ids(username, post_ids, user_id, _no_conditions)))
 
 
-def _backup_scope(session, backup: Backup):
-    """SQL condition: the holder's work this backup covers (all, a department, a process)."""
-    condition = _work_of(
-        backup.holder.username,
-        _post_ids(session, backup.holder_id, backup.department_id),
-        backup.holder_id,
-    )
+def _backup_ids(session, backup: Backup, conditions=_no_conditions) -> list:
+    """Selects of the ids of the holder's work this backup covers (all, a department, a process)."""
+    scope = conditions
     if backup.process_id:
         of_process = select(m.ProcessInstance.id).where(
             m.ProcessInstance.process_id == backup.process_id
         )
-        condition = and_(condition, m.WorkItem.instance_id.in_(of_process))
-    return condition
+
+        def scope(item):
+            return (*conditions(item), item.instance_id.in_(of_process))
+
+    return _work_ids(
+        backup.holder.username,
+        _post_ids(session, backup.holder_id, backup.department_id),
+        backup.holder_id,
+        scope,
+    )
 
 
-def work_item_filter(session, user: User):
-    """SQL condition: open work this user may take (own posts, named, or as B角)."""
-    own = _work_of(user.username, _post_ids(session, user.id), user.id)
-    return or_(own, *(_backup_scope(session, b) for b in stand_ins(session, user)))
+def _backup_scope(session, backup: Backup):
+    """SQL condition: the holder's work this backup covers."""
+    return m.WorkItem.id.in_(union_all(*_backup_ids(session, backup)))
+
+
+def work_item_filter(session, user: User, *, open_only: bool = False):
+    """SQL condition: work this user may take (own posts, named, or as B角).
+
+    ``open_only`` narrows every branch to open items, which lets the worklist's
+    query stay on the indexes however many closed items there are.
+    """
+    conditions = _open_only if open_only else _no_conditions
+    selects = _work_ids(user.username, _post_ids(session, user.id), user.id, conditions)
+    for backup in stand_ins(session, user):
+        selects += _backup_ids(session, backup, conditions)
+    return m.WorkItem.id.in_(union_all(*selects))
 
 
 def _item_matches(session, item: m.WorkItem, condition) -> bool:
@@ -241,9 +278,17 @@ def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
     return session.scalar(stmt.limit(1)) is not None
 
 
+def _copied_to(session, user: User, instance: m.ProcessInstance) -> bool:
+    """A copy (抄送) lets its recipient read the case."""
+    stmt = select(CaseCopy.id).where(
+        CaseCopy.instance_id == instance.id, CaseCopy.recipient_id == user.id
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
 def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
     """Jurisdiction: designers and admins see all; supervisors their region; others what
-    was routed to them, and window clerks the cases of their own place."""
+    was routed to them or copied to them, and window clerks the cases of their own place."""
     caps = capabilities(user)
     if "instances.manage" in caps:
         return True
@@ -252,5 +297,7 @@ def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
     ):
         return True
     if instance.started_by == user.username or _took_part(session, user, instance):
+        return True
+    if _copied_to(session, user, instance):
         return True
     return _place_within(session, instance, home_regions(session, user, ("window_clerk",)))

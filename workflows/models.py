@@ -130,6 +130,7 @@ class WorkItem(Base):
         Index("ix_work_item_open", "status", "lane", "priority"),
         Index("ix_work_item_instance", "instance_id", "status"),
         Index("ix_work_item_assignee", "assignee", "status"),
+        Index("ix_work_item_completed_by", "completed_by", "completed_at", "id"),  # 已办
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
