@@ -273,7 +273,7 @@ def send_copies(
         CaseCopy(
             instance_id=instance_id,
             work_item_id=work_item_id,
-            recipient_id=user.id,
+            recipient=user,
             sent_by=sender,
             note=note or None,
         )
