@@ -127,6 +127,22 @@ def _open_stmt(session, user: User):
     )
 
 
+def open_work_query(
+    session, user: User, filters: WorkFilter | None = None, zone: str = "Asia/Shanghai"
+):
+    """待办: open work the user may take. Green channel first, then the nearest deadline
+    (no deadline last), then the oldest."""
+    stmt = _work_rows(_open_stmt(session, user))
+    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.created_at, zone)
+    return stmt.order_by(
+        m.WorkItem.priority.desc(),
+        m.WorkItem.due_at.is_(None),
+        m.WorkItem.due_at,
+        m.WorkItem.created_at,
+        m.WorkItem.id,
+    )
+
+
 def my_open_work(
     session,
     user: User,
@@ -136,22 +152,9 @@ def my_open_work(
     limit: int = 50,
     offset: int = 0,
 ) -> list[WorkRow]:
-    """待办: open work the user may take. Green channel first, then the nearest deadline
-    (no deadline last), then the oldest."""
-    stmt = _work_rows(_open_stmt(session, user))
-    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.created_at, zone)
-    result = session.execute(
-        stmt.order_by(
-            m.WorkItem.priority.desc(),
-            m.WorkItem.due_at.is_(None),
-            m.WorkItem.due_at,
-            m.WorkItem.created_at,
-            m.WorkItem.id,
-        )
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    rows = _as_rows(result)
+    """A page of 待办, with whose work each item is where the user stands in (B角)."""
+    stmt = open_work_query(session, user, filters, zone)
+    rows = _as_rows(session.execute(stmt.limit(limit).offset(offset)).all())
     backups = _backup_names(session, user, [r.item for r in rows])
     for row in rows:
         row.on_behalf_of = backups.get(row.item.id)
@@ -160,6 +163,17 @@ def my_open_work(
 
 def count_open_work(session, user: User) -> int:
     return session.scalar(_open_stmt(session, user).with_only_columns(func.count()))
+
+
+def done_work_query(user: User, filters: WorkFilter | None = None, zone: str = "Asia/Shanghai"):
+    """已办: work items the user completed (for themselves or as B角), newest first."""
+    stmt = _work_rows(
+        select(m.WorkItem).where(
+            m.WorkItem.completed_by == user.username, m.WorkItem.status == m.DONE
+        )
+    )
+    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.completed_at, zone)
+    return stmt.order_by(m.WorkItem.completed_at.desc(), m.WorkItem.id.desc())
 
 
 def my_done_work(
@@ -171,19 +185,9 @@ def my_done_work(
     limit: int = 50,
     offset: int = 0,
 ) -> list[WorkRow]:
-    """已办: work items the user completed (for themselves or as B角), newest first."""
-    stmt = _work_rows(
-        select(m.WorkItem).where(
-            m.WorkItem.completed_by == user.username, m.WorkItem.status == m.DONE
-        )
-    )
-    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.completed_at, zone)
-    result = session.execute(
-        stmt.order_by(m.WorkItem.completed_at.desc(), m.WorkItem.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    rows = _as_rows(result)
+    """A page of 已办, with whose work each item was when done as B角."""
+    stmt = done_work_query(user, filters, zone)
+    rows = _as_rows(session.execute(stmt.limit(limit).offset(offset)).all())
     for row in rows:
         row.on_behalf_of = row.item.on_behalf_of
     return rows
