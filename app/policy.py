@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import abort, g, request
 from flask_login import current_user
-from sqlalchemy import false, or_, select, union_all
+from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from app.auth.models import User
@@ -149,15 +149,19 @@ def _routed_ids(post_ids: list[int], user_id: int):
     """Ids of work items routed to these posts or to the person.
 
     Candidate rows written for a B角 when the item opened are records only; who
-    stands in for whom is decided now, from the backups in force.
+    stands in for whom is decided now, from the backups in force. Two selects,
+    not an ``OR``, so that each is read from its own index alone.
     """
-    return select(WorkItemCandidate.work_item_id).where(
-        WorkItemCandidate.on_behalf_of_id.is_(None),
-        or_(
-            WorkItemCandidate.post_id.in_(post_ids) if post_ids else false(),
-            WorkItemCandidate.user_id == user_id,
-        ),
+    live = WorkItemCandidate.on_behalf_of_id.is_(None)
+    to_person = select(WorkItemCandidate.work_item_id).where(
+        live, WorkItemCandidate.user_id == user_id
     )
+    if not post_ids:
+        return to_person
+    to_posts = select(WorkItemCandidate.work_item_id).where(
+        live, WorkItemCandidate.post_id.in_(post_ids)
+    )
+    return union_all(to_posts, to_person)
 
 
 def _work_ids(username: str, post_ids: list[int], user_id: int, conditions) -> list:

@@ -47,6 +47,10 @@ class WorkFilter:
             date_to=_day(args.get("date_to")),
         )
 
+    @property
+    def needs_case(self) -> bool:
+        return bool(self.item or self.applicant or self.number)
+
     def args(self) -> dict:
         """The filters as URL arguments (for the pager)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -122,25 +126,25 @@ def _as_rows(result) -> list[WorkRow]:
 
 
 def _open_stmt(session, user: User):
-    return select(m.WorkItem).where(
+    return select(m.WorkItem.id).where(
         m.WorkItem.status == m.OPEN, policy.work_item_filter(session, user, open_only=True)
     )
+
+
+def _open_order(item) -> tuple:
+    """Green channel first, then the nearest deadline (no deadline last), then the oldest."""
+    return (item.priority.desc(), item.due_at.is_(None), item.due_at, item.created_at, item.id)
 
 
 def open_work_query(
     session, user: User, filters: WorkFilter | None = None, zone: str = "Asia/Shanghai"
 ):
-    """待办: open work the user may take. Green channel first, then the nearest deadline
-    (no deadline last), then the oldest."""
-    stmt = _work_rows(_open_stmt(session, user))
-    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.created_at, zone)
-    return stmt.order_by(
-        m.WorkItem.priority.desc(),
-        m.WorkItem.due_at.is_(None),
-        m.WorkItem.due_at,
-        m.WorkItem.created_at,
-        m.WorkItem.id,
-    )
+    """待办: the ids of open work the user may take, in worklist order."""
+    filters = filters or WorkFilter()
+    stmt = _open_stmt(session, user)
+    if filters.needs_case:
+        stmt = stmt.join(Case, Case.instance_id == m.WorkItem.instance_id)
+    return filters.apply(stmt, m.WorkItem.created_at, zone).order_by(*_open_order(m.WorkItem))
 
 
 def my_open_work(
@@ -152,9 +156,14 @@ def my_open_work(
     limit: int = 50,
     offset: int = 0,
 ) -> list[WorkRow]:
-    """A page of 待办, with whose work each item is where the user stands in (B角)."""
-    stmt = open_work_query(session, user, filters, zone)
-    rows = _as_rows(session.execute(stmt.limit(limit).offset(offset)).all())
+    """A page of 待办, with whose work each item is where the user stands in (B角).
+
+    The page's ids are chosen on work item columns alone; the case columns are
+    joined for those rows only.
+    """
+    page = open_work_query(session, user, filters, zone).limit(limit).offset(offset).subquery()
+    stmt = _work_rows(select(m.WorkItem).join(page, page.c.id == m.WorkItem.id))
+    rows = _as_rows(session.execute(stmt.order_by(*_open_order(m.WorkItem))).all())
     backups = _backup_names(session, user, [r.item for r in rows])
     for row in rows:
         row.on_behalf_of = backups.get(row.item.id)

@@ -1,4 +1,4 @@
-"""worklist: copies (抄送) and the indexes of 已办 and 我经办的
+"""worklist: copies (抄送) and the indexes of 待办, 已办 and 我经办的
 
 Revision ID: 9434f27fe298
 Revises: 7dbd03e3476b
@@ -41,10 +41,28 @@ def upgrade():
 
     with op.batch_alter_table('work_item', schema=None) as batch_op:
         batch_op.create_index('ix_work_item_completed_by', ['completed_by', 'completed_at', 'id'], unique=False)
+        batch_op.create_index('ix_work_item_unclaimed', ['id'], unique=False, postgresql_where=sa.text("status = 'open' AND assignee IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee IS NULL"))
+
+    with op.batch_alter_table('work_item_candidate', schema=None) as batch_op:
+        batch_op.create_index('ix_candidate_post_live', ['post_id', 'work_item_id'], unique=False, postgresql_where=sa.text('on_behalf_of_id IS NULL'), sqlite_where=sa.text('on_behalf_of_id IS NULL'))
+        batch_op.create_index('ix_candidate_user_live', ['user_id', 'work_item_id'], unique=False, postgresql_where=sa.text('on_behalf_of_id IS NULL'), sqlite_where=sa.text('on_behalf_of_id IS NULL'))
+
+    if op.get_bind().dialect.name == 'postgresql':
+        # Open and unclaimed go together (closed items keep their assignee): without
+        # this the planner guesses a tenth of the open items are unclaimed.
+        op.execute('CREATE STATISTICS st_work_item_open (mcv) ON status, assignee FROM work_item')
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute('DROP STATISTICS IF EXISTS st_work_item_open')
+
+    with op.batch_alter_table('work_item_candidate', schema=None) as batch_op:
+        batch_op.drop_index('ix_candidate_user_live', postgresql_where=sa.text('on_behalf_of_id IS NULL'), sqlite_where=sa.text('on_behalf_of_id IS NULL'))
+        batch_op.drop_index('ix_candidate_post_live', postgresql_where=sa.text('on_behalf_of_id IS NULL'), sqlite_where=sa.text('on_behalf_of_id IS NULL'))
+
     with op.batch_alter_table('work_item', schema=None) as batch_op:
+        batch_op.drop_index('ix_work_item_unclaimed', postgresql_where=sa.text("status = 'open' AND assignee IS NULL"), sqlite_where=sa.text("status = 'open' AND assignee IS NULL"))
         batch_op.drop_index('ix_work_item_completed_by')
 
     with op.batch_alter_table('case_file', schema=None) as batch_op:

@@ -78,15 +78,13 @@ def test_open_and_done_queries_can_run_on_indexes_alone(app, pg):
 
     open_plan = scans(explain(pg, services.open_work_query(pg, user)))
     assert not any(kind == "Seq Scan" for kind, _ in open_plan), open_plan
-    assert ("Index Scan", "ix_candidate_post") in open_plan or (
-        "Bitmap Index Scan",
-        "ix_candidate_post",
-    ) in open_plan
-    assert any(name == "ix_work_item_assignee" for _, name in open_plan), open_plan
+    indexes = {name for _, name in open_plan}
+    assert indexes & {"ix_candidate_post_live", "ix_candidate_post"}, open_plan
+    assert "ix_work_item_assignee" in indexes, open_plan  # what the person has claimed
 
     done_plan = scans(explain(pg, services.done_work_query(user)))
     assert not any(kind == "Seq Scan" for kind, _ in done_plan), done_plan
-    assert any(name == "ix_work_item_completed_by" for _, name in done_plan), done_plan
+    assert "ix_work_item_completed_by" in {name for _, name in done_plan}, done_plan
 
 
 def test_the_bench_runs_at_a_tiny_size(app, pg):
