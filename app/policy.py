@@ -164,44 +164,49 @@ def _routed_ids(post_ids: list[int], user_id: int):
     return union_all(to_posts, to_person)
 
 
-def _work_ids(username: str, post_ids: list[int], user_id: int, conditions) -> list:
+def _work_ids(username: str, post_ids: list[int], user_id: int, narrow) -> list:
     """Selects of the ids of a person's work: claimed by them, or routed to them unclaimed.
 
     Ids rather than an ``OR`` of conditions, so that the database can start from
     the person's few rows (assignee and candidate indexes) instead of testing
-    every open work item.
+    every work item. ``narrow(item)`` gives conditions added to every select
+    (open items only, one item, one instance) so that each stays on its index.
     """
     item = aliased(m.WorkItem)
-    held = select(item.id).where(item.assignee == username, *conditions(item))
+    held = select(item.id).where(item.assignee == username, *narrow(item))
     routed = select(item.id).where(
-        item.assignee.is_(None), item.id.in_(_routed_ids(post_ids, user_id)), *conditions(item)
+        item.assignee.is_(None), item.id.in_(_routed_ids(post_ids, user_id)), *narrow(item)
     )
     return [held, routed]
 
 
-def _no_conditions(_item) -> tuple:
+def everything(_item) -> tuple:
     return ()
 
 
-def _open_only(item) -> tuple:
+def open_only(item) -> tuple:
     return (item.status == m.OPEN,)
 
 
-def _work_of(username: str, post_ids: list[int], user_id: int):
+def _one_item(item_id: int):
+    return lambda item: (item.id == item_id,)
+
+
+def _work_of(username: str, post_ids: list[int], user_id: int, narrow=everything):
     """SQL condition: work that is this person's (claimed by them, or routed to them)."""
-    return m.WorkItem.id.in_(union_all(*_work_ids(username, post_ids, user_id, _no_conditions)))
+    return m.WorkItem.id.in_(union_all(*_work_ids(username, post_ids, user_id, narrow)))
 
 
-def _backup_ids(session, backup: Backup, conditions=_no_conditions) -> list:
+def _backup_ids(session, backup: Backup, narrow=everything) -> list:
     """Selects of the ids of the holder's work this backup covers (all, a department, a process)."""
-    scope = conditions
+    scope = narrow
     if backup.process_id:
         of_process = select(m.ProcessInstance.id).where(
             m.ProcessInstance.process_id == backup.process_id
         )
 
         def scope(item):
-            return (*conditions(item), item.instance_id.in_(of_process))
+            return (*narrow(item), item.instance_id.in_(of_process))
 
     return _work_ids(
         backup.holder.username,
@@ -211,21 +216,20 @@ def _backup_ids(session, backup: Backup, conditions=_no_conditions) -> list:
     )
 
 
-def _backup_scope(session, backup: Backup):
+def _backup_scope(session, backup: Backup, narrow=everything):
     """SQL condition: the holder's work this backup covers."""
-    return m.WorkItem.id.in_(union_all(*_backup_ids(session, backup)))
+    return m.WorkItem.id.in_(union_all(*_backup_ids(session, backup, narrow)))
 
 
-def work_item_filter(session, user: User, *, open_only: bool = False):
+def work_item_filter(session, user: User, *, narrow=everything):
     """SQL condition: work this user may take (own posts, named, or as B角).
 
-    ``open_only`` narrows every branch to open items, which lets the worklist's
-    query stay on the indexes however many closed items there are.
+    ``narrow`` (``open_only`` for worklists) is applied inside every branch, which
+    keeps the query on the indexes however many closed items there are.
     """
-    conditions = _open_only if open_only else _no_conditions
-    selects = _work_ids(user.username, _post_ids(session, user.id), user.id, conditions)
+    selects = _work_ids(user.username, _post_ids(session, user.id), user.id, narrow)
     for backup in stand_ins(session, user):
-        selects += _backup_ids(session, backup, conditions)
+        selects += _backup_ids(session, backup, narrow)
     return m.WorkItem.id.in_(union_all(*selects))
 
 
@@ -238,15 +242,17 @@ def can_act(session, user: User, item: m.WorkItem) -> bool:
     """May this user claim, release or complete the work item?"""
     if item.status != m.OPEN or user.is_admin:
         return True  # a closed item gets the runtime's clear conflict; administrators may step in
-    return _item_matches(session, item, work_item_filter(session, user))
+    return _item_matches(session, item, work_item_filter(session, user, narrow=_one_item(item.id)))
 
 
 def acting_for(session, user: User, item: m.WorkItem) -> str | None:
     """The colleague this user stands in for on this item (AB角), if not their own work."""
-    if _item_matches(session, item, _work_of(user.username, _post_ids(session, user.id), user.id)):
+    narrow = _one_item(item.id)
+    own = _work_of(user.username, _post_ids(session, user.id), user.id, narrow)
+    if _item_matches(session, item, own):
         return None
     for backup in stand_ins(session, user):
-        if _item_matches(session, item, _backup_scope(session, backup)):
+        if _item_matches(session, item, _backup_scope(session, backup, narrow)):
             return backup.holder.username
     return None
 
@@ -277,7 +283,10 @@ def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
     names = [user.username, *(b.holder.username for b in stand_ins(session, user))]
     stmt = select(m.WorkItem.id).where(
         m.WorkItem.instance_id == instance.id,
-        or_(m.WorkItem.completed_by.in_(names), work_item_filter(session, user)),
+        or_(
+            m.WorkItem.completed_by.in_(names),
+            work_item_filter(session, user, narrow=lambda i: (i.instance_id == instance.id,)),
+        ),
     )
     return session.scalar(stmt.limit(1)) is not None
 

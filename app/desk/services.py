@@ -127,7 +127,7 @@ def _as_rows(result) -> list[WorkRow]:
 
 def _open_stmt(session, user: User):
     return select(m.WorkItem.id).where(
-        m.WorkItem.status == m.OPEN, policy.work_item_filter(session, user, open_only=True)
+        m.WorkItem.status == m.OPEN, policy.work_item_filter(session, user, narrow=policy.open_only)
     )
 
 
