@@ -254,10 +254,14 @@ def _timed(call, runs: int) -> list[float]:
 def measure(session, username: str, runs: int = 200) -> dict[str, list[float]]:
     """Seconds per call of each list query, for ``runs`` calls after a warm-up."""
     user = session.query(User).filter_by(username=username).one()
-    item = services.my_open_work(session, user, limit=1)[0].item
+    item = services.my_open_work(session, user, limit=1).rows[0].item
     queries = {
-        "待办 list (50 rows)": lambda: services.my_open_work(session, user, limit=50),
-        "待办 count": lambda: services.count_open_work(session, user),
+        "待办 list (50 rows, with its count)": lambda: services.my_open_work(
+            session, user, limit=50
+        ),
+        "待办 count alone (navigation on other pages)": lambda: services.count_open_work(
+            session, user
+        ),
         "待办 page 5 (offset 200)": lambda: services.my_open_work(session, user, offset=200),
         "已办 list (50 rows)": lambda: services.my_done_work(session, user, limit=50),
         "may act on one item (task page check)": lambda: policy.can_act(session, user, item),

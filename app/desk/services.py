@@ -139,12 +139,19 @@ def _open_order(item) -> tuple:
 def open_work_query(
     session, user: User, filters: WorkFilter | None = None, zone: str = "Asia/Shanghai"
 ):
-    """待办: the ids of open work the user may take, in worklist order."""
+    """待办: the ids of open work the user may take in worklist order, each row with
+    how many match (the sort reads them all anyway, so the count costs nothing more)."""
     filters = filters or WorkFilter()
-    stmt = _open_stmt(session, user)
+    stmt = _open_stmt(session, user).add_columns(func.count().over().label("matching"))
     if filters.needs_case:
         stmt = stmt.join(Case, Case.instance_id == m.WorkItem.instance_id)
     return filters.apply(stmt, m.WorkItem.created_at, zone).order_by(*_open_order(m.WorkItem))
+
+
+@dataclass
+class WorkPage:
+    rows: list[WorkRow]
+    matching: int | None  # rows of every page; None when not counted
 
 
 def my_open_work(
@@ -155,7 +162,7 @@ def my_open_work(
     zone: str = "Asia/Shanghai",
     limit: int = 50,
     offset: int = 0,
-) -> list[WorkRow]:
+) -> WorkPage:
     """A page of 待办, with whose work each item is where the user stands in (B角).
 
     The page's ids are chosen on work item columns alone; the case columns are
@@ -163,11 +170,13 @@ def my_open_work(
     """
     page = open_work_query(session, user, filters, zone).limit(limit).offset(offset).subquery()
     stmt = _work_rows(select(m.WorkItem).join(page, page.c.id == m.WorkItem.id))
-    rows = _as_rows(session.execute(stmt.order_by(*_open_order(m.WorkItem))).all())
+    stmt = stmt.add_columns(page.c.matching)
+    result = session.execute(stmt.order_by(*_open_order(m.WorkItem))).all()
+    rows = _as_rows([row[:-1] for row in result])
     backups = _backup_names(session, user, [r.item for r in rows])
     for row in rows:
         row.on_behalf_of = backups.get(row.item.id)
-    return rows
+    return WorkPage(rows, result[0][-1] if result else None)
 
 
 def count_open_work(session, user: User) -> int:
@@ -193,13 +202,13 @@ def my_done_work(
     zone: str = "Asia/Shanghai",
     limit: int = 50,
     offset: int = 0,
-) -> list[WorkRow]:
+) -> WorkPage:
     """A page of 已办, with whose work each item was when done as B角."""
     stmt = done_work_query(user, filters, zone)
     rows = _as_rows(session.execute(stmt.limit(limit).offset(offset)).all())
     for row in rows:
         row.on_behalf_of = row.item.on_behalf_of
-    return rows
+    return WorkPage(rows, None)
 
 
 def my_cases(session, user: User, *, limit: int = 50, offset: int = 0) -> list[Case]:

@@ -34,7 +34,7 @@ def _list(rows: list, page: int) -> dict:
 def _work_list(template: str, query, page_name: str):
     page = _page()
     filters = services.WorkFilter.from_args(request.args)
-    rows = query(
+    found = query(
         db.session,
         current_user,
         filters=filters,
@@ -42,9 +42,15 @@ def _work_list(template: str, query, page_name: str):
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
+    rows = found.rows
+    if page_name == "open" and found.matching is not None and not filters.args():
+        # the navigation's number, without a second count
+        g.desk_counts = {"unread": services.count_unread_copies(db.session, current_user)}
+        g.desk_counts["open"] = found.matching
     return render_template(
         template,
         **_list(rows, page),
+        matching=found.matching,
         tab=page_name,
         filters=filters,
         filter_args=filters.args(),
@@ -143,12 +149,12 @@ def copy_send(item_id: int):
 def counts() -> dict:
     """The navigation's numbers (待办, unread 抄送), computed once per request when shown."""
     if "desk_counts" not in g:
-        g.desk_counts = {
-            "open": services.count_open_work(db.session, current_user)
-            if policy.has(current_user, "work")
-            else 0,
-            "unread": services.count_unread_copies(db.session, current_user),
-        }
+        g.desk_counts = {"unread": services.count_unread_copies(db.session, current_user)}
+    if "open" not in g.desk_counts:
+        has_work = policy.has(current_user, "work")
+        g.desk_counts["open"] = (
+            services.count_open_work(db.session, current_user) if has_work else 0
+        )
     return g.desk_counts
 
 

@@ -89,7 +89,10 @@ def test_open_work_filters_by_item_step_applicant_number_and_arrival(app, shippe
     joint_id = item_id(session, JOINT)
     other_item = session.scalars(select(Item.id).where(Item.id != joint_id)).first()
 
-    assert rows(open_work(app, applicant="王秀")) == [old, wang]
+    narrowed = open_work(app, applicant="王秀")
+    assert rows(narrowed) == [old, wang]
+    assert "符合条件的待办共 2 件" in narrowed
+    assert re.search(r'id="nav-open-count">3<', narrowed)  # the navigation counts all
     assert rows(open_work(app, number=zhou)) == [zhou]
     assert rows(open_work(app, number=zhou[:-1])) == [old, zhou, wang]  # a beginning will do
     assert set(rows(open_work(app, item=joint_id))) == {zhou, wang, old}
