@@ -12,10 +12,12 @@ from functools import wraps
 
 from flask import abort, g, request
 from flask_login import current_user
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.auth.services import user_for_token
+from app.desk.models import CaseCopy
 from app.extensions import db, login_manager
 from app.org.models import Backup, Department, Post, Region, user_post
 from app.routing.models import WorkItemCandidate
@@ -143,49 +145,92 @@ def _post_ids(session, user_id: int, department_id: int | None = None) -> list[i
     return list(session.scalars(stmt))
 
 
-def _candidate_of(post_ids: list[int], user_id: int):
-    """SQL condition: the current work item is routed to one of these posts or to the person.
+def _routed_ids(post_ids: list[int], user_id: int):
+    """Ids of work items routed to these posts or to the person.
 
     Candidate rows written for a B角 when the item opened are records only; who
-    stands in for whom is decided now, from the backups in force.
+    stands in for whom is decided now, from the backups in force. Two selects,
+    not an ``OR``, so that each is read from its own index alone.
     """
-    return exists().where(
-        WorkItemCandidate.work_item_id == m.WorkItem.id,
-        WorkItemCandidate.on_behalf_of_id.is_(None),
-        or_(
-            WorkItemCandidate.post_id.in_(post_ids) if post_ids else false(),
-            WorkItemCandidate.user_id == user_id,
-        ),
+    live = WorkItemCandidate.on_behalf_of_id.is_(None)
+    to_person = select(WorkItemCandidate.work_item_id).where(
+        live, WorkItemCandidate.user_id == user_id
     )
-
-
-def _work_of(username: str, post_ids: list[int], user_id: int):
-    """SQL condition: open work that is this person's (claimed by them, or routed to them)."""
-    return or_(
-        m.WorkItem.assignee == username,
-        and_(m.WorkItem.assignee.is_(None), _candidate_of(post_ids, user_id)),
+    if not post_ids:
+        return to_person
+    to_posts = select(WorkItemCandidate.work_item_id).where(
+        live, WorkItemCandidate.post_id.in_(post_ids)
     )
+    return union_all(to_posts, to_person)
 
 
-def _backup_scope(session, backup: Backup):
-    """SQL condition: the holder's work this backup covers (all, a department, a process)."""
-    condition = _work_of(
-        backup.holder.username,
-        _post_ids(session, backup.holder_id, backup.department_id),
-        backup.holder_id,
+def _work_ids(username: str, post_ids: list[int], user_id: int, narrow) -> list:
+    """Selects of the ids of a person's work: claimed by them, or routed to them unclaimed.
+
+    Ids rather than an ``OR`` of conditions, so that the database can start from
+    the person's few rows (assignee and candidate indexes) instead of testing
+    every work item. ``narrow(item)`` gives conditions added to every select
+    (open items only, one item, one instance) so that each stays on its index.
+    """
+    item = aliased(m.WorkItem)
+    held = select(item.id).where(item.assignee == username, *narrow(item))
+    routed = select(item.id).where(
+        item.assignee.is_(None), item.id.in_(_routed_ids(post_ids, user_id)), *narrow(item)
     )
+    return [held, routed]
+
+
+def everything(_item) -> tuple:
+    return ()
+
+
+def open_only(item) -> tuple:
+    return (item.status == m.OPEN,)
+
+
+def _one_item(item_id: int):
+    return lambda item: (item.id == item_id,)
+
+
+def _work_of(username: str, post_ids: list[int], user_id: int, narrow=everything):
+    """SQL condition: work that is this person's (claimed by them, or routed to them)."""
+    return m.WorkItem.id.in_(union_all(*_work_ids(username, post_ids, user_id, narrow)))
+
+
+def _backup_ids(session, backup: Backup, narrow=everything) -> list:
+    """Selects of the ids of the holder's work this backup covers (all, a department, a process)."""
+    scope = narrow
     if backup.process_id:
         of_process = select(m.ProcessInstance.id).where(
             m.ProcessInstance.process_id == backup.process_id
         )
-        condition = and_(condition, m.WorkItem.instance_id.in_(of_process))
-    return condition
+
+        def scope(item):
+            return (*narrow(item), item.instance_id.in_(of_process))
+
+    return _work_ids(
+        backup.holder.username,
+        _post_ids(session, backup.holder_id, backup.department_id),
+        backup.holder_id,
+        scope,
+    )
 
 
-def work_item_filter(session, user: User):
-    """SQL condition: open work this user may take (own posts, named, or as B角)."""
-    own = _work_of(user.username, _post_ids(session, user.id), user.id)
-    return or_(own, *(_backup_scope(session, b) for b in stand_ins(session, user)))
+def _backup_scope(session, backup: Backup, narrow=everything):
+    """SQL condition: the holder's work this backup covers."""
+    return m.WorkItem.id.in_(union_all(*_backup_ids(session, backup, narrow)))
+
+
+def work_item_filter(session, user: User, *, narrow=everything):
+    """SQL condition: work this user may take (own posts, named, or as B角).
+
+    ``narrow`` (``open_only`` for worklists) is applied inside every branch, which
+    keeps the query on the indexes however many closed items there are.
+    """
+    selects = _work_ids(user.username, _post_ids(session, user.id), user.id, narrow)
+    for backup in stand_ins(session, user):
+        selects += _backup_ids(session, backup, narrow)
+    return m.WorkItem.id.in_(union_all(*selects))
 
 
 def _item_matches(session, item: m.WorkItem, condition) -> bool:
@@ -197,15 +242,17 @@ def can_act(session, user: User, item: m.WorkItem) -> bool:
     """May this user claim, release or complete the work item?"""
     if item.status != m.OPEN or user.is_admin:
         return True  # a closed item gets the runtime's clear conflict; administrators may step in
-    return _item_matches(session, item, work_item_filter(session, user))
+    return _item_matches(session, item, work_item_filter(session, user, narrow=_one_item(item.id)))
 
 
 def acting_for(session, user: User, item: m.WorkItem) -> str | None:
     """The colleague this user stands in for on this item (AB角), if not their own work."""
-    if _item_matches(session, item, _work_of(user.username, _post_ids(session, user.id), user.id)):
+    narrow = _one_item(item.id)
+    own = _work_of(user.username, _post_ids(session, user.id), user.id, narrow)
+    if _item_matches(session, item, own):
         return None
     for backup in stand_ins(session, user):
-        if _item_matches(session, item, _backup_scope(session, backup)):
+        if _item_matches(session, item, _backup_scope(session, backup, narrow)):
             return backup.holder.username
     return None
 
@@ -236,14 +283,25 @@ def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
     names = [user.username, *(b.holder.username for b in stand_ins(session, user))]
     stmt = select(m.WorkItem.id).where(
         m.WorkItem.instance_id == instance.id,
-        or_(m.WorkItem.completed_by.in_(names), work_item_filter(session, user)),
+        or_(
+            m.WorkItem.completed_by.in_(names),
+            work_item_filter(session, user, narrow=lambda i: (i.instance_id == instance.id,)),
+        ),
+    )
+    return session.scalar(stmt.limit(1)) is not None
+
+
+def _copied_to(session, user: User, instance: m.ProcessInstance) -> bool:
+    """A copy (抄送) lets its recipient read the case."""
+    stmt = select(CaseCopy.id).where(
+        CaseCopy.instance_id == instance.id, CaseCopy.recipient_id == user.id
     )
     return session.scalar(stmt.limit(1)) is not None
 
 
 def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
     """Jurisdiction: designers and admins see all; supervisors their region; others what
-    was routed to them, and window clerks the cases of their own place."""
+    was routed to them or copied to them, and window clerks the cases of their own place."""
     caps = capabilities(user)
     if "instances.manage" in caps:
         return True
@@ -252,5 +310,7 @@ def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
     ):
         return True
     if instance.started_by == user.username or _took_part(session, user, instance):
+        return True
+    if _copied_to(session, user, instance):
         return True
     return _place_within(session, instance, home_regions(session, user, ("window_clerk",)))

@@ -6,9 +6,13 @@ Figures, each measured in one run so that ratios hold despite machine noise:
    service on SQLite (lock, restore or reuse, run, mirror work items, save, commit),
    next to the same diagram run by bare SpiffWorkflow in memory;
 2. the same case returned for correction (补正) across the parallel split and join
-   200 times: time per step and state size in the last rounds against round one.
+   200 times: time per step and state size in the last rounds against round one;
+3. with ``--worklist``, instead: the 待办 and 已办 queries of one person on PostgreSQL
+   with 1 M work items and 100 k open cases (scripts/bench_worklist.py). Without
+   ``--database-url`` it starts a throw-away cluster as the tests do (tests/pgserver.py).
 
 Usage: python scripts/bench.py [--cases 100] [--rounds 200] [--database-url URL]
+       python scripts/bench.py --worklist [--work-items 1000000] [--open-cases 100000]
 """
 
 from __future__ import annotations
@@ -157,12 +161,54 @@ def returns(app, rounds: int) -> tuple[list[list[float]], list[int]]:
     return per_round, sizes
 
 
+def worklist(args) -> None:
+    import bench_worklist
+    from flask_migrate import upgrade
+    from sqlalchemy.orm import Session
+
+    from tests.pgserver import PostgresServer
+
+    server = None if args.database_url else PostgresServer().start()
+    try:
+        url = args.database_url or server.create_database("yimen_bench")
+        with tempfile.TemporaryDirectory(prefix="yimen-bench-") as tmp:
+            app = create_app(
+                {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tmp, "SECRET_KEY": "bench"}
+            )
+            with app.app_context():
+                upgrade()
+                engine = db.engine
+            with Session(engine) as session:
+                started = time.perf_counter()
+                username = bench_worklist.load(
+                    session, work_items=args.work_items, open_cases=args.open_cases
+                )
+                loaded = time.perf_counter() - started
+                counts = bench_worklist.sizes(session)
+                results = bench_worklist.measure(session, username, runs=args.runs)
+    finally:
+        if server is not None:
+            server.stop()
+    print(f"# Yimen worklist benchmark — {os.cpu_count()} cores, PostgreSQL")
+    print()
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f"; loaded in {loaded:.0f} s")
+    print()
+    print("\n".join(bench_worklist.table(results)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=200)
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--worklist", action="store_true", help="the worklist figure only")
+    parser.add_argument("--work-items", type=int, default=1_000_000)
+    parser.add_argument("--open-cases", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
+    if args.worklist:
+        worklist(args)
+        return
 
     with tempfile.TemporaryDirectory(prefix="yimen-bench-") as tmp:
         app = make_app(args.database_url, Path(tmp))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -136,6 +137,14 @@ class WorkItem(Base):
         Index("ix_work_item_instance", "instance_id", "status"),
         Index("ix_work_item_assignee", "assignee", "status"),
         Index("ix_work_item_delegate", "delegated_to", "delegation"),
+        Index("ix_work_item_completed_by", "completed_by", "completed_at", "id"),  # 已办
+        # 待办: routed candidates are checked against this small index alone
+        Index(
+            "ix_work_item_unclaimed",
+            "id",
+            postgresql_where=text("status = 'open' AND assignee IS NULL"),
+            sqlite_where=text("status = 'open' AND assignee IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

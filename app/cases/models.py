@@ -35,6 +35,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_place", "status", "place_id"),
         Index("ix_case_item", "item_id", "status"),
+        Index("ix_case_received_by", "received_by", "received_at"),  # 我经办的办件
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,10 +1,20 @@
+"""The desk: 待办, 已办, 我经办的办件, 抄送我的, and the task page."""
+
 from flask import Blueprint
+from flask_login import current_user
 
 from . import task, views
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 
 bp.add_url_rule("/", endpoint="index", view_func=views.index, methods=["GET"])
+bp.add_url_rule("/done", endpoint="done", view_func=views.done, methods=["GET"])
+bp.add_url_rule("/cases", endpoint="cases", view_func=views.cases, methods=["GET"])
+bp.add_url_rule("/copies", endpoint="copies", view_func=views.copies, methods=["GET"])
+bp.add_url_rule(
+    "/copies/read", endpoint="copies_read", view_func=views.copies_read, methods=["POST"]
+)
+bp.add_url_rule("/copies/<int:copy_id>", endpoint="copy", view_func=views.copy, methods=["GET"])
 bp.add_url_rule("/items/<int:item_id>", endpoint="task", view_func=task.show, methods=["GET"])
 bp.add_url_rule(
     "/items/<int:item_id>", endpoint="task_submit", view_func=task.submit, methods=["POST"]
@@ -15,3 +25,11 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/items/<int:item_id>/release", endpoint="release", view_func=views.release, methods=["POST"]
 )
+bp.add_url_rule(
+    "/items/<int:item_id>/copy", endpoint="copy_send", view_func=views.copy_send, methods=["POST"]
+)
+
+
+@bp.app_context_processor
+def _desk_counts():
+    return {"desk_counts": views.counts if current_user.is_authenticated else None}

@@ -25,6 +25,7 @@ from workflows.timeutil import utcnow
 
 from .history import OPINION, history_rows
 from .models import TaskDraft
+from .services import copies_of_instance, copy_recipients
 
 OPINION_FIELD = {"type": "string", "title": "办理意见", "maxLength": 2000}
 PHRASES = ("同意。", "情况属实，同意办理。", "材料不全，请补正。")
@@ -141,6 +142,8 @@ def _page(
         conflict=conflict,
         status_zh=ITEM_STATUS_ZH.get(item.status, item.status),
         phrases=PHRASES,
+        copies=copies_of_instance(db.session, instance.id),
+        colleagues=copy_recipients(db.session, current_user),
     ), status
 
 

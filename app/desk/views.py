@@ -1,37 +1,161 @@
-"""Worklist pages."""
+"""Worklist pages: 待办, 已办, 我经办的办件, 抄送我的; claim, release, copy."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
 from app import policy
+from app.auth.models import User
+from app.cases.models import Case
 from app.engine import platform_runtime
 from app.extensions import db
-from app.policy import requires
+from app.policy import STAFF, requires
 from app.routing.assigner import GREEN_CHANNEL_PRIORITY
 from workflows.errors import RuntimeErrorBase
 
 from . import services
+from .models import CaseCopy
 
 PAGE_SIZE = 50
+NOTE_MAX = 500
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int), 1)
+
+
+def _list(rows: list, page: int) -> dict:
+    """What every list page passes to its template."""
+    return {"rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE}
+
+
+def _work_list(template: str, query, page_name: str):
+    page = _page()
+    filters = services.WorkFilter.from_args(request.args)
+    found = query(
+        db.session,
+        current_user,
+        filters=filters,
+        zone=current_app.config["TIMEZONE"],
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    rows = found.rows
+    if page_name == "open" and found.matching is not None and not filters.args():
+        # the navigation's number, without a second count
+        g.desk_counts = {"unread": services.count_unread_copies(db.session, current_user)}
+        g.desk_counts["open"] = found.matching
+    return render_template(
+        template,
+        **_list(rows, page),
+        matching=found.matching,
+        tab=page_name,
+        filters=filters,
+        filter_args=filters.args(),
+        items=services.item_choices(db.session),
+        routed_to=services.candidate_titles(db.session, [r.item.id for r in rows]),
+        green_priority=GREEN_CHANNEL_PRIORITY,
+    )
 
 
 @requires("work")
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
-    rows = services.my_open_work(
+    return _work_list("desk/index.html", services.my_open_work, "open")
+
+
+@requires("work")
+def done():
+    return _work_list("desk/done.html", services.my_done_work, "done")
+
+
+@requires("work")
+def cases():
+    page = _page()
+    rows = services.my_cases(
         db.session, current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
-    return render_template(
-        "desk/index.html",
-        rows=rows,
-        routed_to=services.candidate_titles(db.session, [r.item.id for r in rows]),
-        total=services.count_open_work(db.session, current_user),
-        page=page,
-        has_next=len(rows) == PAGE_SIZE,
-        green_priority=GREEN_CHANNEL_PRIORITY,
+    return render_template("desk/cases.html", **_list(rows, page), tab="cases")
+
+
+@requires(STAFF)
+def copies():
+    page = _page()
+    unread = request.args.get("unread") == "1"
+    rows = services.my_copies(
+        db.session,
+        current_user,
+        unread_only=unread,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )
+    return render_template("desk/copies.html", **_list(rows, page), tab="copies", unread=unread)
+
+
+@requires(STAFF)
+def copy(copy_id: int):
+    """One copy: read it (which marks it read), then open the case."""
+    found = db.session.get(CaseCopy, copy_id)
+    if found is None or found.recipient_id != current_user.id:
+        abort(404)
+    if found.read_at is None:
+        services.mark_read(db.session, current_user, [found.id])
+        db.session.commit()
+    case = db.session.scalars(select(Case).where(Case.instance_id == found.instance_id)).first()
+    return render_template(
+        "desk/copy.html",
+        copy=found,
+        case=case,
+        sender=db.session.scalars(select(User).where(User.username == found.sent_by)).first(),
+        can_open_step=found.work_item_id is not None and policy.has(current_user, "work"),
+        tab="copies",
+    )
+
+
+@requires(STAFF)
+def copies_read():
+    count = services.mark_read(db.session, current_user)
+    db.session.commit()
+    flash(f"已将 {count} 条抄送标为已读。", "success")
+    return redirect(url_for("desk.copies"))
+
+
+@requires("work")
+def copy_send(item_id: int):
+    """抄送 from the task page: the case and this step, to colleagues, with a note."""
+    item = platform_runtime().work_item(item_id)
+    if not policy.can_view_instance(db.session, current_user, item.instance):
+        abort(403)
+    note = request.form.get("note", "").strip()[:NOTE_MAX]
+    try:
+        sent = services.send_copies(
+            db.session,
+            item.instance_id,
+            item.id,
+            request.form.getlist("recipients"),
+            current_user.username,
+            note,
+        )
+    except services.NoRecipients as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for("desk.task", item_id=item.id))
+    names = "、".join(c.recipient.display_name for c in sent)
+    db.session.commit()
+    flash(f"已抄送：{names}", "success")
+    return redirect(url_for("desk.task", item_id=item.id))
+
+
+def counts() -> dict:
+    """The navigation's numbers (待办, unread 抄送), computed once per request when shown."""
+    if "desk_counts" not in g:
+        g.desk_counts = {"unread": services.count_unread_copies(db.session, current_user)}
+    if "open" not in g.desk_counts:
+        has_work = policy.has(current_user, "work")
+        g.desk_counts["open"] = (
+            services.count_open_work(db.session, current_user) if has_work else 0
+        )
+    return g.desk_counts
 
 
 def _act(item_id: int, action: str, done: str):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from workflows.db import Base
@@ -18,6 +18,21 @@ class WorkItemCandidate(Base):
     __table_args__ = (
         Index("ix_candidate_post", "post_id", "work_item_id"),
         Index("ix_candidate_user", "user_id", "work_item_id"),
+        # 待办 reads these alone (index-only): B角 records are not candidates any more
+        Index(
+            "ix_candidate_post_live",
+            "post_id",
+            "work_item_id",
+            postgresql_where=text("on_behalf_of_id IS NULL"),
+            sqlite_where=text("on_behalf_of_id IS NULL"),
+        ),
+        Index(
+            "ix_candidate_user_live",
+            "user_id",
+            "work_item_id",
+            postgresql_where=text("on_behalf_of_id IS NULL"),
+            sqlite_where=text("on_behalf_of_id IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
