@@ -63,7 +63,7 @@ def index():
         regions=regions,
         rows=rows,
         total=total,
-        counts=counts,
+        level_counts=counts,
         filters=filters,
         statuses=CASE_STATUSES,
         levels=LEVEL_FILTERS,
