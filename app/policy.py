@@ -177,7 +177,11 @@ def _work_ids(username: str, post_ids: list[int], user_id: int, narrow) -> list:
     routed = select(item.id).where(
         item.assignee.is_(None), item.id.in_(_routed_ids(post_ids, user_id)), *narrow(item)
     )
-    return [held, routed]
+    # 委派: a colleague asked them for an opinion on their item
+    asked = select(item.id).where(
+        item.delegated_to == username, item.delegation == m.DELEGATION_PENDING, *narrow(item)
+    )
+    return [held, routed, asked]
 
 
 def everything(_item) -> tuple:

@@ -3,7 +3,7 @@
 from flask import Blueprint
 from flask_login import current_user
 
-from . import task, views
+from . import operation_views, task, views
 
 bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates")
 
@@ -33,3 +33,18 @@ bp.add_url_rule(
 @bp.app_context_processor
 def _desk_counts():
     return {"desk_counts": views.counts if current_user.is_authenticated else None}
+
+
+for path, view in (
+    ("return", operation_views.return_item),
+    ("transfer", operation_views.transfer),
+    ("delegate", operation_views.delegate),
+    ("delegation", operation_views.answer),
+    ("take-back", operation_views.take_back),
+):
+    bp.add_url_rule(
+        f"/items/<int:item_id>/{path}",
+        endpoint=f"op_{path.replace('-', '_')}",
+        view_func=view,
+        methods=["POST"],
+    )

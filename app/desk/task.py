@@ -108,11 +108,15 @@ def _page(
     status: int = 200,
 ):
     instance = item.instance
-    actionable = (
+    may_act = (
         conflict is None
         and item.status == m.OPEN
         and policy.can_act(db.session, current_user, item)
     )
+    # 委派: the delegate answers (no form to complete); the owner waits for the answer
+    asked = may_act and item.delegation == m.DELEGATION_PENDING
+    answering = asked and item.delegated_to == current_user.username
+    actionable = may_act and not asked
     if not (actionable or policy.can_view_instance(db.session, current_user, instance)):
         # Told why the work is out of reach, but shown nothing of a case not theirs.
         return render_template("desk/task.html", item=item, conflict=conflict), status
@@ -137,6 +141,9 @@ def _page(
         other_errors=other_errors(schema, errors or {}),
         invalid=errors is not None,
         actionable=actionable,
+        answering=answering,
+        waiting_for=item.delegated_to if asked and not answering else None,
+        return_targets=runtime.return_targets(item.id) if actionable else [],
         on_behalf_of=policy.acting_for(db.session, current_user, item) if actionable else None,
         draft=draft,
         conflict=conflict,

@@ -147,7 +147,7 @@ def copy_send(item_id: int):
 
 
 def counts() -> dict:
-    """The navigation's numbers (待办, unread 抄送), computed once per request when shown."""
+    """The navigation's numbers (待办, unread 抄送 and 消息), computed once per request."""
     if "desk_counts" not in g:
         g.desk_counts = {"unread": services.count_unread_copies(db.session, current_user)}
     if "open" not in g.desk_counts:
@@ -155,6 +155,10 @@ def counts() -> dict:
         g.desk_counts["open"] = (
             services.count_open_work(db.session, current_user) if has_work else 0
         )
+    if "notices" not in g.desk_counts:
+        from app.notifications.views import unread_count
+
+        g.desk_counts["notices"] = unread_count(db.session, current_user.username)
     return g.desk_counts
 
 

@@ -1,0 +1,95 @@
+"""The task page's operations: 退回, 转办, 委派 and its answer, 撤回 from 已办."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from app.engine import platform_runtime
+from app.extensions import db
+from app.policy import requires
+from workflows.errors import RuntimeErrorBase
+
+from . import operations
+
+
+def _run(item_id: int, change, done: str, back_to_task: bool = False):
+    try:
+        change(db.session, platform_runtime(), current_user)
+    except RuntimeErrorBase as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("desk.task", item_id=item_id))
+    db.session.commit()
+    flash(done, "success")
+    if back_to_task:
+        return redirect(url_for("desk.task", item_id=item_id))
+    return redirect(url_for("desk.index"))
+
+
+def _version():
+    return request.form.get("version", type=int)
+
+
+@requires("work")
+def return_item(item_id: int):
+    form = request.form
+    target = form.get("target", "")
+    return _run(
+        item_id,
+        lambda s, r, u: operations.return_to(
+            s, r, u, item_id, target, form.get("reason", ""), version=_version()
+        ),
+        "已退回。",
+    )
+
+
+@requires("work")
+def transfer(item_id: int):
+    form = request.form
+    return _run(
+        item_id,
+        lambda s, r, u: operations.transfer(
+            s, r, u, item_id, form.get("to", ""), form.get("reason", ""), version=_version()
+        ),
+        f"已转办给 {form.get('to', '')}。",
+    )
+
+
+@requires("work")
+def delegate(item_id: int):
+    form = request.form
+    return _run(
+        item_id,
+        lambda s, r, u: operations.delegate(
+            s, r, u, item_id, form.get("to", ""), form.get("reason", ""), version=_version()
+        ),
+        f"已委派给 {form.get('to', '')}，答复后由您办结。",
+        back_to_task=True,
+    )
+
+
+@requires("work")
+def answer(item_id: int):
+    form = request.form
+    return _run(
+        item_id,
+        lambda s, r, u: operations.answer_delegation(
+            s, r, u, item_id, form.get("answer", ""), version=_version()
+        ),
+        "已答复委派。",
+    )
+
+
+@requires("work")
+def take_back(item_id: int):
+    reason = request.form.get("reason") or None
+    try:
+        operations.take_back(db.session, platform_runtime(), current_user, item_id, reason)
+    except RuntimeErrorBase as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("desk.done"))
+    db.session.commit()
+    flash("已撤回，该步骤回到您的待办。", "success")
+    return redirect(url_for("desk.index"))

@@ -1,0 +1,109 @@
+"""退回, 转办, 委派 and 撤回 from the task page and the 已办 list, as the reviewers click them."""
+
+from __future__ import annotations
+
+import re
+
+from ..cases.test_window_pages import case_of, do, intake, received, window
+from ..conftest import CSRF
+
+ADDRESS = {"f_business_address": "城关街道解放路 18 号"}
+
+
+def desk_rows(client, path: str = "/desk/") -> list[tuple[str, str]]:
+    html = client.get(path).get_data(as_text=True)
+    return re.findall(r'data-item="(\d+)" data-bpmn="(\w+)"', html)
+
+
+def item_id(client, bpmn_id: str) -> str:
+    rows = [i for i, b in desk_rows(client) if b == bpmn_id]
+    assert len(rows) == 1, desk_rows(client)
+    return rows[0]
+
+
+def post_from_task(client, item: str, action: str, data: dict):
+    page = client.get(f"/desk/items/{item}").get_data(as_text=True)
+    version = re.search(r'name="version" value="(\d+)"', page).group(1)
+    form = {"csrf_token": CSRF.search(page).group(1), "version": version, **data}
+    response = client.post(f"/desk/items/{item}/{action}", data=form)
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def joint_case(app, session) -> str:
+    return received(intake(window(app), session, "SCJ-GZJJCS-LHSC", "accept", extra=ADDRESS))
+
+
+def test_delegate_then_answer_then_the_owner_completes(app, shipped, session):
+    number = joint_case(app, session)
+    owner = window(app, "wjw_reviewer")
+    item = item_id(owner, "Task_DeptReview_Health")
+    page = owner.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert 'id="task-operations"' in page and 'id="delegate-form"' in page
+    refused = post_from_task(owner, item, "delegate", {"to": "wjw_handler", "reason": ""})
+    assert ("委派" in refused and "必须" in refused) or "理由" in refused
+    page = post_from_task(
+        owner, item, "delegate", {"to": "wjw_handler", "reason": "请核实卫生许可"}
+    )
+    assert 'id="delegation-waiting"' in page and 'id="task-form"' not in page
+
+    delegate = window(app, "wjw_handler")
+    assert item_id(delegate, "Task_DeptReview_Health") == item  # in the delegate's 待办
+    page = delegate.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert 'id="answer-form"' in page and 'id="task-form"' not in page
+    post_from_task(delegate, item, "delegation", {"answer": "卫生许可证在有效期内。"})
+    assert item not in [i for i, _b in desk_rows(delegate)]
+
+    page = owner.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert "卫生许可证在有效期内。" in page and 'id="task-form"' in page
+    do(
+        app,
+        session,
+        "wjw_reviewer",
+        number,
+        "Task_DeptReview_Health",
+        {"decision": "approve", "opinion": "同意"},
+    )
+
+
+def test_take_back_from_done_and_return_to_the_window(app, shipped, session):
+    number = joint_case(app, session)
+    do(
+        app,
+        session,
+        "xf_reviewer",
+        number,
+        "Task_DeptReview_Fire",
+        {"decision": "approve", "opinion": "同意"},
+    )
+    fire = window(app, "xf_reviewer")
+    done = fire.get("/desk/done").get_data(as_text=True)
+    assert "撤回" in done
+    item = desk_rows(fire, "/desk/done")[0][0]
+    form = {"csrf_token": CSRF.search(done).group(1)}
+    back = fire.post(f"/desk/items/{item}/take-back", data=form)
+    assert "已撤回" in fire.get(back.headers["Location"]).get_data(as_text=True)
+    assert [b for _i, b in desk_rows(fire)] == ["Task_DeptReview_Fire"]
+
+    env = window(app, "sthj_reviewer")
+    item = item_id(env, "Task_DeptReview_Env")
+    page = env.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert '<option value="Task_Accept">受理</option>' in page
+    page = post_from_task(
+        env, item, "return", {"target": "Task_Accept", "reason": "请补充环评登记表。"}
+    )
+    assert "已退回" in page
+    clerk = window(app)
+    assert [b for _i, b in desk_rows(clerk)] == ["Task_Accept"]
+    assert "请补充环评登记表。" in clerk.get(f"/cases/{number}").get_data(as_text=True)
+    assert case_of(session, number).status in ("accepted", "processing")
+
+
+def test_transfer_hands_the_step_over(app, shipped, session):
+    joint_case(app, session)
+    env = window(app, "sthj_reviewer")
+    item = item_id(env, "Task_DeptReview_Env")
+    page = post_from_task(env, item, "transfer", {"to": "sthj_handler", "reason": "由承办人审查"})
+    assert "已转办给 sthj_handler" in page
+    assert item not in [i for i, _b in desk_rows(env)]
+    assert item_id(window(app, "sthj_handler"), "Task_DeptReview_Env") == item
