@@ -191,6 +191,48 @@ def index():
     )
 
 
+def _cosigns(case: Case, open_items) -> list[dict]:
+    """Running 会签 of the case the user may change (加签/减签), with their signers."""
+    from app.desk.operations import may_change_signers
+
+    found = []
+    for bpmn_id in sorted({w.bpmn_id for w in open_items}):
+        if not may_change_signers(db.session, current_user, case.instance_id, bpmn_id):
+            continue
+        signers = platform_runtime().signers(case.instance_id, bpmn_id)
+        if signers:
+            name = next(w.name for w in open_items if w.bpmn_id == bpmn_id)
+            found.append({"bpmn_id": bpmn_id, "name": name, "signers": signers})
+    return found
+
+
+@requires("work")
+def signers(number: str):
+    from app.desk import operations
+
+    case = _case(number)
+    form = request.form
+    add = form.get("change") == "add"
+    try:
+        operations.change_signers(
+            db.session,
+            platform_runtime(),
+            current_user,
+            case.instance_id or 0,
+            form.get("step", ""),
+            (form.get("signer") or "").strip(),
+            form.get("reason", ""),
+            add=add,
+        )
+    except RuntimeErrorBase as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash("已加签。" if add else "已减签。", "success")
+    return redirect(url_for("cases.detail", number=number))
+
+
 def _working_days_left(case: Case) -> int | None:
     if case.promised_date is None or case.status not in ("accepted", "processing"):
         return None
@@ -212,6 +254,7 @@ def detail(number: str):
             select(CasePause).where(CasePause.case_id == case.id).order_by(CasePause.id)
         ).all(),
         procedures=SPECIAL_PROCEDURES,
+        cosigns=_cosigns(case, open_items),
         cards=db.session.scalars(
             select(CaseWarning).where(CaseWarning.case_id == case.id).order_by(CaseWarning.id)
         ).all(),

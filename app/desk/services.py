@@ -368,3 +368,28 @@ def mark_read(session, user: User, copy_ids: list[int] | None = None) -> int:
     for copy in copies:
         copy.read_at = now
     return len(copies)
+
+
+def cards_for(session, items: list[m.WorkItem]) -> dict[int, str]:
+    """The worst card (red over yellow) on each work item: its own, or its case's."""
+    from app.cases.models import Case
+    from app.supervision.models import CaseWarning
+
+    if not items:
+        return {}
+    by_instance: dict[int, list[int]] = {}
+    for item in items:
+        by_instance.setdefault(item.instance_id, []).append(item.id)
+    rows = session.execute(
+        select(CaseWarning.level, CaseWarning.scope, CaseWarning.work_item_id, Case.instance_id)
+        .join(Case, Case.id == CaseWarning.case_id)
+        .where(Case.instance_id.in_(by_instance))
+    ).all()
+    worst: dict[int, str] = {}
+    for level, scope, work_item_id, instance_id in rows:
+        targets = by_instance.get(instance_id, []) if scope == "case" else [work_item_id]
+        for target in targets:
+            if target in worst and worst[target] == "red":
+                continue
+            worst[target] = level
+    return {k: v for k, v in worst.items() if k in {i.id for i in items}}

@@ -57,6 +57,7 @@ def _work_list(template: str, query, page_name: str):
         items=services.item_choices(db.session),
         routed_to=services.candidate_titles(db.session, [r.item.id for r in rows]),
         green_priority=GREEN_CHANNEL_PRIORITY,
+        cards=services.cards_for(db.session, [r.item for r in rows]) if page_name == "open" else {},
     )
 
 

@@ -107,3 +107,48 @@ def test_transfer_hands_the_step_over(app, shipped, session):
     assert "已转办给 sthj_handler" in page
     assert item not in [i for i, _b in desk_rows(env)]
     assert item_id(window(app, "sthj_handler"), "Task_DeptReview_Env") == item
+
+
+def test_the_opener_of_a_cosign_removes_and_adds_signers_on_the_case_page(app, shipped, session):
+    ad = {
+        "f_facility_type": "wall",
+        "f_setting_address": "城关街道解放路 12 号",
+        "f_facility_width": "8",
+        "f_facility_height": "2.5",
+        "f_ad_content": "青山县老周豆腐坊",
+        "f_set_until": "2029-11-30",
+    }
+    number = received(intake(window(app), session, "ZJJ-HWGG-SZSP", "accept", extra=ad))
+    do(
+        app,
+        session,
+        "zjj_handler",
+        number,
+        "Task_FirstReview",
+        {"decision": "approve", "opinion": "同意"},
+    )
+    handler = window(app, "zjj_handler")
+    page = handler.get(f"/cases/{number}").get_data(as_text=True)
+    assert 'id="cosign-Task_Cosign"' in page
+    signers = re.findall(r'data-signer="([^"]+)"', page)
+    assert len(signers) == 3
+    assert 'id="cosign-Task_Cosign"' not in window(app, "scj_reviewer").get(
+        f"/cases/{number}"
+    ).get_data(as_text=True)
+
+    def change(data):
+        html = handler.get(f"/cases/{number}").get_data(as_text=True)
+        response = handler.post(
+            f"/cases/{number}/signers",
+            data={"csrf_token": CSRF.search(html).group(1), "step": "Task_Cosign", **data},
+        )
+        return handler.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "减签必须填写理由" in change({"change": "remove", "signer": signers[1], "reason": ""})
+    html = change({"change": "remove", "signer": signers[1], "reason": "不涉及该部门"})
+    assert "已减签" in html
+    statuses = dict(
+        re.findall(r'data-signer="([^"]+)">\s*<span>[^<]*<span class="text-muted">（(\S+?)）', html)
+    )
+    assert statuses.get(signers[1]) in (None, "已取消")
+    assert list(statuses.values()).count("待签") == 2

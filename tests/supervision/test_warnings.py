@@ -158,6 +158,8 @@ def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     assert levels == ["red", "red", "yellow", "yellow"]
     steps = {w.step for w in session.scalars(select(CaseWarning))}
     assert steps == {"环保审查", "卫健审查"}
+    desk = window(app, "sthj_reviewer").get("/desk/").get_data(as_text=True)
+    assert 'data-card="red"' in desk  # in the holder's worklist at once
 
 
 def test_no_warning_while_the_clock_is_paused(app, shipped, session):
