@@ -48,3 +48,15 @@ for path, view in (
         view_func=view,
         methods=["POST"],
     )
+bp.add_url_rule(
+    "/items/<int:item_id>/phrases",
+    endpoint="save_phrase",
+    view_func=task.save_phrase,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/items/<int:item_id>/phrases/<int:phrase_id>/delete",
+    endpoint="delete_phrase",
+    view_func=task.delete_phrase,
+    methods=["POST"],
+)

@@ -50,3 +50,15 @@ class CaseCopy(Base):
     instance: Mapped[ProcessInstance] = relationship()
     work_item: Mapped[WorkItem | None] = relationship()
     recipient: Mapped[User] = relationship()
+
+
+class OpinionPhrase(Base):
+    """A 常用意见 a person saved for themselves, offered next to every opinion field."""
+
+    __tablename__ = "opinion_phrase"
+    __table_args__ = (UniqueConstraint("user_id", "text"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    text: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

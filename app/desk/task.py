@@ -8,7 +8,7 @@ by ``app.schema_forms``, with a 办理意见 field added where the schema has no
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, select
 
@@ -24,7 +24,7 @@ from workflows.runtime import Runtime
 from workflows.timeutil import utcnow
 
 from .history import OPINION, history_rows
-from .models import TaskDraft
+from .models import OpinionPhrase, TaskDraft
 from .services import copies_of_instance, copy_recipients
 
 OPINION_FIELD = {"type": "string", "title": "办理意见", "maxLength": 2000}
@@ -149,6 +149,13 @@ def _page(
         conflict=conflict,
         status_zh=ITEM_STATUS_ZH.get(item.status, item.status),
         phrases=PHRASES,
+        my_phrases=db.session.scalars(
+            select(OpinionPhrase)
+            .where(OpinionPhrase.user_id == current_user.id)
+            .order_by(OpinionPhrase.id)
+        ).all()
+        if actionable
+        else [],
         copies=copies_of_instance(db.session, instance.id),
         colleagues=copy_recipients(db.session, current_user),
     ), status
@@ -247,3 +254,51 @@ def save_draft(session, item_id: int, user_id: int, data: dict) -> TaskDraft:
 def discard_drafts(session, item_id: int) -> None:
     """A completed item's drafts are of no use to anyone."""
     session.execute(delete(TaskDraft).where(TaskDraft.work_item_id == item_id))
+
+
+# --- 常用意见 ---------------------------------------------------------------------------
+
+MAX_PHRASES = 30
+
+
+@requires("work")
+def save_phrase(item_id: int):
+    """Keep the text as one of my 常用意见 (at most MAX_PHRASES, no duplicates).
+
+    The task page sends it with fetch (JSON answer) so that the form being filled
+    is not left; without JavaScript the page reloads with a message.
+    """
+    text = (request.form.get("phrase") or "").strip()
+    mine = db.session.scalars(
+        select(OpinionPhrase).where(OpinionPhrase.user_id == current_user.id)
+    ).all()
+    saved = None
+    if not text or len(text) > 200:
+        message, ok = "常用意见须为 1–200 个字。", False
+    elif text in PHRASES or any(p.text == text for p in mine):
+        message, ok = "已有这条常用意见。", False
+    elif len(mine) >= MAX_PHRASES:
+        message, ok = f"常用意见最多保存 {MAX_PHRASES} 条，请先删除不用的。", False
+    else:
+        saved = OpinionPhrase(user_id=current_user.id, text=text)
+        db.session.add(saved)
+        db.session.commit()
+        message, ok = "已保存为常用意见。", True
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(
+            {"ok": ok, "message": message, "id": saved.id if saved else None, "text": text}
+        )
+    flash(message, "success" if ok else "danger")
+    return redirect(url_for("desk.task", item_id=item_id))
+
+
+@requires("work")
+def delete_phrase(item_id: int, phrase_id: int):
+    db.session.execute(
+        delete(OpinionPhrase).where(
+            OpinionPhrase.id == phrase_id, OpinionPhrase.user_id == current_user.id
+        )
+    )
+    db.session.commit()
+    flash("已删除常用意见。", "success")
+    return redirect(url_for("desk.task", item_id=item_id))

@@ -152,3 +152,33 @@ def test_the_opener_of_a_cosign_removes_and_adds_signers_on_the_case_page(app, s
     )
     assert statuses.get(signers[1]) in (None, "已取消")
     assert list(statuses.values()).count("待签") == 2
+
+
+def test_a_reviewer_keeps_their_own_common_opinions(app, shipped, session):
+    joint_case(app, session)
+    env = window(app, "sthj_reviewer")
+    item = item_id(env, "Task_DeptReview_Env")
+    page = env.get(f"/desk/items/{item}").get_data(as_text=True)
+    token = CSRF.search(page).group(1)
+    url = f"/desk/items/{item}/phrases"
+    answer = env.post(
+        url,
+        data={"csrf_token": token, "phrase": "环评手续齐全，同意。"},
+        headers={"Accept": "application/json"},
+    ).get_json()
+    assert answer["ok"] and answer["message"] == "已保存为常用意见。"
+    again = env.post(
+        url,
+        data={"csrf_token": token, "phrase": "环评手续齐全，同意。"},
+        headers={"Accept": "application/json"},
+    ).get_json()
+    assert not again["ok"] and "已有" in again["message"]
+    page = env.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert 'data-phrase="环评手续齐全，同意。"' in page
+    # somebody else does not get them
+    fire = window(app, "xf_reviewer")
+    other = fire.get(f"/desk/items/{item_id(fire, 'Task_DeptReview_Fire')}").get_data(as_text=True)
+    assert "环评手续齐全" not in other
+    phrase_id = re.search(r'data-my-phrase="(\d+)"', page).group(1)
+    env.post(f"{url}/{phrase_id}/delete", data={"csrf_token": token})
+    assert "环评手续齐全" not in env.get(f"/desk/items/{item}").get_data(as_text=True)

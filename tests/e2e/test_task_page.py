@@ -27,6 +27,13 @@ def test_reviewer_returns_the_case_for_correction_after_fixing_the_form(
     page.get_by_label("退回补正").check()
     page.click("#phrases button:has-text('材料不全，请补正。')")
     assert page.input_value("#opinion") == "材料不全，请补正。"
+    page.fill("#opinion", "选址离水源地过近，")
+    page.click("#save-phrase")  # kept as my own 常用意见 without leaving the form
+    page.wait_for_selector("#phrases button[data-phrase='选址离水源地过近，']")
+    assert page.inner_text("#save-phrase") == "已保存为常用意见。"
+    assert page.input_value("#opinion") == "选址离水源地过近，"
+    page.fill("#opinion", "")
+    page.click("#phrases button:has-text('材料不全，请补正。')")
     page.fill("#review_date", "2026-11-23")
     page.click("button:has-text('提交')")
 
