@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app import policy
+from app.cases.diagram import step_marks
 from app.cases.models import Case
 from app.engine import platform_runtime
 from app.extensions import db
@@ -121,6 +122,7 @@ def _page(
         # Told why the work is out of reach, but shown nothing of a case not theirs.
         return render_template("desk/task.html", item=item, conflict=conflict), status
     events = runtime.history(instance.id)
+    case = db.session.scalars(select(Case).where(Case.instance_id == instance.id)).first()
     schema = task_schema(runtime, item)
     draft = (
         load_draft(db.session, item.id, current_user.id) if actionable and typed is None else None
@@ -132,7 +134,8 @@ def _page(
         item=item,
         visible=True,
         instance=instance,
-        case=db.session.scalars(select(Case).where(Case.instance_id == instance.id)).first(),
+        case=case,
+        marks=step_marks(db.session, case) if case is not None else None,
         process_name=instance.definition.name or instance.process_id,
         facts=case_facts(instance.data or {}),
         history=history_rows(db.session, runtime, instance, events),

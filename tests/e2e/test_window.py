@@ -56,6 +56,9 @@ def work(new_page, base: str, username: str, number: str, step: str, fill) -> No
     assert row.count() == 1, (username, page.inner_text("#worklist"))
     row.get_by_role("link", name=step).click()
     assert number in page.inner_text("#case-summary")
+    page.wait_for_selector("#task-diagram .case-diagram[data-ready='1']")
+    assert page.locator("#task-diagram .step-active, #task-diagram .step-overdue").count() >= 1
+    assert "✓" in page.inner_text("#task-materials")
     fill(page)
     page.click("#task-form button:has-text('提交')")
     page.wait_for_url(re.compile(r"/desk/$"))
