@@ -41,7 +41,8 @@ class Field:
     name: str  # the property (data key)
     input_name: str  # the HTML name and id: prefix + name
     label: str
-    # text, textarea, number, integer, date, datetime-local, select, radio, checkbox, multi-checkbox
+    # text, textarea, number, integer, date, datetime-local, select, radio, checkbox,
+    # multi-checkbox, file
     widget: str
     kind: str = "string"  # the JSON type the value gets
     required: bool = False  # required now: mark with an asterisk
@@ -88,8 +89,16 @@ class Field:
         return _text(value)
 
     @property
+    def file_name(self) -> str:
+        """The uploaded file's name, for a file field."""
+        sha, _, name = _text(self.value).partition("/")
+        return name if len(sha) == 64 else ""
+
+    @property
     def display(self) -> str:
         """The value as people read it: option titles, 是/否, lists joined."""
+        if self.widget == "file":
+            return self.file_name
         if self.widget == "checkbox" and self.value is not None:
             return "是" if self.checked else "否"
         if isinstance(self.value, dict):
@@ -261,6 +270,8 @@ def _widget(name: str, prop: dict, kind: str, options: list, required: bool) -> 
         return "radio" if required and len(options) <= RADIO_MAX_OPTIONS else "select"
     if kind in ("integer", "number"):
         return kind
+    if prop.get("format") == "file":
+        return "file"  # the value is "<sha256>/<file name>" of a stored upload
     if prop.get("format") == "date":
         return "date"
     if prop.get("format") == "date-time":

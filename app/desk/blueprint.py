@@ -60,3 +60,6 @@ bp.add_url_rule(
     view_func=task.delete_phrase,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/items/<int:item_id>/files/<field>", endpoint="task_file", view_func=task.file, methods=["GET"]
+)

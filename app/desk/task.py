@@ -8,7 +8,16 @@ by ``app.schema_forms``, with a 办理意见 field added where the schema has no
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import delete, select
 
@@ -17,7 +26,8 @@ from app.cases.diagram import step_marks
 from app.cases.models import Case
 from app.engine import platform_runtime
 from app.extensions import db
-from app.policy import requires
+from app.files import store
+from app.policy import STAFF, requires
 from app.schema_forms import fields, other_errors, parse
 from workflows import models as m
 from workflows.errors import InstanceNotActive, InvalidTaskData, WorkItemConflict
@@ -60,13 +70,19 @@ def submit(item_id: int):
     if not policy.can_act(db.session, current_user, item):
         abort(403)
     schema = task_schema(runtime, item)
-    typed = parse(schema, request.form, keep_empty=True)
-    if request.form.get("action") == "draft":
+    try:
+        posted = with_uploads(schema, request.form, request.files)
+    except store.FileRejected as exc:
+        db.session.rollback()
+        typed = parse(schema, request.form, keep_empty=True)
+        return _again(item_id, typed=typed, errors=exc.fields, status=422)
+    typed = parse(schema, posted, keep_empty=True)
+    if posted.get("action") == "draft":
         return _save_draft(runtime, item, typed)
     try:
         runtime.complete(
             item.id,
-            parse(schema, request.form),
+            parse(schema, posted),
             request.form.get("version", type=int),
             current_user.username,
             on_behalf_of=policy.acting_for(db.session, current_user, item),
@@ -80,6 +96,45 @@ def submit(item_id: int):
     db.session.commit()
     flash(f"已办理：{step}", "success")
     return redirect(url_for("desk.index"))
+
+
+def with_uploads(schema: dict | None, form, files):
+    """The posted form with each chosen file stored and its field set to "<sha256>/<name>".
+
+    A field whose file input is left empty keeps the value it had (a hidden input).
+    Raises ``store.FileRejected`` with ``fields`` naming the field at fault.
+    """
+    posted = form.copy()
+    for name, prop in (schema or {}).get("properties", {}).items():
+        if not isinstance(prop, dict) or prop.get("format") != "file":
+            continue
+        upload = files.get(f"{name}__upload")
+        if upload is None or not upload.filename:
+            continue
+        try:
+            blob = store.store(db.session, upload.read(), upload.filename)
+        except store.FileRejected as exc:
+            exc.fields = {name: exc.message}
+            raise
+        posted[name] = f"{blob.sha256}/{upload.filename}"
+    return posted
+
+
+@requires(STAFF)
+def file(item_id: int, field: str):
+    """A file a step's form holds (its own or an earlier step's), for whoever sees the case."""
+    runtime = platform_runtime()
+    item = runtime.work_item(item_id)
+    if not (
+        policy.can_act(db.session, current_user, item)
+        or policy.can_view_instance(db.session, current_user, item.instance)
+    ):
+        abort(403)
+    value = (item.data or {}).get(field) or (item.instance.data or {}).get(field)
+    sha, _, name = str(value or "").partition("/")
+    if len(sha) != 64 or not store.path_of(sha).exists():
+        abort(404)
+    return send_file(store.path_of(sha), download_name=name or sha, as_attachment=True)
 
 
 def _save_draft(runtime: Runtime, item: m.WorkItem, typed: dict):
@@ -135,6 +190,7 @@ def _page(
         visible=True,
         instance=instance,
         case=case,
+        file_item_id=item.id,
         marks=step_marks(db.session, case) if case is not None else None,
         process_name=instance.definition.name or instance.process_id,
         facts=case_facts(instance.data or {}),

@@ -601,3 +601,56 @@ def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shippe
     paused = calendar.workdays_between(started.date(), utcnow().date())
     assert pause.ended_at is not None and pause.paused_workdays == paused
     assert case_of(session, number).promised_date == calendar.add_workdays(promised, paused)
+
+
+def test_a_step_attaches_a_file_that_later_steps_can_open(app, shipped, session):
+    facts = {
+        "f_workshop_name": "老周豆腐坊",
+        "f_workshop_address": "城关街道 3 组",
+        "f_food_category": "soy",
+    }
+    number = received(intake(window(app), session, "SCJ-SPXZF-DJ", "accept", extra=facts))
+    handler = window(app, "scj_spg_handler")
+    instance_id = case_of(session, number).instance_id
+    desk = handler.get("/desk/").get_data(as_text=True)
+    item = re.search(
+        rf'data-item="(\d+)" data-bpmn="Task_Handle" data-instance="{instance_id}"', desk
+    ).group(1)
+    page = handler.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert 'name="site_photo__upload"' in page and 'enctype="multipart/form-data"' in page
+    form = {
+        "csrf_token": CSRF.search(page).group(1),
+        "version": re.search(r'name="version" value="(\d+)"', page).group(1),
+        "action": "complete",
+        "site_check": "pass",
+        "decision": "approve",
+        "opinion": "现场核查符合要求",
+    }
+    photo = b"\xff\xd8\xff\xe0" + b"JFIF" + b"\x00" * 64
+    fake = handler.post(
+        f"/desk/items/{item}",
+        data={**form, "site_photo__upload": (io.BytesIO(b"MZ\x90"), "照片.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert fake.status_code == 422
+    assert "内容与扩展名 .jpg 不符" in fake.get_data(as_text=True)
+    done = handler.post(
+        f"/desk/items/{item}",
+        data={**form, "site_photo__upload": (io.BytesIO(photo), "现场照片.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 302, done.get_data(as_text=True)[:2000]
+    data = case_of(session, number).instance.data
+    assert data["site_photo"] == f"{hashlib.sha256(photo).hexdigest()}/现场照片.jpg"
+
+    # the reviewer sees the handler's answer with the file and opens it
+    reviewer = window(app, "scj_spg_reviewer")
+    desk = reviewer.get("/desk/").get_data(as_text=True)
+    review = re.search(
+        rf'data-item="(\d+)" data-bpmn="Task_Review" data-instance="{instance_id}"', desk
+    ).group(1)
+    assert reviewer.get(f"/desk/items/{review}/files/site_photo").data == photo
+    assert handler.get(f"/desk/items/{item}/files/site_photo").data == photo
+    stranger = window(app, "v0201_clerk")
+    assert stranger.get(f"/desk/items/{review}/files/site_photo").status_code == 403
+    assert reviewer.get(f"/desk/items/{review}/files/opinion").status_code == 404
