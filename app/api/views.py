@@ -387,10 +387,10 @@ def take_back_work_item(item_id: int):
     )
 
 
-@requires("work")
-def transfer_work_item(item_id: int):
+def _hand_over(item_id: int, operation):
+    """转办 or 委派: ``{"to", "reason", "version"?}``."""
     body = _json_body()
-    item = operations.transfer(
+    item = operation(
         db.session,
         _runtime(),
         api_user(),
@@ -400,21 +400,16 @@ def transfer_work_item(item_id: int):
         version=_version(body),
     )
     return _done(item)
+
+
+@requires("work")
+def transfer_work_item(item_id: int):
+    return _hand_over(item_id, operations.transfer)
 
 
 @requires("work")
 def delegate_work_item(item_id: int):
-    body = _json_body()
-    item = operations.delegate(
-        db.session,
-        _runtime(),
-        api_user(),
-        item_id,
-        str(body.get("to") or ""),
-        str(body.get("reason") or ""),
-        version=_version(body),
-    )
-    return _done(item)
+    return _hand_over(item_id, operations.delegate)
 
 
 @requires("work")

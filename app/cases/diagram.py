@@ -16,7 +16,7 @@ from workflows.calendar import load_calendar
 from workflows.timeutil import utcnow
 from workflows.xmlsafe import parse_xml
 
-from .views import _case
+from .views import visible_case
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -83,7 +83,7 @@ def _spent(workdays: int, seconds: float) -> str:
 
 @requires(STAFF)
 def page(number: str):
-    case = _case(number)
+    case = visible_case(number)
     if case.instance is None:
         abort(404)
     marks = step_marks(db.session, case)
@@ -98,7 +98,7 @@ def page(number: str):
 
 @requires(STAFF)
 def xml(number: str):
-    case = _case(number)
+    case = visible_case(number)
     if case.instance is None:
         abort(404)
     content = _bpmn_file(case.instance.definition)

@@ -38,7 +38,8 @@ DONE = {
 }
 
 
-def _case(number: str) -> Case:
+def visible_case(number: str) -> Case:
+    """The case by its number, or 404; 403 when the signed-in user may not see it."""
     case = db.session.scalars(select(Case).where(Case.number == number)).first()
     if case is None:
         abort(404)
@@ -210,7 +211,7 @@ def _cosigns(case: Case, open_items) -> list[dict]:
 def signers(number: str):
     from app.desk import operations
 
-    case = _case(number)
+    case = visible_case(number)
     form = request.form
     add = form.get("change") == "add"
     try:
@@ -241,7 +242,7 @@ def _working_days_left(case: Case) -> int | None:
 
 @requires(STAFF)
 def detail(number: str):
-    case = _case(number)
+    case = visible_case(number)
     open_items = platform_runtime().open_work_items(case.instance.id) if case.instance else []
     return render_template(
         "cases/detail.html",
@@ -265,7 +266,7 @@ def detail(number: str):
 
 
 def _act(number: str, change, success: str):
-    case = _case(number)
+    case = visible_case(number)
     if not (
         policy.has(current_user, "intake") and may_receive_at(db.session, current_user, case.place)
     ):
@@ -357,7 +358,7 @@ def upload(number: str, material_id: int):
 
 @requires(STAFF)
 def material_file(number: str, material_id: int):
-    case = _case(number)
+    case = visible_case(number)
     material = next((m for m in case.materials if m.id == material_id and m.blob_sha256), None)
     if material is None:
         abort(404)

@@ -8,8 +8,8 @@ from sqlalchemy import func, or_, select
 
 from app import policy
 from app.audit.models import AuditEntry
-from app.cases.access import can_view_case
 from app.cases.models import Case, CaseEvent
+from app.cases.views import visible_case
 from app.desk.history import CASE_EVENT_ZH, EVENT_ZH, display_names
 from app.extensions import db
 from app.items.models import Item
@@ -90,11 +90,7 @@ def index():
 @requires("supervise")
 def case_audit(number: str):
     """A case's entries of the hash-chained audit log, window and process alike."""
-    case = db.session.scalars(select(Case).where(Case.number == number)).first()
-    if case is None:
-        abort(404)
-    if not can_view_case(db.session, current_user, case):
-        abort(403)
+    case = visible_case(number)
     mine = AuditEntry.case_id == case.id
     if case.instance_id is not None:
         mine = or_(mine, AuditEntry.instance_id == case.instance_id)
@@ -113,19 +109,10 @@ def case_audit(number: str):
 # --- 督办 and the points ledger --------------------------------------------------------
 
 
-def _supervised_case(number: str) -> Case:
-    case = db.session.scalars(select(Case).where(Case.number == number)).first()
-    if case is None:
-        abort(404)
-    if not can_view_case(db.session, current_user, case):
-        abort(403)
-    return case
-
-
 @requires("supervise")
 def urge(number: str):
     """督办: a message to whoever holds the case's open steps, recorded on the case."""
-    case = _supervised_case(number)
+    case = visible_case(number)
     message = (request.form.get("message") or "").strip()
     if not message:
         flash("请填写督办意见。", "danger")

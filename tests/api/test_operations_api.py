@@ -6,18 +6,8 @@ from sqlalchemy import select
 
 from app.cases.models import CasePause
 
-from ..cases.test_window_pages import case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
 from ..conftest import api_for
-
-ADDRESS = {"f_business_address": "城关街道解放路 18 号"}
-AD = {
-    "f_facility_type": "wall",
-    "f_setting_address": "城关街道解放路 12 号",
-    "f_facility_width": "8",
-    "f_facility_height": "2.5",
-    "f_ad_content": "青山县老周豆腐坊",
-    "f_set_until": "2029-11-30",
-}
 
 
 def item_of(app, username: str, instance_id: int, bpmn_id: str) -> dict:
@@ -28,7 +18,7 @@ def item_of(app, username: str, instance_id: int, bpmn_id: str) -> dict:
 
 
 def joint_case(app, session):
-    number = received(intake(window(app), session, "SCJ-GZJJCS-LHSC", "accept", extra=ADDRESS))
+    number = received(intake(window(app), session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
     return number, case_of(session, number).instance_id
 
 

@@ -25,6 +25,21 @@ from workflows.timeutil import utcnow
 from ..conftest import CSRF, DEMO_PASSWORD, signed_in
 
 ID_NUMBER = "11010519491231002X"
+# the item-specific intake fields of the shipped items (prefix f_: see app/cases/intake_form.py)
+FOOD = {
+    "f_workshop_name": "老周豆腐坊",
+    "f_workshop_address": "城关街道 3 组",
+    "f_food_category": "soy",
+}
+AD = {
+    "f_facility_type": "wall",
+    "f_setting_address": "城关街道解放路 12 号",
+    "f_facility_width": "8",
+    "f_facility_height": "2.5",
+    "f_ad_content": "青山县老周豆腐坊",
+    "f_set_until": "2029-11-30",
+}
+JOINT = {"f_business_address": "城关街道解放路 18 号"}
 VILLAGE = "490102100001"  # 东河社区, the first community of the demo county (v0101)
 
 
@@ -147,11 +162,7 @@ def test_instant_item_is_decided_at_the_window_and_delivered(app, shipped, sessi
 
 def test_promise_item_goes_through_handler_reviewer_and_leader(app, shipped, session):
     clerk = window(app)
-    facts = {
-        "f_workshop_name": "老周豆腐坊",
-        "f_workshop_address": "城关街道 3 组",
-        "f_food_category": "soy",
-    }
+    facts = FOOD
     number = received(intake(clerk, session, "SCJ-SPXZF-DJ", "accept", extra=facts))
     case = case_of(session, number)
     assert case.instance.data["workshop_name"] == "老周豆腐坊"
@@ -201,14 +212,7 @@ def test_promise_item_goes_through_handler_reviewer_and_leader(app, shipped, ses
 
 def test_outdoor_ad_corrects_inside_the_process_and_cosigns(app, shipped, session):
     clerk = window(app)
-    facts = {
-        "f_facility_type": "wall",
-        "f_setting_address": "城关街道解放路 12 号",
-        "f_facility_width": "8",
-        "f_facility_height": "2.5",
-        "f_ad_content": "青山县老周豆腐坊",
-        "f_set_until": "2029-11-30",
-    }
+    facts = AD
     # a number the form cannot read comes back next to its field, nothing stored
     bad = intake(
         clerk, session, "ZJJ-HWGG-SZSP", "accept", extra={**facts, "f_facility_width": "八米"}
@@ -269,11 +273,7 @@ def test_missing_materials_are_told_at_once_then_the_case_is_accepted(app, shipp
     names = {m.name for m in item.materials}
     skip = tuple(n for n in names if any(word in n for word in missing))
     assert len(skip) >= 1
-    facts = {
-        "f_workshop_name": "老周豆腐坊",
-        "f_workshop_address": "城关街道 3 组",
-        "f_food_category": "soy",
-    }
+    facts = FOOD
     # 受理 with required materials unticked is refused, and nothing is stored
     refused = intake(clerk, session, "SCJ-SPXZF-DJ", "accept", skip=skip, extra=facts)
     assert refused.status_code == 422
@@ -445,7 +445,7 @@ def test_scans_of_materials_are_stored_once_by_content_and_checked(app, shipped,
 
 def test_green_channel_cases_come_first_in_every_worklist(app, shipped, session):
     clerk = window(app)
-    address = {"f_business_address": "城关街道解放路 18 号"}
+    address = JOINT
 
     def joint(**more) -> str:
         extra = {**address, **more}
@@ -523,11 +523,7 @@ def backdate_pause(session, number: str, started: datetime) -> None:
 
 def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, shipped, session):
     clerk = window(app)
-    facts = {
-        "f_workshop_name": "老周豆腐坊",
-        "f_workshop_address": "城关街道 3 组",
-        "f_food_category": "soy",
-    }
+    facts = FOOD
     number = received(intake(clerk, session, "SCJ-SPXZF-DJ", "accept", extra=facts))
     promised = case_of(session, number).promised_date
     refused = act(clerk, number, "special", {"procedure": "专家评审", "reason": " "})
@@ -563,14 +559,7 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, sh
 
 def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shipped, session):
     clerk = window(app)
-    facts = {
-        "f_facility_type": "wall",
-        "f_setting_address": "城关街道解放路 12 号",
-        "f_facility_width": "8",
-        "f_facility_height": "2.5",
-        "f_ad_content": "青山县老周豆腐坊",
-        "f_set_until": "2029-11-30",
-    }
+    facts = AD
     number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=facts))
     promised = case_of(session, number).promised_date
     assert session.scalars(select(CasePause)).all() == []  # intake itself is not a pause
@@ -604,11 +593,7 @@ def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shippe
 
 
 def test_a_step_attaches_a_file_that_later_steps_can_open(app, shipped, session):
-    facts = {
-        "f_workshop_name": "老周豆腐坊",
-        "f_workshop_address": "城关街道 3 组",
-        "f_food_category": "soy",
-    }
+    facts = FOOD
     number = received(intake(window(app), session, "SCJ-SPXZF-DJ", "accept", extra=facts))
     handler = window(app, "scj_spg_handler")
     instance_id = case_of(session, number).instance_id

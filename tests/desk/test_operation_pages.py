@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ..cases.test_window_pages import case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
 from ..conftest import CSRF
-
-ADDRESS = {"f_business_address": "城关街道解放路 18 号"}
 
 
 def desk_rows(client, path: str = "/desk/") -> list[tuple[str, str]]:
@@ -31,7 +29,7 @@ def post_from_task(client, item: str, action: str, data: dict):
 
 
 def joint_case(app, session) -> str:
-    return received(intake(window(app), session, "SCJ-GZJJCS-LHSC", "accept", extra=ADDRESS))
+    return received(intake(window(app), session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
 
 
 def test_delegate_then_answer_then_the_owner_completes(app, shipped, session):
@@ -110,14 +108,7 @@ def test_transfer_hands_the_step_over(app, shipped, session):
 
 
 def test_the_opener_of_a_cosign_removes_and_adds_signers_on_the_case_page(app, shipped, session):
-    ad = {
-        "f_facility_type": "wall",
-        "f_setting_address": "城关街道解放路 12 号",
-        "f_facility_width": "8",
-        "f_facility_height": "2.5",
-        "f_ad_content": "青山县老周豆腐坊",
-        "f_set_until": "2029-11-30",
-    }
+    ad = AD
     number = received(intake(window(app), session, "ZJJ-HWGG-SZSP", "accept", extra=ad))
     do(
         app,

@@ -22,19 +22,10 @@ from app.supervision.warnings import Rule, RuleError, issue_warnings, parse_rule
 from workflows import models as wm
 from workflows.calendar import WorkCalendar
 
-from ..cases.test_window_pages import case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
 from ..conftest import ROOT
 
 CALENDAR = WorkCalendar()
-ADDRESS = {"f_business_address": "城关街道解放路 18 号"}
-AD = {
-    "f_facility_type": "wall",
-    "f_setting_address": "城关街道解放路 12 号",
-    "f_facility_width": "8",
-    "f_facility_height": "2.5",
-    "f_ad_content": "青山县老周豆腐坊",
-    "f_set_until": "2029-11-30",
-}
 
 
 def noon_on(day: date) -> datetime:
@@ -129,7 +120,7 @@ def api_item(app, case: Case, username: str) -> int:
 
 def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     clerk = window(app)
-    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=ADDRESS))
+    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
     case = case_of(session, number)
     reviews = session.scalars(
         select(wm.WorkItem).where(
