@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.cases.models import CasePause
 
-from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, JOINT, case_of, first_review, intake, received, window
 from ..conftest import api_for
 
 
@@ -107,14 +107,7 @@ def test_only_the_opener_of_a_cosign_changes_its_signers(app, shipped, session):
     clerk = window(app)
     number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD))
     instance_id = case_of(session, number).instance_id
-    do(
-        app,
-        session,
-        "zjj_handler",
-        number,
-        "Task_FirstReview",
-        {"decision": "approve", "opinion": "符合规划"},
-    )
+    first_review(app, session, number, "approve")
     listed = api_for(app, "zjj_handler").get(
         f"/api/v1/instances/{instance_id}/signers?step=Task_Cosign"
     )

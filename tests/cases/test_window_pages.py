@@ -119,6 +119,15 @@ def do(app, session, username: str, number: str, step: str, data: dict) -> None:
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
 
 
+def first_review(app, session, number: str, decision: str = "return") -> None:
+    """户外广告: the housing bureau's handler decides the first review (退回补正 by default)."""
+    if decision == "return":
+        data = {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"}
+    else:
+        data = {"decision": decision, "opinion": "符合规划"}
+    do(app, session, "zjj_handler", number, "Task_FirstReview", data)
+
+
 def deliver(client, session, number: str) -> str:
     html = act(client, number, "deliver", {"receiver": "周建华", "method": "窗口直接送达"})
     assert "已送达，已出具送达回证" in html
@@ -223,14 +232,7 @@ def test_outdoor_ad_corrects_inside_the_process_and_cosigns(app, shipped, sessio
 
     number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=facts))
     assert case_of(session, number).instance.data["facility_width"] == 8
-    do(
-        app,
-        session,
-        "zjj_handler",
-        number,
-        "Task_FirstReview",
-        {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"},
-    )
+    first_review(app, session, number)
     do(
         app,
         session,
@@ -563,14 +565,7 @@ def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shippe
     number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=facts))
     promised = case_of(session, number).promised_date
     assert session.scalars(select(CasePause)).all() == []  # intake itself is not a pause
-    do(
-        app,
-        session,
-        "zjj_handler",
-        number,
-        "Task_FirstReview",
-        {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"},
-    )
+    first_review(app, session, number)
     pause = session.scalars(select(CasePause)).one()
     assert pause.kind == "correction" and pause.ended_at is None
     assert 'id="paused"' in case_page(clerk, number)

@@ -22,7 +22,7 @@ from app.supervision.warnings import Rule, RuleError, issue_warnings, parse_rule
 from workflows import models as wm
 from workflows.calendar import WorkCalendar
 
-from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, JOINT, case_of, do, first_review, intake, received, window
 from ..conftest import ROOT
 
 CALENDAR = WorkCalendar()
@@ -157,14 +157,7 @@ def test_no_warning_while_the_clock_is_paused(app, shipped, session):
     clerk = window(app)
     number = received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD))
     due = case_of(session, number).promised_date
-    do(
-        app,
-        session,
-        "zjj_handler",
-        number,
-        "Task_FirstReview",
-        {"decision": "return", "opinion": "缺结构图", "correction_items": "设施结构安全图"},
-    )
+    first_review(app, session, number)
     assert issue(app, noon_on(CALENDAR.add_workdays(due, 3))) == []
 
 
