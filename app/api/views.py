@@ -226,6 +226,7 @@ def complete_work_item(item_id: int):
     version = _version(body, required=True)
     runtime = _runtime()
     item = _actionable_item(runtime, item_id)
+    case_services.refuse_if_suspended(db.session, item.instance_id)
     on_behalf_of = policy.acting_for(db.session, api_user(), item)
     instance = runtime.complete(
         item_id, body.get("data", {}), version, api_user().username, on_behalf_of=on_behalf_of

@@ -152,7 +152,7 @@ class CaseSequence(Base):
 
 
 SPECIAL_PROCEDURES = ("听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "专家评审", "公示")
-PAUSE_KINDS = {"correction": "等待补正", "special": "特别程序"}
+PAUSE_KINDS = {"correction": "等待补正", "special": "特别程序", "suspended": "挂起"}
 
 
 class CasePause(Base):
@@ -168,7 +168,7 @@ class CasePause(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(16))  # correction | special
+    kind: Mapped[str] = mapped_column(String(16))  # correction | special | suspended
     procedure: Mapped[str | None] = mapped_column(String(16))  # one of SPECIAL_PROCEDURES
     reason: Mapped[str | None] = mapped_column(Text)
     expected_end: Mapped[date | None] = mapped_column(Date)

@@ -24,7 +24,7 @@ from app.org.models import Region
 from workflows import models as wm
 from workflows.calendar import load_calendar
 from workflows.db import is_postgresql
-from workflows.errors import InvalidTaskData
+from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
 from . import documents
@@ -44,6 +44,13 @@ class CaseError(Exception):
         self.message = message
         self.field = field
         self.fields = fields or {}
+
+
+class CaseSuspended(RuntimeErrorBase):
+    """The case is suspended (挂起): its work waits until a supervisor resumes it."""
+
+    code = "case_suspended"
+    http_status = 409
 
 
 @dataclass
@@ -474,6 +481,55 @@ def end_pause(session, case: Case, actor: str | None, note: str | None = None) -
         message + (f"。{pause.end_note}" if pause.end_note else "。"),
     )
     return pause
+
+
+def end_special_procedure(session, case: Case, actor: str | None, note: str | None = None):
+    """The window ends a 特别程序 (never a supervisor's 挂起 or a 补正 wait)."""
+    pause = open_pause(session, case)
+    if pause is None or pause.kind != "special":
+        raise CaseError("办件没有正在进行的特别程序。")
+    return end_pause(session, case, actor, note)
+
+
+def suspend(session, case: Case, actor: str, reason: str) -> CasePause:
+    """挂起 by a supervisor: nobody may work the case and its clock stops until resumed."""
+    _require_status(case, "accepted", "processing")
+    if not reason or not reason.strip():
+        raise CaseError("请填写挂起理由。", "reason")
+    current = open_pause(session, case)
+    if current is not None:
+        raise CaseError(f"办件正在“{current.title}”中，不能再挂起。")
+    pause = CasePause(case_id=case.id, kind="suspended", reason=reason.strip(), started_by=actor)
+    session.add(pause)
+    _event(session, case, "suspended", actor, reason.strip())
+    return pause
+
+
+def resume(session, case: Case, actor: str, note: str | None = None) -> CasePause:
+    pause = open_pause(session, case)
+    if pause is None or pause.kind != "suspended":
+        raise CaseError("办件没有被挂起。")
+    return end_pause(session, case, actor, note)
+
+
+def suspension_of(session, instance_id: int) -> CasePause | None:
+    """The open 挂起 of the case whose process this is, if any."""
+    return session.scalars(
+        select(CasePause)
+        .join(Case, Case.id == CasePause.case_id)
+        .where(
+            Case.instance_id == instance_id,
+            CasePause.kind == "suspended",
+            CasePause.ended_at.is_(None),
+        )
+    ).first()
+
+
+def refuse_if_suspended(session, instance_id: int) -> None:
+    """Work on a suspended case is refused (the runtime itself knows nothing of cases)."""
+    pause = suspension_of(session, instance_id)
+    if pause is not None:
+        raise CaseSuspended(f"办件已被挂起，暂停办理：{pause.reason}")
 
 
 def _pauses_for_correction(item) -> bool:

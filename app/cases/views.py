@@ -326,7 +326,7 @@ def act(number: str, action: str):
             "已开始特别程序，暂停计时，已出具特别程序告知书。",
         ),
         "resume": (
-            lambda c: services.end_pause(db.session, c, actor, form.get("note")),
+            lambda c: services.end_special_procedure(db.session, c, actor, form.get("note")),
             "已恢复计时，承诺办结日期已顺延。",
         ),
         "deliver": (

@@ -50,6 +50,8 @@ CASE_EVENT_ZH = {
     "resumed": "恢复计时",
     "warning": "预警",
     "urged": "督办",
+    "copied": "抄送",
+    "suspended": "挂起",
 }
 
 

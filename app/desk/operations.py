@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app import policy
 from app.auth.models import User
+from app.cases.services import refuse_if_suspended
 from app.org.models import user_post
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
@@ -37,6 +38,7 @@ def _item(runtime, item_id: int) -> m.WorkItem:
 def _require_actor(session, user: User, item: m.WorkItem) -> None:
     if item.status == m.OPEN and not policy.can_act(session, user, item):
         raise OperationForbidden("这不是您的待办，不能办理。")
+    refuse_if_suspended(session, item.instance_id)
 
 
 def receiver(session, username: str) -> str:
@@ -66,6 +68,7 @@ def take_back(session, runtime, user: User, item_id: int, reason: str | None = N
     item = _item(runtime, item_id)
     if not policy.can_view_instance(session, user, item.instance):
         raise OperationForbidden("您无权查看该办件。")
+    refuse_if_suspended(session, item.instance_id)
     return runtime.take_back(item_id, user.username, reason)
 
 
@@ -107,6 +110,7 @@ def change_signers(
     session, runtime, user: User, instance_id: int, bpmn_id: str, signer, reason: str, add: bool
 ):
     runtime.get_instance(instance_id)  # an unknown case is "not found", not "forbidden"
+    refuse_if_suspended(session, instance_id)
     if not may_change_signers(session, user, instance_id, bpmn_id):
         raise OperationForbidden("只有发起会签的人或流程管理员可以加签、减签。")
     change = runtime.add_signer if add else runtime.remove_signer

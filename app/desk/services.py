@@ -302,6 +302,21 @@ def send_copies(
         for user in recipients
     ]
     session.add_all(copies)
+    # on the case's record (and so in the audit chain): who copied whom, when, why
+    from app.cases.models import Case, CaseEvent
+
+    case_id = session.scalar(select(Case.id).where(Case.instance_id == instance_id))
+    if case_id is not None:
+        names = "、".join(u.display_name for u in recipients)
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                kind="copied",
+                actor=sender,
+                message=f"抄送 {names}" + (f"：{note}" if note else ""),
+                data={"to": [u.username for u in recipients], "work_item_id": work_item_id},
+            )
+        )
     return copies
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from app import policy
 from app.cases.diagram import step_marks
 from app.cases.models import Case
+from app.cases.services import CaseSuspended, refuse_if_suspended
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
@@ -80,6 +81,7 @@ def submit(item_id: int):
     if posted.get("action") == "draft":
         return _save_draft(runtime, item, typed)
     try:
+        refuse_if_suspended(db.session, item.instance_id)
         runtime.complete(
             item.id,
             parse(schema, posted),
@@ -89,7 +91,7 @@ def submit(item_id: int):
         )
     except InvalidTaskData as exc:
         return _again(item_id, typed=typed, errors=exc.fields, status=422)
-    except (WorkItemConflict, InstanceNotActive) as exc:
+    except (WorkItemConflict, InstanceNotActive, CaseSuspended) as exc:
         return _again(item_id, typed=typed, conflict=exc.message, status=409)
     step = item.name
     discard_drafts(db.session, item.id)

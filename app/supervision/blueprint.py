@@ -16,3 +16,6 @@ bp.add_url_rule(
     view_func=views.reverse_deduction,
     methods=["POST"],
 )
+bp.add_url_rule(
+    "/cases/<number>/suspend", endpoint="suspend", view_func=views.suspend, methods=["POST"]
+)

@@ -214,3 +214,26 @@ def reverse_deduction(deduction_id: int):
         db.session.commit()
         flash("已冲销。", "success")
     return redirect(url_for("supervision.deductions"))
+
+
+@requires("supervise")
+def suspend(number: str):
+    """挂起 / 恢复: the case's work waits and its clock stops, with a reason."""
+    from app.cases import services as case_services
+
+    case = visible_case(number)
+    form = request.form
+    try:
+        if form.get("change") == "resume":
+            case_services.resume(db.session, case, current_user.username, form.get("note"))
+            done = "已恢复办理，承诺办结日期已顺延。"
+        else:
+            case_services.suspend(db.session, case, current_user.username, form.get("reason", ""))
+            done = "已挂起：办件暂停办理、暂停计时。"
+    except case_services.CaseError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(done, "success")
+    return redirect(url_for("cases.detail", number=number))

@@ -84,3 +84,58 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
     again = inspector.post(url, data={"csrf_token": token, "reason": "再次冲销"})
     assert "该扣分已冲销" in inspector.get(again.headers["Location"]).get_data(as_text=True)
     assert len(session.scalars(select(Deduction)).all()) == 2
+
+
+def test_a_supervisor_suspends_a_case_and_its_work_waits(app, shipped, session):
+    from sqlalchemy import select as sql_select
+
+    from app.cases.models import CasePause
+
+    from ..cases.test_window_pages import JOINT, act, do
+    from ..conftest import api_for
+
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
+    inspector = signed_in(app, "center_inspector", DEMO_PASSWORD)
+
+    def suspend(data):
+        page = inspector.get(f"/cases/{number}").get_data(as_text=True)
+        response = inspector.post(
+            f"/supervision/cases/{number}/suspend",
+            data={"csrf_token": CSRF.search(page).group(1), **data},
+        )
+        return inspector.get(response.headers["Location"]).get_data(as_text=True)
+
+    assert "请填写挂起理由" in suspend({"change": "suspend", "reason": ""})
+    assert "已挂起" in suspend({"change": "suspend", "reason": "申请人涉诉，等待法院裁定"})
+    assert window(app).post(f"/supervision/cases/{number}/suspend", data={}).status_code in (
+        400,
+        403,
+    )
+
+    # the fire brigade cannot complete, through the page or the API; the window cannot resume
+    case = case_of(session, number)
+    fire = api_for(app, "xf_reviewer")
+    items = fire.get(f"/api/v1/work-items?instance={case.instance_id}").get_json()["work_items"]
+    refused = fire.post(
+        f"/api/v1/work-items/{items[0]['id']}/complete",
+        json={"data": {"decision": "approve", "opinion": "同意"}, "version": items[0]["version"]},
+    )
+    assert refused.status_code == 409 and "挂起" in refused.get_json()["error"]["message"]
+    page = act(clerk, number, "resume", {"note": "窗口想恢复"})
+    assert "没有正在进行的特别程序" in page
+    assert "挂起" in window(app).get(f"/cases/{number}").get_data(as_text=True)
+
+    assert "已恢复办理" in suspend({"change": "resume", "note": "裁定已出"})
+    pause = session.scalars(sql_select(CasePause)).one()
+    assert pause.kind == "suspended" and pause.ended_at is not None
+    do(
+        app,
+        session,
+        "xf_reviewer",
+        number,
+        "Task_DeptReview_Fire",
+        {"decision": "approve", "opinion": "同意"},
+    )
+    history = inspector.get(f"/cases/{number}").get_data(as_text=True)
+    assert "挂起" in history and "恢复计时" in history
