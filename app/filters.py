@@ -15,5 +15,37 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
 
 
+def working_days(due) -> str:
+    """剩余 n 个工作日 / 超期 n 个工作日 until a due date or datetime (local days)."""
+    if due is None:
+        return ""
+    from app.extensions import db
+    from workflows.calendar import load_calendar
+    from workflows.timeutil import utcnow
+
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+
+    def local(moment):
+        return moment.replace(tzinfo=UTC).astimezone(zone).date()
+
+    day = local(due) if isinstance(due, datetime) else due
+    left = load_calendar(db.session).workdays_between(local(utcnow()), day)
+    return f"超期 {-left} 个工作日" if left < 0 else f"剩余 {left} 个工作日"
+
+
+def worked_days(since) -> str:
+    """已用 n 个工作日 since a moment (local days; 0 on the day it arrived)."""
+    from app.extensions import db
+    from workflows.calendar import load_calendar
+    from workflows.timeutil import utcnow
+
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    start = since.replace(tzinfo=UTC).astimezone(zone).date()
+    today = utcnow().replace(tzinfo=UTC).astimezone(zone).date()
+    return f"已用 {max(0, load_calendar(db.session).workdays_between(start, today))} 个工作日"
+
+
 def register_filters(app) -> None:
     app.add_template_filter(local_time, "local_time")
+    app.add_template_filter(working_days, "working_days")
+    app.add_template_filter(worked_days, "worked_days")

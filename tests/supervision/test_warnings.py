@@ -231,3 +231,32 @@ def test_two_scheduler_processes_issue_each_card_once(
     points = session.scalars(select(Deduction).where(Deduction.warning_id.in_(red))).all()
     assert len(points) == 4  # one department deduction per red card (nobody had claimed)
     assert len(session.scalars(select(Notification)).all()) == 8
+
+
+def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
+    import re
+
+    from app.supervision.warnings import local_today
+    from workflows.timeutil import utcnow
+
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
+    case = case_of(session, number)
+    with app.app_context():
+        today = local_today(utcnow())
+        step_due = local_today(
+            session.scalars(
+                select(wm.WorkItem.due_at).where(
+                    wm.WorkItem.instance_id == case.instance_id,
+                    wm.WorkItem.bpmn_id == "Task_DeptReview_Fire",
+                )
+            ).one()
+        )
+    reviewer = window(app, "xf_reviewer")
+    desk = reviewer.get("/desk/").get_data(as_text=True)
+    assert f"剩余 {CALENDAR.workdays_between(today, step_due)} 个工作日" in desk
+    item = re.search(r'data-item="(\d+)" data-bpmn="Task_DeptReview_Fire"', desk).group(1)
+    page = reviewer.get(f"/desk/items/{item}").get_data(as_text=True)
+    assert "已用 0 个工作日" in page
+    left = CALENDAR.workdays_between(today, case.promised_date)
+    assert f"剩余 {left} 个工作日" in page.split('id="case-time"')[1][:40]
