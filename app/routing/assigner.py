@@ -82,15 +82,23 @@ def _backup_covers(session, backup: Backup, posts: list[Post]) -> bool:
 
 
 def _set_due(session, item, now) -> None:
-    """A step's own limit (``limit_days`` in working days) fixes its due time."""
-    from app.supervision.warnings import due_at_end_of, step_due
+    """A step's own limit fixes its due time: ``limit_days`` (working days) or
+    ``limit_hours`` (hours counted on working days only)."""
+    from app.supervision.warnings import add_working_hours, due_at_end_of, step_due
 
+    properties = item.properties or {}
+    calendar = load_calendar(session)
     try:
-        days = int((item.properties or {}).get("limit_days", ""))
+        if "limit_hours" in properties:
+            hours = float(properties["limit_hours"])
+            if hours > 0:
+                item.due_at = add_working_hours(calendar, now, hours)
+            return
+        days = int(properties.get("limit_days", ""))
     except (TypeError, ValueError):
         return
     if days >= 0:
-        item.due_at = due_at_end_of(step_due(load_calendar(session), now, days))
+        item.due_at = due_at_end_of(step_due(calendar, now, days))
 
 
 def _initiator(instance, data: dict) -> str | None:

@@ -13,7 +13,7 @@ left), ``overdue`` (past the due date).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -103,6 +103,40 @@ def step_due(calendar: WorkCalendar, opened: datetime, limit_days: int) -> date:
     """A step opened at ``opened`` with a limit in working days is due on this local day."""
     start = calendar.next_workday(local_today(opened))
     return calendar.add_workdays(start, limit_days) if limit_days else start
+
+
+def add_working_hours(calendar: WorkCalendar, start: datetime, hours: float) -> datetime:
+    """``start`` plus ``hours`` counted only on the center's working days (naive UTC in/out)."""
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    moment = start.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    remaining = timedelta(hours=hours)
+    for _ in range(3 * 366):
+        next_midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
+        if calendar.is_workday(moment.date()):
+            span = next_midnight - moment
+            if remaining <= span:
+                moment = moment + remaining
+                break
+            remaining -= span
+        moment = next_midnight
+    return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def working_hours_between(calendar: WorkCalendar, start: datetime, end: datetime) -> float:
+    """Hours of working days between two naive UTC moments (negative if end < start)."""
+    if end < start:
+        return -working_hours_between(calendar, end, start)
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    moment = start.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    stop = end.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    total = timedelta(0)
+    while moment < stop:
+        next_midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
+        piece = min(next_midnight, stop) - moment
+        if calendar.is_workday(moment.date()):
+            total += piece
+        moment = next_midnight
+    return total.total_seconds() / 3600
 
 
 # --- issuing -------------------------------------------------------------------------
@@ -269,12 +303,27 @@ def measure(session, now: datetime | None = None) -> list[Measured]:
             )
         ):
             due = local_today(item.due_at)
-            limit = _limit_days(item)
-            left = calendar.workdays_between(today, due)
+            hours = _limit_hours(item)
+            if hours is not None:
+                # a limit in hours: measured in working hours (``left:n`` means n hours)
+                limit = max(0, round(hours))
+                hours_left = working_hours_between(calendar, now, item.due_at)
+                left = -1 if hours_left < 0 else int(hours_left)
+            else:
+                limit = _limit_days(item)
+                left = calendar.workdays_between(today, due)
             level = level_of(rules, limit, left)
             if level is not None:
                 found.append(Measured(case, f"item:{item.id}", level, due, left, limit, item))
     return found
+
+
+def _limit_hours(item: wm.WorkItem) -> float | None:
+    try:
+        value = float((item.properties or {})["limit_hours"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return value if value > 0 else None
 
 
 def _limit_days(item: wm.WorkItem) -> int:

@@ -260,3 +260,37 @@ def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
     assert "已用 0 个工作日" in page
     left = CALENDAR.workdays_between(today, case.promised_date)
     assert f"剩余 {left} 个工作日" in page.split('id="case-time"')[1][:40]
+
+
+def test_a_limit_in_hours_counts_working_days_only(app, api, county, session):
+    from app.supervision.warnings import add_working_hours, working_hours_between
+
+    from ..conftest import api_for
+    from ..diagrams import laned, user
+
+    with app.app_context():
+        # Friday 2026-11-20 20:00 Beijing + 8 working hours: Monday 04:00 (the weekend does not count)
+        friday_evening = datetime(2026, 11, 20, 12, 0)
+        assert add_working_hours(CALENDAR, friday_evening, 8) == datetime(2026, 11, 22, 20, 0)
+        assert working_hours_between(CALENDAR, friday_evening, datetime(2026, 11, 22, 20, 0)) == 8
+        # 30 September 20:00 + 8 hours: the National Day week is skipped (due 8 October 04:00)
+        assert add_working_hours(CALENDAR, datetime(2026, 9, 30, 12, 0), 8) == datetime(
+            2026, 10, 7, 20, 0
+        )
+
+    hurry = laned(
+        "hurry",
+        ("村 窗口受理员", user("accept", "受理登记")),
+        ("乡镇 审核人", user("check", "乡镇核实", {"limit_hours": "4"})),
+    )
+    assert api.deploy(("hurry.bpmn", hurry)).status_code == 201
+    instance_id = api.start("hurry", {"place": county.code("v11")}).get_json()["id"]
+    accept = api.open_items(instance_id)["accept"]
+    assert api_for(app, "v11_window_clerk").complete(accept, {"ok": True}).status_code == 200
+    check = session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == instance_id, wm.WorkItem.bpmn_id == "check"
+        )
+    ).one()
+    with app.app_context():
+        assert check.due_at == add_working_hours(CALENDAR, check.created_at, 4)
