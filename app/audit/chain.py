@@ -123,7 +123,7 @@ def _process_row(params: dict) -> dict:
     }
 
 
-def _object_row(obj) -> dict | None:
+def _object_row(session, obj) -> dict | None:
     from app.cases.models import CaseEvent
 
     if isinstance(obj, CaseEvent):
@@ -138,6 +138,19 @@ def _object_row(obj) -> dict | None:
         }
     if isinstance(obj, wm.InstanceEvent):
         return _process_row({c.key: getattr(obj, c.key) for c in wm.InstanceEvent.__table__.c})
+    from app.supervision.models import Deduction
+
+    if isinstance(obj, Deduction):
+        return {
+            "at": obj.at,
+            "source": "ledger",
+            "action": "deduction" if obj.points > 0 else "deduction_reversed",
+            "actor": obj.created_by,
+            "on_behalf_of": obj.username,  # the person the points concern, if any
+            "case_id": _case_of_warning(session, obj.warning_id),
+            "subject": f"部门 #{obj.department_id}" if obj.department_id else None,
+            "message": f"{obj.points} 分：{obj.reason}",
+        }
     if isinstance(obj, wm.Deployment):
         return {
             "at": obj.created_at,
@@ -151,8 +164,16 @@ def _object_row(obj) -> dict | None:
     return None
 
 
+def _case_of_warning(session, warning_id: int | None) -> int | None:
+    from app.supervision.models import CaseWarning
+
+    if warning_id is None:
+        return None
+    return session.scalar(select(CaseWarning.case_id).where(CaseWarning.id == warning_id))
+
+
 def _after_flush(session, _context) -> None:
-    rows = [row for row in map(_object_row, session.new) if row is not None]
+    rows = [row for row in (_object_row(session, obj) for obj in session.new) if row is not None]
     append(session, rows)
 
 

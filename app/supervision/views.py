@@ -32,6 +32,8 @@ ACTION_ZH = {
     "task_cancelled": "步骤取消",
     "migrated": "迁移流程版本",
     "deploy": "部署流程",
+    "deduction": "扣分",
+    "deduction_reversed": "冲销扣分",
 }
 STATUSES = {"running": "办理中", "error": "出错", "completed": "已办结", "terminated": "已终止"}
 

@@ -88,7 +88,11 @@ def test_a_case_gets_yellow_then_red_once_with_points_and_notices(app, shipped, 
     ]
     kinds = [e.kind for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert kinds.count("warning") == 2
-    assert verify(session)[1] is None  # warnings are in the audit chain
+    assert verify(session)[1] is None  # warnings and deductions are in the audit chain
+    from app.audit.models import AuditEntry
+
+    ledger = session.scalars(select(AuditEntry).where(AuditEntry.source == "ledger")).all()
+    assert [(e.action, e.case_id) for e in ledger] == [("deduction", case.id)] * 2
 
     # the ledger cannot be edited, only reversed once, with a reason
     with pytest.raises(DBAPIError, match="append-only"):
