@@ -51,6 +51,8 @@ def load_config(instance_path: Path) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
         "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
+        # a case accepted after this local time starts its clock on the next working day
+        "OFFICE_HOURS_END": os.environ.get("YIMEN_OFFICE_HOURS_END", "17:30"),
         "CENTER_PHONE": os.environ.get("YIMEN_CENTER_PHONE") or None,
         # 电子监察: the center's 黄牌/红牌 rules (share:0.8 | left:2 | overdue), red-card points
         "WARN_YELLOW": os.environ.get("YIMEN_WARN_YELLOW", "share:0.8"),

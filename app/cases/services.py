@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
@@ -142,7 +143,13 @@ def promised_date(session, item: Item, accepted: datetime) -> date:
     when received after hours or on a rest day.
     """
     calendar = load_calendar(session)
-    start = calendar.next_workday(accepted)
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    local = accepted.replace(tzinfo=UTC).astimezone(zone)
+    day = local.date()
+    closing = time.fromisoformat(current_app.config.get("OFFICE_HOURS_END") or "17:30")
+    if local.time() >= closing:
+        day += timedelta(days=1)  # after hours: handled on the next day it is open
+    start = calendar.next_workday(day)
     return calendar.add_workdays(start, item.committed_days) if item.committed_days else start
 
 

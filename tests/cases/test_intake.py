@@ -89,16 +89,34 @@ def test_a_year_the_package_does_not_know_still_counts_with_a_warning():
 
 
 def test_promised_date_uses_the_overrides_the_administrator_entered(app, item, session):
-    assert services.promised_date(session, item, datetime(2026, 9, 30, 2, 0)) == date(2026, 10, 13)
-    session.add(CalendarDay(day=date(2026, 10, 12), workday=False, note="临时放假"))
-    session.commit()
-    assert services.promised_date(session, item, datetime(2026, 9, 30, 2, 0)) == date(2026, 10, 14)
+    with app.app_context():
+        assert services.promised_date(session, item, datetime(2026, 9, 30, 2, 0)) == date(
+            2026, 10, 13
+        )
+        session.add(CalendarDay(day=date(2026, 10, 12), workday=False, note="临时放假"))
+        session.commit()
+        assert services.promised_date(session, item, datetime(2026, 9, 30, 2, 0)) == date(
+            2026, 10, 14
+        )
 
 
 def test_instant_items_received_on_a_rest_day_are_due_the_next_working_day(app, item, session):
     item.committed_days = 0
-    assert services.promised_date(session, item, datetime(2026, 10, 3, 1, 0)) == date(2026, 10, 8)
-    assert services.promised_date(session, item, datetime(2026, 10, 9, 1, 0)) == date(2026, 10, 9)
+    with app.app_context():
+        assert services.promised_date(session, item, datetime(2026, 10, 3, 1, 0)) == date(
+            2026, 10, 8
+        )
+        assert services.promised_date(session, item, datetime(2026, 10, 9, 1, 0)) == date(
+            2026, 10, 9
+        )
+        # after hours (18:00 Beijing on Friday 10-09): the next working day, Saturday 10-10 (调休)
+        assert services.promised_date(session, item, datetime(2026, 10, 9, 10, 0)) == date(
+            2026, 10, 10
+        )
+        # 01:00 Beijing on Monday 11-23 is still Sunday in UTC: the local day counts
+        assert services.promised_date(session, item, datetime(2026, 11, 22, 17, 0)) == date(
+            2026, 11, 23
+        )
 
 
 def test_identity_numbers_are_checked_by_their_check_character():

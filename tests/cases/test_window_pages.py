@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -41,6 +42,14 @@ AD = {
 }
 JOINT = {"f_business_address": "城关街道解放路 18 号"}
 VILLAGE = "490102100001"  # 东河社区, the first community of the demo county (v0101)
+
+
+def clock_start(moment: datetime) -> date:
+    """The working day a case accepted at ``moment`` (naive UTC) starts its clock on:
+    the local (Beijing) day, the next one after 17:30, then the next working day."""
+    local = moment.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    day = local.date() + timedelta(days=1 if local.time() >= time(17, 30) else 0)
+    return WorkCalendar().next_workday(day)
 
 
 def window(app, username: str = "center_clerk"):
@@ -147,7 +156,7 @@ def test_instant_item_is_decided_at_the_window_and_delivered(app, shipped, sessi
     number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
     case = case_of(session, number)
     assert case.status == "accepted"
-    assert case.promised_date == WorkCalendar().next_workday(case.accepted_at)
+    assert case.promised_date == clock_start(case.accepted_at)
     do(
         app,
         session,
@@ -176,7 +185,7 @@ def test_promise_item_goes_through_handler_reviewer_and_leader(app, shipped, ses
     case = case_of(session, number)
     assert case.instance.data["workshop_name"] == "老周豆腐坊"
     calendar = WorkCalendar()
-    assert case.promised_date == calendar.add_workdays(calendar.next_workday(case.accepted_at), 7)
+    assert case.promised_date == calendar.add_workdays(clock_start(case.accepted_at), 7)
     assert case.promised_date.isoformat() in case_page(clerk, number)
 
     do(
