@@ -58,6 +58,7 @@ def cases_under(session, regions: list[Region], status: str | None, *, limit: in
 
 @dataclass
 class BoardFilters:
+    region_id: int | None = None  # a township (or county) within the supervisor's regions
     status: str | None = None
     item_id: int | None = None
     department_id: int | None = None
@@ -81,6 +82,9 @@ def cases_board(session, regions: list[Region], filters: BoardFilters, *, limit:
     """Cases in the regions, with counts by card; red first, then by promised date."""
     if not regions:
         return [], 0, {"red": 0, "yellow": 0, "none": 0}
+    if filters.region_id:
+        chosen = [r for r in sub_regions(session, regions) if r.id == filters.region_id]
+        regions = chosen or regions
     base = select(Case).where(Case.place_id.in_(_places_under(regions)))
     if filters.status:
         base = base.where(Case.status == filters.status)
@@ -128,6 +132,22 @@ def cases_board(session, regions: list[Region], filters: BoardFilters, *, limit:
         .offset(offset)
     ).all()
     return rows, total, counts
+
+
+def sub_regions(session, regions: list[Region]) -> list[Region]:
+    """The counties and townships within the supervisor's regions, for the region filter."""
+    if not regions:
+        return []
+    return list(
+        session.scalars(
+            select(Region)
+            .where(
+                or_(*[Region.path.startswith(r.path) for r in regions]),
+                Region.level.in_(("county", "township")),
+            )
+            .order_by(Region.path)
+        )
+    )
 
 
 def cards_of(session, case_ids: list[int]) -> dict[int, list[CaseWarning]]:

@@ -47,6 +47,7 @@ def index():
     regions = policy.home_regions(db.session, current_user, ("inspector",))
     args = request.args
     filters = services.BoardFilters(
+        region_id=args.get("region", type=int),
         status=args.get("status") if args.get("status") in CASE_STATUSES else None,
         item_id=args.get("item", type=int),
         department_id=args.get("department", type=int),
@@ -69,6 +70,7 @@ def index():
         filters=filters,
         statuses=CASE_STATUSES,
         levels=LEVEL_FILTERS,
+        places=services.sub_regions(db.session, regions),
         items=db.session.scalars(select(Item).order_by(Item.code)).all(),
         departments=db.session.scalars(
             select(Department).where(Department.id.in_(select(Case.lead_department_id)))

@@ -48,6 +48,12 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
     assert numbers_on(board(inspector, "level=red")) == [late]
     assert numbers_on(board(inspector, "level=none")) == [on_time]
     assert numbers_on(board(inspector, "green=1")) == []
+    from app.org.models import Region
+
+    town = session.scalars(select(Region).where(Region.code == "490102100000")).one()
+    other = session.scalars(select(Region).where(Region.code == "490102101000")).one()
+    assert numbers_on(board(inspector, f"region={town.id}")) == [late, on_time]
+    assert numbers_on(board(inspector, f"region={other.id}")) == []
 
     # 督办 reaches the handler holding the open step and is on the case's record
     page = inspector.get(f"/cases/{late}").get_data(as_text=True)
