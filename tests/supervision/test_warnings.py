@@ -184,13 +184,14 @@ SCHEDULER = textwrap.dedent(
     import sys, time
     from datetime import datetime
     from app import create_app
-    from app.scheduler import warnings_job
+    from app.scheduler import fire_timers_job, warnings_job
     url, instance, start, now = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+    job = {"warnings": warnings_job, "timers": fire_timers_job}[sys.argv[5]]
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "t"})
     time.sleep(max(0, start - time.time()))
     total = 0
     for _ in range(3):
-        total += warnings_job(app, datetime.fromisoformat(now))
+        total += job(app, datetime.fromisoformat(now))
     print(total)
     """
 )
@@ -199,38 +200,13 @@ SCHEDULER = textwrap.dedent(
 def test_two_scheduler_processes_issue_each_card_once(
     app, shipped, session, database_url, tmp_path
 ):
-    import time as clock
-
     clerk = window(app)
     numbers = [
         received(intake(clerk, session, "ZJJ-HWGG-SZSP", "accept", extra=AD)) for _ in range(4)
     ]
     due = case_of(session, numbers[0]).promised_date
     late = noon_on(CALENDAR.add_workdays(due, 1)).isoformat()
-    start = clock.time() + 4
-    processes = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                SCHEDULER,
-                database_url,
-                str(tmp_path / f"i{n}"),
-                str(start),
-                late,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for n in range(2)
-    ]
-    totals = []
-    for process in processes:
-        out, err = process.communicate(timeout=180)
-        assert process.returncode == 0, err[-3000:]
-        totals.append(int(out.strip().splitlines()[-1]))
+    totals = run_schedulers(database_url, tmp_path, late, "warnings")
     assert sum(totals) == 8  # 4 cases × (yellow + red), whoever issued them
     warnings = session.scalars(select(CaseWarning)).all()
     assert len(warnings) == 8
@@ -302,3 +278,58 @@ def test_a_limit_in_hours_counts_working_days_only(app, api, county, session):
     ).one()
     with app.app_context():
         assert check.due_at == add_working_hours(CALENDAR, check.created_at, 4)
+
+
+def run_schedulers(database_url: str, tmp_path, now: str, job: str) -> list[int]:
+    """Two scheduler processes doing ``job`` three times each, starting together."""
+    import time as clock
+
+    start = clock.time() + 4
+    argv = [sys.executable, "-c", SCHEDULER, database_url]
+    processes = [
+        subprocess.Popen(
+            [*argv, str(tmp_path / f"i{n}"), str(start), now, job],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    totals = []
+    for process in processes:
+        out, err = process.communicate(timeout=180)
+        assert process.returncode == 0, err[-3000:]
+        totals.append(int(out.strip().splitlines()[-1]))
+    return totals
+
+
+def test_two_scheduler_processes_fire_a_boundary_timer_once(
+    app, shipped, session, database_url, tmp_path
+):
+    """The lead summary's 2-day boundary timer escalates to 超时督办 exactly once."""
+    from workflows.timeutil import utcnow
+
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
+    for username, step in (
+        ("xf_reviewer", "Task_DeptReview_Fire"),
+        ("sthj_reviewer", "Task_DeptReview_Env"),
+        ("wjw_reviewer", "Task_DeptReview_Health"),
+    ):
+        do(app, session, username, number, step, {"decision": "approve", "opinion": "同意"})
+    instance_id = case_of(session, number).instance_id
+    later = (utcnow() + timedelta(days=3)).isoformat()
+    assert sum(run_schedulers(database_url, tmp_path, later, "timers")) == 1
+    fired = session.scalars(
+        select(wm.InstanceEvent).where(
+            wm.InstanceEvent.instance_id == instance_id, wm.InstanceEvent.kind == "timer_fired"
+        )
+    ).all()
+    assert len(fired) == 1
+    urge = session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == instance_id, wm.WorkItem.bpmn_id == "Task_Urge"
+        )
+    ).all()
+    assert len(urge) == 1 and urge[0].status == "open"
