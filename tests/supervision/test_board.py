@@ -145,3 +145,54 @@ def test_a_supervisor_suspends_a_case_and_its_work_waits(app, shipped, session):
     )
     history = inspector.get(f"/cases/{number}").get_data(as_text=True)
     assert "挂起" in history and "恢复计时" in history
+
+
+def test_a_supervisor_of_another_county_sees_nothing_of_this_one(app, shipped, session):
+    from app.auth.services import create_user
+    from app.org.models import Department, Post, Region
+
+    from ..cases.test_window_pages import JOINT, do
+
+    city = session.scalars(select(Region).where(Region.code == "490100000000")).one()
+    other = Region(code="490103000000", name="白石县", level="county", parent=city)
+    session.add(other)
+    session.flush()
+    other.path = f"{city.path}{other.id}/"
+    office = Department(code="BS-center", name="白石县政务服务中心", region=other)
+    session.add(office)
+    session.flush()
+    post = Post(department_id=office.id, role="inspector")
+    session.add(post)
+    user = create_user(session, "bs_inspector", "pw-bs_inspector")
+    post.holders.append(user)
+    session.commit()
+
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
+    do(
+        app,
+        session,
+        "xf_reviewer",
+        number,
+        "Task_DeptReview_Fire",
+        {"decision": "approve", "opinion": "同意"},
+    )
+    stranger = signed_in(app, "bs_inspector")
+    html = board(stranger)
+    assert numbers_on(html) == [] and "白石县" in html
+    assert stranger.get(f"/cases/{number}").status_code == 403
+    assert stranger.get(f"/supervision/cases/{number}/audit").status_code == 403
+    assert stranger.get(f"/cases/{number}/diagram").status_code == 403
+    assert (
+        stranger.get("/supervision/deductions").get_data(as_text=True).count("data-deduction=") == 0
+    )
+    page = stranger.get("/supervision/").get_data(as_text=True)
+    assert (
+        stranger.post(
+            f"/supervision/cases/{number}/urge",
+            data={"csrf_token": CSRF.search(page).group(1), "message": "越权督办"},
+        ).status_code
+        == 403
+    )
+    # while this county's own inspector sees it
+    assert numbers_on(board(signed_in(app, "center_inspector", DEMO_PASSWORD))) == [number]
