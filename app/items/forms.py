@@ -41,6 +41,11 @@ class ItemForm(FlaskForm):
         description="share:0.8 已用 80%；left:2 剩 2 个工作日；overdue 超期",
     )
     warn_red = StringField("红牌规则（留空用中心设置）", validators=[Optional(), Length(max=16)])
+    step_limits = TextAreaField(
+        "环节时限（每行：环节名称或编号=工作日数）",
+        validators=[Optional(), Length(max=2000)],
+        description="例如：承办=3",
+    )
     online = BooleanField("可网上申请")
     green_channel = BooleanField("可走绿色通道")
 

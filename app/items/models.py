@@ -42,6 +42,9 @@ class Item(Base):
     # 黄牌/红牌 thresholds of this item ("share:0.8", "left:2", "overdue"); None: the center's
     warn_yellow: Mapped[str | None] = mapped_column(String(16))
     warn_red: Mapped[str | None] = mapped_column(String(16))
+    # per-step limits in working days, by the step's bpmn id or name; a diagram's own
+    # ``limit_days``/``limit_hours`` wins
+    step_limits: Mapped[dict | None]
     status: Mapped[str] = mapped_column(String(16), default="draft")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

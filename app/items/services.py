@@ -75,6 +75,26 @@ def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | Non
     return item, warning
 
 
+def parse_step_limits(text: str | None) -> dict[str, int]:
+    """``承办=3`` per line → {"承办": 3}; the working days must be whole and positive."""
+    limits: dict[str, int] = {}
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        step, sep, days = (part.strip() for part in line.partition("="))
+        if not sep or not step or not days.isdigit() or int(days) < 1:
+            raise ItemError(
+                f"环节时限第 {number} 行应为“环节名称=工作日数”，如“承办=3”。", "step_limits"
+            )
+        limits[step] = int(days)
+    return limits
+
+
+def step_limits_text(limits: dict | None) -> str:
+    return "\n".join(f"{step}={days}" for step, days in (limits or {}).items())
+
+
 def publish(session, item: Item) -> None:
     if not item.process_id:
         raise ItemError("请先为事项选择办理流程，才能发布。", "process_id")

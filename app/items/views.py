@@ -55,6 +55,7 @@ def _values(form: ItemForm) -> dict:
         "conditions": form.conditions.data or None,
         "warn_yellow": (form.warn_yellow.data or "").strip() or None,
         "warn_red": (form.warn_red.data or "").strip() or None,
+        "step_limits": services.parse_step_limits(form.step_limits.data) or None,
         "online": form.online.data,
         "green_channel": form.green_channel.data,
     }
@@ -114,6 +115,7 @@ def edit(item_id: int):
     form = _choices(ItemForm(obj=item))
     if request.method == "GET":
         form.lead_department_id.data = item.lead_department_id or 0
+        form.step_limits.data = services.step_limits_text(item.step_limits)
     if form.validate_on_submit():
         done = _save(form, item)
         if done is not None:

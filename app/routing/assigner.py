@@ -81,7 +81,7 @@ def _backup_covers(session, backup: Backup, posts: list[Post]) -> bool:
     return backup.department_id in department_ids | {p for p in parents if p}
 
 
-def _set_due(session, item, now) -> None:
+def _set_due(session, item, now, data: dict) -> None:
     """A step's own limit fixes its due time: ``limit_days`` (working days) or
     ``limit_hours`` (hours counted on working days only)."""
     from app.supervision.warnings import add_working_hours, due_at_end_of, step_due
@@ -94,11 +94,22 @@ def _set_due(session, item, now) -> None:
             if hours > 0:
                 item.due_at = add_working_hours(calendar, now, hours)
             return
-        days = int(properties.get("limit_days", ""))
+        days = int(properties.get("limit_days", "") or _item_limit(session, item, data))
     except (TypeError, ValueError):
         return
     if days >= 0:
         item.due_at = due_at_end_of(step_due(calendar, now, days))
+
+
+def _item_limit(session, item, data: dict) -> int | str:
+    """The approval item's limit for this step (by bpmn id or name), or "" for none."""
+    from app.items.models import Item
+
+    code = data.get("item_code")
+    if not code:
+        return ""
+    limits = session.scalar(select(Item.step_limits).where(Item.code == str(code))) or {}
+    return limits.get(item.bpmn_id) or limits.get(item.name or "") or ""
 
 
 def _initiator(instance, data: dict) -> str | None:
@@ -124,7 +135,7 @@ class OrgAssigner:
             item, data = new.item, new.task.data
             if data.get("green_channel"):
                 item.priority = max(item.priority, GREEN_CHANNEL_PRIORITY)
-            _set_due(session, item, self.clock())
+            _set_due(session, item, self.clock(), data)
             place = place_of(session, data)
             chain = region_chain(session, place)
             resolution = resolve(session, describe(item.lane, item.properties, data), place)

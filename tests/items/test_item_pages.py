@@ -182,3 +182,42 @@ def test_an_item_may_set_its_own_warning_rules(app, shipped, session):
     assert create(client, warn_yellow="left:3", warn_red="").status_code == 302
     item = session.scalars(select(Item).where(Item.code == "SCJ-SPJY-XK")).one()
     assert (item.warn_yellow, item.warn_red) == ("left:3", None)
+
+
+def test_an_item_sets_limits_for_its_steps(app, shipped, session):
+    from workflows import models as wm
+
+    from ..cases.test_window_pages import FOOD, case_of, intake, received, window
+
+    client = designer(app)
+    food = session.scalars(select(Item).where(Item.code == "SCJ-SPXZF-DJ")).one()
+    edit = client.get(f"/items/{food.id}/edit").get_data(as_text=True)
+    values = {
+        **item_form(
+            code=food.code, name=food.name, process_id="food_workshop", statutory_days="15"
+        ),
+        "committed_days": "7",
+        "csrf_token": CSRF.search(edit).group(1),
+    }
+    bad = client.post(f"/items/{food.id}/edit", data={**values, "step_limits": "承办 三天"})
+    assert bad.status_code == 400 and "环节时限第 1 行" in bad.get_data(as_text=True)
+    saved = client.post(
+        f"/items/{food.id}/edit", data={**values, "step_limits": "承办=2\nTask_Review=1"}
+    )
+    assert saved.status_code == 302
+    session.expire_all()
+    assert session.get(Item, food.id).step_limits == {"承办": 2, "Task_Review": 1}
+    assert "承办=2" in client.get(f"/items/{food.id}/edit").get_data(as_text=True)
+
+    number = received(intake(window(app), session, "SCJ-SPXZF-DJ", "accept", extra=FOOD))
+    handle = session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == case_of(session, number).instance_id,
+            wm.WorkItem.bpmn_id == "Task_Handle",
+        )
+    ).one()
+    from app.supervision.warnings import due_at_end_of, step_due
+    from workflows.calendar import WorkCalendar
+
+    with app.app_context():  # 承办: two working days from its arrival
+        assert handle.due_at == due_at_end_of(step_due(WorkCalendar(), handle.created_at, 2))
