@@ -122,6 +122,9 @@ def urge(number: str):
         flash("请填写督办意见。", "danger")
         return redirect(url_for("cases.detail", number=number))
     items = warnings.open_items(db.session, case)
+    step = request.form.get("step") or None
+    if step:
+        items = [w for w in items if w.bpmn_id == step]
     if not items:
         flash("办件当前没有待办环节，无需督办。", "warning")
         return redirect(url_for("cases.detail", number=number))

@@ -60,7 +60,11 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
     assert 'id="urge-form"' in page and 'id="case-cards"' in page
     urged = inspector.post(
         f"/supervision/cases/{late}/urge",
-        data={"csrf_token": CSRF.search(page).group(1), "message": "请今天办结"},
+        data={
+            "csrf_token": CSRF.search(page).group(1),
+            "message": "请今天办结",
+            "step": "Task_FirstReview",
+        },
     )
     assert urged.status_code == 302
     handler = signed_in(app, "zjj_handler", DEMO_PASSWORD)
