@@ -53,6 +53,34 @@ def receiver(session, username: str) -> str:
     return user.username
 
 
+def handover_colleagues(session, user: User, item: m.WorkItem) -> list[User]:
+    """Whom 转办/委派 suggests: people of the user's departments and of the step's candidate
+    departments (anyone active with a post may still be named)."""
+    from app.org.models import Post
+    from app.routing.models import WorkItemCandidate
+
+    own = (
+        select(Post.department_id)
+        .join(user_post, user_post.c.post_id == Post.id)
+        .where(user_post.c.user_id == user.id)
+    )
+    routed = (
+        select(Post.department_id)
+        .join(WorkItemCandidate, WorkItemCandidate.post_id == Post.id)
+        .where(WorkItemCandidate.work_item_id == item.id)
+    )
+    posts = select(Post.id).where(Post.department_id.in_(own.union(routed)))
+    return list(
+        session.scalars(
+            select(User)
+            .join(user_post, user_post.c.user_id == User.id)
+            .where(user_post.c.post_id.in_(posts), User.active.is_(True), User.id != user.id)
+            .distinct()
+            .order_by(User.username)
+        )
+    )
+
+
 def return_targets(session, runtime, user: User, item_id: int) -> list[dict]:
     item = _item(runtime, item_id)
     _require_actor(session, user, item)

@@ -37,6 +37,7 @@ from workflows.timeutil import utcnow
 
 from .history import OPINION, history_rows
 from .models import OpinionPhrase, TaskDraft
+from .operations import handover_colleagues
 from .services import copies_of_instance, copy_recipients
 
 OPINION_FIELD = {"type": "string", "title": "办理意见", "maxLength": 2000}
@@ -219,6 +220,7 @@ def _page(
         else [],
         copies=copies_of_instance(db.session, instance.id),
         colleagues=copy_recipients(db.session, current_user),
+        handover=handover_colleagues(db.session, current_user, item) if actionable else [],
     ), status
 
 

@@ -101,6 +101,12 @@ def test_transfer_hands_the_step_over(app, shipped, session):
     joint_case(app, session)
     env = window(app, "sthj_reviewer")
     item = item_id(env, "Task_DeptReview_Env")
+    page = env.get(f"/desk/items/{item}").get_data(as_text=True)
+    suggested = re.findall(
+        r'<option value="(\w+)">', page.split('id="handover-list"')[1].split("</datalist>")[0]
+    )
+    assert "sthj_handler" in suggested and "sthj_reviewer" not in suggested
+    assert all(name.startswith("sthj_") for name in suggested)  # the department's own people
     page = post_from_task(env, item, "transfer", {"to": "sthj_handler", "reason": "由承办人审查"})
     assert "已转办给 sthj_handler" in page
     assert item not in [i for i, _b in desk_rows(env)]
