@@ -34,6 +34,20 @@ DATABASES = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``postgresql_only`` exist for PostgreSQL alone: drop their other variants."""
+    kept, dropped = [], []
+    for item in items:
+        database = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        if item.get_closest_marker("postgresql_only") and database != "postgresql":
+            dropped.append(item)
+        else:
+            kept.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 def _migrate(url: str, instance: Path) -> None:
     from flask_migrate import upgrade
 

@@ -28,10 +28,11 @@ def bench_module():
     return module
 
 
+pytestmark = pytest.mark.postgresql_only  # EXPLAIN plans and COPY: PostgreSQL's own
+
+
 @pytest.fixture
-def pg(app, database_url):
-    if not database_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
+def pg(app):
     with Session(engine_of(app)) as s:
         yield s
 

@@ -181,14 +181,15 @@ def test_an_item_sets_its_own_thresholds(app, shipped, session):
 
 SCHEDULER = textwrap.dedent(
     """
-    import sys, time
+    import sys
     from datetime import datetime
     from app import create_app
     from app.scheduler import fire_timers_job, warnings_job
-    url, instance, start, now = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
-    job = {"warnings": warnings_job, "timers": fire_timers_job}[sys.argv[5]]
+    url, instance, now, job = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    job = {"warnings": warnings_job, "timers": fire_timers_job}[job]
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": instance, "SECRET_KEY": "t"})
-    time.sleep(max(0, start - time.time()))
+    print("ready", flush=True)
+    sys.stdin.readline()  # the test says "go" to both processes at once
     total = 0
     for _ in range(3):
         total += job(app, datetime.fromisoformat(now))
@@ -281,21 +282,24 @@ def test_a_limit_in_hours_counts_working_days_only(app, api, county, session):
 
 
 def run_schedulers(database_url: str, tmp_path, now: str, job: str) -> list[int]:
-    """Two scheduler processes doing ``job`` three times each, starting together."""
-    import time as clock
-
-    start = clock.time() + 4
+    """Two scheduler processes doing ``job`` three times each, let go together."""
     argv = [sys.executable, "-c", SCHEDULER, database_url]
     processes = [
         subprocess.Popen(
-            [*argv, str(tmp_path / f"i{n}"), str(start), now, job],
+            [*argv, str(tmp_path / f"i{n}"), now, job],
             cwd=ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for n in range(2)
     ]
+    for process in processes:  # both apps built before either starts
+        assert process.stdout.readline().strip() == "ready", process.stderr.read()[-3000:]
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
     totals = []
     for process in processes:
         out, err = process.communicate(timeout=180)
