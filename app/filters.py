@@ -8,11 +8,24 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 
+def center_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def to_local(moment: datetime) -> datetime:
+    """A stored (naive UTC) moment as the center's local, aware time."""
+    return moment.replace(tzinfo=UTC).astimezone(center_zone())
+
+
+def from_local(moment: datetime) -> datetime:
+    """An aware local moment back to the storage convention (naive UTC)."""
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return value.replace(tzinfo=UTC).astimezone(zone).strftime(fmt)
+    return to_local(value).strftime(fmt)
 
 
 def working_days(due) -> str:
@@ -23,13 +36,8 @@ def working_days(due) -> str:
     from workflows.calendar import load_calendar
     from workflows.timeutil import utcnow
 
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-
-    def local(moment):
-        return moment.replace(tzinfo=UTC).astimezone(zone).date()
-
-    day = local(due) if isinstance(due, datetime) else due
-    left = load_calendar(db.session).workdays_between(local(utcnow()), day)
+    day = to_local(due).date() if isinstance(due, datetime) else due
+    left = load_calendar(db.session).workdays_between(to_local(utcnow()).date(), day)
     return f"超期 {-left} 个工作日" if left < 0 else f"剩余 {left} 个工作日"
 
 
@@ -39,9 +47,7 @@ def worked_days(since) -> str:
     from workflows.calendar import load_calendar
     from workflows.timeutil import utcnow
 
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    start = since.replace(tzinfo=UTC).astimezone(zone).date()
-    today = utcnow().replace(tzinfo=UTC).astimezone(zone).date()
+    start, today = to_local(since).date(), to_local(utcnow()).date()
     return f"已用 {max(0, load_calendar(db.session).workdays_between(start, today))} 个工作日"
 
 

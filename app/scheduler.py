@@ -30,42 +30,42 @@ def fire_timers_job(app, now=None) -> int:
     return len(fired)
 
 
-def case_deadlines_job(app, today=None) -> int:
-    """Applications not answered within 5 working days count as accepted (Art. 32)."""
-    from app.cases.services import apply_deemed_acceptance
-
+def _in_transaction(app, work, describe) -> int:
+    """Run ``work(session)`` in its own app context and transaction; log what it did."""
     with app.app_context():
         try:
-            deemed = apply_deemed_acceptance(db.session, today or utcnow().date())
+            done = [describe(row) for row in work(db.session)]
             db.session.commit()
-            numbers = [c.number for c in deemed]
         except Exception:
             db.session.rollback()
             raise
         finally:
             db.session.remove()
-    for number in numbers:
-        log.info("case %s deemed accepted on the day it was received", number)
-    return len(numbers)
+    for line in done:
+        log.info(line)
+    return len(done)
+
+
+def case_deadlines_job(app, today=None) -> int:
+    """Applications not answered within 5 working days count as accepted (Art. 32)."""
+    from app.cases.services import apply_deemed_acceptance
+
+    return _in_transaction(
+        app,
+        lambda session: apply_deemed_acceptance(session, today or utcnow().date()),
+        lambda case: f"case {case.number} deemed accepted on the day it was received",
+    )
 
 
 def warnings_job(app, now=None) -> int:
     """黄牌/红牌 due now; safe to run in several processes at once."""
     from app.supervision.warnings import issue_warnings
 
-    with app.app_context():
-        try:
-            issued = issue_warnings(db.session, now)
-            db.session.commit()
-            messages = [w.message for w in issued]
-        except Exception:
-            db.session.rollback()
-            raise
-        finally:
-            db.session.remove()
-    for message in messages:
-        log.info("warning issued: %s", message)
-    return len(messages)
+    return _in_transaction(
+        app,
+        lambda session: issue_warnings(session, now),
+        lambda warning: f"warning issued: {warning.message}",
+    )
 
 
 def _add_job(scheduler, app) -> None:

@@ -32,8 +32,11 @@ def _bpmn_file(definition: wm.ProcessDefinition) -> bytes | None:
     return None
 
 
-def step_marks(session, case) -> dict:
-    """bpmn ids of done / active / overdue steps and the working days each took."""
+def step_marks(session, case, events=None) -> dict:
+    """bpmn ids of done / active / overdue steps and the time each took.
+
+    ``events``: the instance's history when the caller has read it already.
+    """
     instance = case.instance
     items = session.scalars(select(wm.WorkItem).where(wm.WorkItem.instance_id == instance.id)).all()
     now = utcnow()
@@ -45,10 +48,10 @@ def step_marks(session, case) -> dict:
             )
         )
     )
+    if events is None:
+        events = platform_runtime().history(instance.id)
     done = {
-        e.bpmn_id
-        for e in platform_runtime().history(instance.id)
-        if e.kind in ("task_completed", "auto_completed") and e.bpmn_id
+        e.bpmn_id for e in events if e.kind in ("task_completed", "auto_completed") and e.bpmn_id
     }
     active, overdue = set(), set()
     days: dict[str, int] = defaultdict(int)

@@ -12,14 +12,14 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.engine import platform_runtime
+from app.filters import to_local
 from app.items.models import Item
 from app.org.models import Region
 from workflows import models as wm
@@ -143,8 +143,7 @@ def promised_date(session, item: Item, accepted: datetime) -> date:
     when received after hours or on a rest day.
     """
     calendar = load_calendar(session)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    local = accepted.replace(tzinfo=UTC).astimezone(zone)
+    local = to_local(accepted)
     day = local.date()
     closing = time.fromisoformat(current_app.config.get("OFFICE_HOURS_END") or "17:30")
     if local.time() >= closing:
@@ -373,7 +372,7 @@ def deliver(session, case: Case, actor: str | None, method: str, receiver: str) 
 
 def delivered_in_process(session, case: Case) -> bool:
     """Whether the case's diagram delivers the result in a step of its own (still open)."""
-    return case.instance is not None and _at_delivery(session, case.instance)
+    return case.instance is not None and _at_delivery(_waiting(session, case.instance))
 
 
 def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> None:
@@ -544,26 +543,16 @@ def _pauses_for_correction(item) -> bool:
     return (item.properties or {}).get("clock") == "paused" or _is_intake(item)
 
 
-def _follow_correction(session, case: Case, instance) -> None:
+def _follow_correction(session, case: Case, waiting: list) -> None:
     """Pause while the process waits at a 补正 step; resume when it moves on."""
-    if instance.status != wm.RUNNING:
-        waiting = False
-    else:
-        waiting = any(
-            _pauses_for_correction(w)
-            for w in session.scalars(
-                select(wm.WorkItem).where(
-                    wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == wm.OPEN
-                )
-            )
-        )
+    correcting = any(_pauses_for_correction(w) for w in waiting)
     pause = open_pause(session, case)
-    if waiting and pause is None:
+    if correcting and pause is None:
         session.add(
             CasePause(case_id=case.id, kind="correction", reason="流程退回补正，等待申请人补正材料")
         )
         _event(session, case, "paused", None, "退回补正：等待申请人补正材料，暂停计时")
-    elif not waiting and pause is not None and pause.kind == "correction":
+    elif not correcting and pause is not None and pause.kind == "correction":
         end_pause(session, case, None, "补正材料已接收")
 
 
@@ -575,15 +564,21 @@ def _delivers(item) -> bool:
     return (item.properties or {}).get("case_status") == "delivered"
 
 
-def _at_delivery(session, instance) -> bool:
-    """The process waits only at its own delivery steps: the decision has been made."""
+def _waiting(session, instance) -> list:
+    """The open work items of a running instance (none once it has ended)."""
     if instance.status != wm.RUNNING:
-        return False
-    waiting = session.scalars(
-        select(wm.WorkItem).where(
-            wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == wm.OPEN
+        return []
+    return list(
+        session.scalars(
+            select(wm.WorkItem).where(
+                wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == wm.OPEN
+            )
         )
-    ).all()
+    )
+
+
+def _at_delivery(waiting: list) -> bool:
+    """The process waits only at its own delivery steps: the decision has been made."""
     return bool(waiting) and all(_delivers(w) for w in waiting)
 
 
@@ -596,12 +591,11 @@ class CaseObserver:
             return
         if case.status == "accepted" and any(not _is_intake(w) for w in completed):
             case.status = "processing"
+        waiting = _waiting(session, instance)  # read once for both questions
         if case.status in ("accepted", "processing"):
-            _follow_correction(session, case, instance)
+            _follow_correction(session, case, waiting)
         delivered = next((w for w in completed if _delivers(w)), None)
-        if case.status != "decided" and (
-            instance.status == "completed" or _at_delivery(session, instance)
-        ):
+        if case.status != "decided" and (instance.status == "completed" or _at_delivery(waiting)):
             self._decided(session, case, instance)
         if delivered is not None and case.status == "decided":
             data = delivered.data or {}

@@ -44,28 +44,28 @@ def return_item(item_id: int):
     )
 
 
-@requires("work")
-def transfer(item_id: int):
+def _hand_over(item_id: int, operation, done: str, back_to_task: bool):
+    """转办 or 委派 from the task page: ``to``, ``reason`` and the page's version."""
     form = request.form
     return _run(
         item_id,
-        lambda s, r, u: operations.transfer(
+        lambda s, r, u: operation(
             s, r, u, item_id, form.get("to", ""), form.get("reason", ""), version=_version()
         ),
-        f"已转办给 {form.get('to', '')}。",
+        done.format(to=form.get("to", "")),
+        back_to_task=back_to_task,
     )
 
 
 @requires("work")
+def transfer(item_id: int):
+    return _hand_over(item_id, operations.transfer, "已转办给 {to}。", back_to_task=False)
+
+
+@requires("work")
 def delegate(item_id: int):
-    form = request.form
-    return _run(
-        item_id,
-        lambda s, r, u: operations.delegate(
-            s, r, u, item_id, form.get("to", ""), form.get("reason", ""), version=_version()
-        ),
-        f"已委派给 {form.get('to', '')}，答复后由您办结。",
-        back_to_task=True,
+    return _hand_over(
+        item_id, operations.delegate, "已委派给 {to}，答复后由您办结。", back_to_task=True
     )
 
 

@@ -194,7 +194,7 @@ def _page(
         instance=instance,
         case=case,
         file_item_id=item.id,
-        marks=step_marks(db.session, case) if case is not None else None,
+        marks=step_marks(db.session, case, events) if case is not None else None,
         process_name=instance.definition.name or instance.process_id,
         facts=case_facts(instance.data or {}),
         history=history_rows(db.session, runtime, instance, events),

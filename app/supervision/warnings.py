@@ -15,15 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.cases.models import Case, CaseEvent, CasePause
+from app.filters import center_zone, from_local, to_local
 from app.notifications.models import Notification
 from app.org.models import Post, user_post
 from app.routing.models import WorkItemCandidate
@@ -88,15 +89,12 @@ def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
 
 
 def local_today(now: datetime) -> date:
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    return now.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+    return to_local(now).date()
 
 
 def due_at_end_of(day: date) -> datetime:
     """The last moment of a local day, as naive UTC (how due_at is stored)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    local = datetime.combine(day, time(23, 59, 59), tzinfo=zone)
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return from_local(datetime.combine(day, time(23, 59, 59), tzinfo=center_zone()))
 
 
 def step_due(calendar: WorkCalendar, opened: datetime, limit_days: int) -> date:
@@ -107,8 +105,8 @@ def step_due(calendar: WorkCalendar, opened: datetime, limit_days: int) -> date:
 
 def add_working_hours(calendar: WorkCalendar, start: datetime, hours: float) -> datetime:
     """``start`` plus ``hours`` counted only on the center's working days (naive UTC in/out)."""
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    moment = start.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    zone = center_zone()
+    moment = to_local(start)
     remaining = timedelta(hours=hours)
     for _ in range(3 * 366):
         next_midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
@@ -119,16 +117,15 @@ def add_working_hours(calendar: WorkCalendar, start: datetime, hours: float) -> 
                 break
             remaining -= span
         moment = next_midnight
-    return moment.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return from_local(moment)
 
 
 def working_hours_between(calendar: WorkCalendar, start: datetime, end: datetime) -> float:
     """Hours of working days between two naive UTC moments (negative if end < start)."""
     if end < start:
         return -working_hours_between(calendar, end, start)
-    zone = ZoneInfo(current_app.config["TIMEZONE"])
-    moment = start.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
-    stop = end.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    zone = center_zone()
+    moment, stop = to_local(start), to_local(end)
     total = timedelta(0)
     while moment < stop:
         next_midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
@@ -274,16 +271,27 @@ def _follow_up(session, m: Measured, warning: CaseWarning, items: list[wm.WorkIt
 
 
 def measure(session, now: datetime | None = None) -> list[Measured]:
-    """Every card due now for running, unpaused cases and their open steps."""
+    """Every card due now for running, unpaused cases and their open steps (two queries)."""
     now = now or utcnow()
     today = local_today(now)
     calendar = load_calendar(session)
     paused = select(CasePause.case_id).where(CasePause.ended_at.is_(None))
     cases = session.scalars(
-        select(Case).where(
-            Case.status.in_(RUNNING), Case.promised_date.is_not(None), Case.id.not_in(paused)
-        )
+        select(Case)
+        .options(selectinload(Case.item))
+        .where(Case.status.in_(RUNNING), Case.promised_date.is_not(None), Case.id.not_in(paused))
     ).all()
+    steps: dict[int, list[wm.WorkItem]] = {}
+    running = [c.instance_id for c in cases if c.instance_id is not None]
+    for start in range(0, len(running), 1000):  # keep IN lists bounded
+        for item in session.scalars(
+            select(wm.WorkItem).where(
+                wm.WorkItem.instance_id.in_(running[start : start + 1000]),
+                wm.WorkItem.status == wm.OPEN,
+                wm.WorkItem.due_at.is_not(None),
+            )
+        ):
+            steps.setdefault(item.instance_id, []).append(item)
     found: list[Measured] = []
     for case in cases:
         rules = rules_for(case)
@@ -293,29 +301,27 @@ def measure(session, now: datetime | None = None) -> list[Measured]:
             found.append(
                 Measured(case, "case", level, case.promised_date, left, case.item.committed_days)
             )
-        if case.instance_id is None:
-            continue
-        for item in session.scalars(
-            select(wm.WorkItem).where(
-                wm.WorkItem.instance_id == case.instance_id,
-                wm.WorkItem.status == wm.OPEN,
-                wm.WorkItem.due_at.is_not(None),
-            )
-        ):
-            due = local_today(item.due_at)
-            hours = _limit_hours(item)
-            if hours is not None:
-                # a limit in hours: measured in working hours (``left:n`` means n hours)
-                limit = max(0, round(hours))
-                hours_left = working_hours_between(calendar, now, item.due_at)
-                left = -1 if hours_left < 0 else int(hours_left)
-            else:
-                limit = _limit_days(item)
-                left = calendar.workdays_between(today, due)
-            level = level_of(rules, limit, left)
-            if level is not None:
-                found.append(Measured(case, f"item:{item.id}", level, due, left, limit, item))
+        for item in steps.get(case.instance_id, []):
+            found += _measure_step(calendar, rules, case, item, now, today)
     return found
+
+
+def _measure_step(calendar, rules, case, item, now, today) -> list[Measured]:
+    """A step against its own due time; the limit is what the due time allowed it."""
+    due = local_today(item.due_at)
+    if _limit_hours(item) is not None:
+        # a limit in hours: measured in working hours (``left:n`` means n hours)
+        limit = round(working_hours_between(calendar, item.created_at, item.due_at))
+        hours_left = working_hours_between(calendar, now, item.due_at)
+        left = -1 if hours_left < 0 else int(hours_left)
+    else:
+        opened = calendar.next_workday(local_today(item.created_at))
+        limit = max(0, calendar.workdays_between(opened, due))
+        left = calendar.workdays_between(today, due)
+    level = level_of(rules, limit, left)
+    if level is None:
+        return []
+    return [Measured(case, f"item:{item.id}", level, due, left, limit, item)]
 
 
 def _limit_hours(item: wm.WorkItem) -> float | None:
@@ -324,13 +330,6 @@ def _limit_hours(item: wm.WorkItem) -> float | None:
     except (KeyError, TypeError, ValueError):
         return None
     return value if value > 0 else None
-
-
-def _limit_days(item: wm.WorkItem) -> int:
-    try:
-        return max(0, int((item.properties or {}).get("limit_days", 0)))
-    except (TypeError, ValueError):
-        return 0
 
 
 def issue_warnings(session, now: datetime | None = None) -> list[CaseWarning]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from app.cases import documents, services
 from app.cases.identity import mask
 from app.cases.models import Case, CaseEvent
+from app.desk.history import CASE_EVENT_ZH
 from app.engine import platform_runtime
 from app.extensions import db
 
@@ -74,18 +75,14 @@ def code(code: str):
 
 # --- 办件查询 -------------------------------------------------------------------------
 
+# what the applicant sees of the case's record (the window's words, no staff names)
 PUBLIC_EVENTS = {
-    "received": "收件",
-    "accepted": "受理",
-    "correction_requested": "告知补正材料",
-    "correction_received": "收到补正材料",
-    "refused": "不予受理",
-    "withdrawn": "撤件",
-    "decided": "办结",
-    "delivered": "送达",
-    "paused": "暂停计时",
-    "resumed": "恢复计时",
-}
+    kind: CASE_EVENT_ZH[kind]
+    for kind in (
+        "received", "accepted", "correction_requested", "correction_received", "refused",
+        "withdrawn", "decided", "delivered", "paused", "resumed",
+    )
+}  # fmt: skip
 
 
 def _public_events(case: Case) -> list[CaseEvent]:
