@@ -8,6 +8,7 @@ from flask import Flask, abort, send_from_directory
 
 from workflows.db import configure_engine
 
+from . import models  # noqa: F401  (every table known to the metadata)
 from .config import load_config
 from .extensions import csrf, db, login_manager, migrate
 
@@ -37,7 +38,6 @@ def create_app(overrides: dict | None = None) -> Flask:
         # A request never leaves a transaction open (SQLite holds its write lock until then).
         db.session.remove()
 
-    _import_models()
     from .audit.chain import install as install_audit
 
     install_audit()
@@ -69,20 +69,6 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         start_embedded_scheduler(app)
     return app
-
-
-def _import_models() -> None:
-    """Every table must be known to the metadata (migrations, create_all in tools)."""
-    from .audit import models as _audit  # noqa: F401
-    from .auth import models as _auth  # noqa: F401
-    from .cases import models as _cases  # noqa: F401
-    from .desk import models as _desk  # noqa: F401
-    from .files import models as _files  # noqa: F401
-    from .items import models as _items  # noqa: F401
-    from .notifications import models as _notifications  # noqa: F401
-    from .org import models as _org  # noqa: F401
-    from .routing import models as _routing  # noqa: F401
-    from .supervision import models as _supervision  # noqa: F401
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -15,12 +15,12 @@ from flask_login import current_user
 from sqlalchemy import or_, select, union_all
 from sqlalchemy.orm import aliased
 
-from app.auth.models import User
 from app.auth.services import user_for_token
-from app.desk.models import CaseCopy
 from app.extensions import db, login_manager
-from app.org.models import Backup, Department, Post, Region, user_post
-from app.routing.models import WorkItemCandidate
+from app.models.auth import User
+from app.models.desk import CaseCopy
+from app.models.org import Backup, Department, Post, Region, user_post
+from app.models.routing import WorkItemCandidate
 from workflows import models as m
 from workflows.timeutil import utcnow
 

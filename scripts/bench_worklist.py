@@ -19,13 +19,13 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from app import policy
-from app.auth.models import User
 from app.auth.services import create_user
-from app.cases.models import Case
 from app.desk import services
-from app.items.models import Item
-from app.org.models import Department, Post, Region
-from app.routing.models import WorkItemCandidate
+from app.models.auth import User
+from app.models.cases import Case
+from app.models.items import Item
+from app.models.org import Department, Post, Region
+from app.models.routing import WorkItemCandidate
 from workflows import models as m
 from workflows.timeutil import utcnow
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.auth.models import User
 from app.auth.services import hash_password
-from app.org.models import Department, Post, Region
+from app.models.auth import User
+from app.models.org import Department, Post, Region
 
 PASSWORD_HASHES: dict[str, str] = {}
 

@@ -9,13 +9,13 @@ from app import policy
 from app.cases import services as case_services
 from app.cases.access import can_view_case
 from app.cases.identity import mask
-from app.cases.models import Case
 from app.cases.places import may_receive_at
 from app.desk import operations
 from app.engine import platform_runtime
 from app.extensions import db
-from app.items.models import Item
-from app.org.models import Region
+from app.models.cases import Case
+from app.models.items import Item
+from app.models.org import Region
 from app.policy import ApiForbidden, requires
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy

@@ -17,10 +17,9 @@ from datetime import datetime
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
+from app.models.audit import AuditEntry
 from workflows import models as wm
 from workflows.timeutil import to_naive_utc, utcnow
-
-from .models import AuditEntry
 
 GENESIS = "0" * 64
 LOCK_KEY = 0x59494D454E  # "YIMEN": one advisory lock for the whole log
@@ -124,7 +123,7 @@ def _process_row(params: dict) -> dict:
 
 
 def _object_row(session, obj) -> dict | None:
-    from app.cases.models import CaseEvent
+    from app.models.cases import CaseEvent
 
     if isinstance(obj, CaseEvent):
         return {
@@ -138,7 +137,7 @@ def _object_row(session, obj) -> dict | None:
         }
     if isinstance(obj, wm.InstanceEvent):
         return _process_row({c.key: getattr(obj, c.key) for c in wm.InstanceEvent.__table__.c})
-    from app.supervision.models import Deduction
+    from app.models.supervision import Deduction
 
     if isinstance(obj, Deduction):
         return {
@@ -165,7 +164,7 @@ def _object_row(session, obj) -> dict | None:
 
 
 def _case_of_warning(session, warning_id: int | None) -> int | None:
-    from app.supervision.models import CaseWarning
+    from app.models.supervision import CaseWarning
 
     if warning_id is None:
         return None

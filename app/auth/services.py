@@ -10,9 +10,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
+from app.models.auth import ApiToken, LoginFailure, User
 from workflows.timeutil import utcnow
-
-from .models import ApiToken, LoginFailure, User
 
 _hasher = PasswordHasher()
 TOKEN_PREFIX = "ym_"

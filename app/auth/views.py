@@ -9,14 +9,14 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import or_, select
 
 from app.extensions import db, login_manager
+from app.models.auth import User
+from app.models.org import Backup
 from app.org.forms import local_to_utc
-from app.org.models import Backup
 from app.org.services import OrgError, end_leave, start_leave
 from app.policy import STAFF, has, requires
 from workflows.timeutil import utcnow
 
 from .forms import ChangePasswordForm, LoginForm, MyLeaveForm
-from .models import User
 from .services import LoginRefused, PasswordRejected, authenticate, change_password, find_user
 
 bp = Blueprint("auth", __name__, template_folder="templates")

@@ -12,8 +12,7 @@ issued its first notices.
 from __future__ import annotations
 
 from app import policy
-
-from .models import Case
+from app.models.cases import Case
 
 
 def _place_within(case: Case, regions) -> bool:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from app.engine import platform_runtime
 from app.extensions import db
+from app.models.supervision import CaseWarning
 from app.policy import STAFF, requires
-from app.supervision.models import CaseWarning
 from workflows import models as wm
 from workflows.calendar import load_calendar
 from workflows.timeutil import utcnow

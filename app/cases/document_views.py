@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from app import policy
 from app.extensions import db
+from app.models.cases import Case, CaseDocument
 from app.policy import requires
 
 from . import documents
 from .access import can_view_case
-from .models import Case, CaseDocument
 from .pdf import PdfUnavailable
 
 bp = Blueprint("documents", __name__, url_prefix="/cases", template_folder="templates")

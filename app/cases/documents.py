@@ -17,14 +17,14 @@ from decimal import Decimal
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
 
-from app.auth.models import User
 from app.filters import local_time
-from app.items.models import MATERIAL_FORMS
+from app.models.auth import User
+from app.models.cases import APPLICANT_TYPES, RESULTS, Case, CaseDocument, CaseEvent
+from app.models.items import MATERIAL_FORMS
 from workflows.timeutil import utcnow
 
 from . import pdf
 from .identity import mask
-from .models import APPLICANT_TYPES, RESULTS, Case, CaseDocument, CaseEvent
 
 KINDS = {
     "receipt": "申请材料接收凭证",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.engine import platform_runtime
-from app.items.models import Item
+from app.models.items import Item
 from app.schema_forms import fields, parse
 from workflows.errors import NotFound
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import or_, select
 
 from app import policy
-from app.org.models import Region
+from app.models.org import Region
 
 PLACE_LEVELS = ("county", "township", "village")
 

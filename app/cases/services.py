@@ -20,8 +20,16 @@ from sqlalchemy.exc import IntegrityError
 
 from app.engine import platform_runtime
 from app.filters import to_local
-from app.items.models import Item
-from app.org.models import Region
+from app.models.cases import (
+    SPECIAL_PROCEDURES,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CasePause,
+    CaseSequence,
+)
+from app.models.items import Item
+from app.models.org import Region
 from workflows import models as wm
 from workflows.calendar import load_calendar
 from workflows.db import is_postgresql
@@ -30,7 +38,6 @@ from workflows.timeutil import utcnow
 
 from . import documents
 from .identity import identity_problem, phone_problem
-from .models import SPECIAL_PROCEDURES, Case, CaseEvent, CaseMaterial, CasePause, CaseSequence
 
 # Administrative Licensing Law Art. 32: decide on an application within 5 working days.
 DECISION_WORKDAYS = 5

@@ -13,10 +13,11 @@ from app.desk.history import case_history
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
-from app.items.models import Item
-from app.org.models import Region
+from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, STATUSES, Case, CasePause
+from app.models.items import Item
+from app.models.org import Region
+from app.models.supervision import CaseWarning
 from app.policy import STAFF, requires
-from app.supervision.models import CaseWarning
 from app.supervision.warnings import local_today
 from workflows.calendar import load_calendar
 from workflows.errors import RuntimeErrorBase
@@ -25,7 +26,6 @@ from workflows.timeutil import utcnow
 from . import services
 from .access import can_view_case
 from .intake_form import intake_fields, parse_intake
-from .models import APPLICANT_TYPES, SPECIAL_PROCEDURES, STATUSES, Case, CasePause
 from .places import grouped, intake_regions, may_receive_at
 
 PAGE_SIZE = 50

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.auth.models import User
-from app.cases.models import Case, CaseEvent
+from app.models.auth import User
+from app.models.cases import Case, CaseEvent
 from app.schema_forms import fields
 from workflows import models as m
 from workflows.runtime import Runtime

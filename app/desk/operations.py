@@ -10,9 +10,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import policy
-from app.auth.models import User
 from app.cases.services import refuse_if_suspended
-from app.org.models import user_post
+from app.models.auth import User
+from app.models.org import user_post
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
 
@@ -56,8 +56,8 @@ def receiver(session, username: str) -> str:
 def handover_colleagues(session, user: User, item: m.WorkItem) -> list[User]:
     """Whom 转办/委派 suggests: people of the user's departments and of the step's candidate
     departments (anyone active with a post may still be named)."""
-    from app.org.models import Post
-    from app.routing.models import WorkItemCandidate
+    from app.models.org import Post
+    from app.models.routing import WorkItemCandidate
 
     own = (
         select(Post.department_id)

@@ -15,14 +15,13 @@ from sqlalchemy import func, select, union
 from sqlalchemy.orm import aliased
 
 from app import policy
-from app.auth.models import User
-from app.cases.models import Case
-from app.items.models import Item
-from app.routing.models import WorkItemCandidate
+from app.models.auth import User
+from app.models.cases import Case
+from app.models.desk import CaseCopy
+from app.models.items import Item
+from app.models.routing import WorkItemCandidate
 from workflows import models as m
 from workflows.timeutil import utcnow
-
-from .models import CaseCopy
 
 
 @dataclass
@@ -245,7 +244,7 @@ def _backup_names(session, user: User, items: list[m.WorkItem]) -> dict[int, str
 
 def candidate_titles(session, item_ids: list[int]) -> dict[int, list[str]]:
     """Who each item is routed to, as people read it (post titles and names)."""
-    from app.org.models import Post
+    from app.models.org import Post
 
     titles: dict[int, list[str]] = {}
     rows = session.execute(
@@ -303,7 +302,7 @@ def send_copies(
     ]
     session.add_all(copies)
     # on the case's record (and so in the audit chain): who copied whom, when, why
-    from app.cases.models import Case, CaseEvent
+    from app.models.cases import Case, CaseEvent
 
     case_id = session.scalar(select(Case.id).where(Case.instance_id == instance_id))
     if case_id is not None:
@@ -387,8 +386,8 @@ def mark_read(session, user: User, copy_ids: list[int] | None = None) -> int:
 
 def cards_for(session, items: list[m.WorkItem]) -> dict[int, str]:
     """The worst card (red over yellow) on each work item: its own, or its case's."""
-    from app.cases.models import Case
-    from app.supervision.models import CaseWarning
+    from app.models.cases import Case
+    from app.models.supervision import CaseWarning
 
     if not items:
         return {}

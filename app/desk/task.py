@@ -23,11 +23,12 @@ from sqlalchemy import delete, select
 
 from app import policy
 from app.cases.diagram import step_marks
-from app.cases.models import Case
 from app.cases.services import CaseSuspended, refuse_if_suspended
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
+from app.models.cases import Case
+from app.models.desk import OpinionPhrase, TaskDraft
 from app.policy import STAFF, requires
 from app.schema_forms import fields, other_errors, parse
 from workflows import models as m
@@ -36,7 +37,6 @@ from workflows.runtime import Runtime
 from workflows.timeutil import utcnow
 
 from .history import OPINION, history_rows
-from .models import OpinionPhrase, TaskDraft
 from .operations import handover_colleagues
 from .services import copies_of_instance, copy_recipients
 

@@ -7,16 +7,16 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
-from app.auth.models import User
-from app.cases.models import Case
 from app.engine import platform_runtime
 from app.extensions import db
+from app.models.auth import User
+from app.models.cases import Case
+from app.models.desk import CaseCopy
 from app.policy import STAFF, requires
 from app.routing.assigner import GREEN_CHANNEL_PRIORITY
 from workflows.errors import RuntimeErrorBase
 
 from . import services
-from .models import CaseCopy
 
 PAGE_SIZE = 50
 NOTE_MAX = 500

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
-from .models import Blob
+from app.models.files import Blob
 
 # extension -> (mime, magic prefixes the content must start with)
 ACCEPTED = {

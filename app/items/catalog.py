@@ -22,11 +22,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.org.models import Department
+from app.models.items import KINDS, MATERIAL_FORMS, STATUSES, Item, ItemMaterial
+from app.models.org import Department
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
-
-from .models import KINDS, MATERIAL_FORMS, STATUSES, Item, ItemMaterial
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 STATE_ZH = {CREATED: "已新增", UPDATED: "已更新", UNCHANGED: "未变化"}

@@ -10,7 +10,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from .models import KINDS, MATERIAL_FORMS
+from app.models.items import KINDS, MATERIAL_FORMS
 
 
 class ItemForm(FlaskForm):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
-
-from .models import KINDS, MATERIAL_FORMS, Item, ItemMaterial
 
 # Centers promise at most this share of the statutory limit; above it we warn.
 COMMITTED_SHARE_WARNING = 0.7

@@ -7,13 +7,13 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.files import store
-from app.org.models import Department
+from app.models.items import KINDS, STATUSES, Item
+from app.models.org import Department
 from app.policy import STAFF, requires
 from workflows.models import ProcessDefinition
 
 from . import services
 from .forms import ItemForm, MaterialForm
-from .models import KINDS, STATUSES, Item
 
 MANAGE = "items.manage"
 PAGE_SIZE = 50

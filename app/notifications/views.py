@@ -7,10 +7,9 @@ from flask_login import current_user
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.models.notifications import Notification
 from app.policy import STAFF, requires
 from workflows.timeutil import utcnow
-
-from .models import Notification
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 PAGE_SIZE = 50

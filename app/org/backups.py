@@ -6,12 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
+from app.models.org import Backup
 from app.policy import requires
 from workflows.timeutil import utcnow
 
 from . import queries
 from .forms import BackupForm, LeaveForm, ReturnForm, local_to_utc
-from .models import Backup
 from .services import (
     create_backup,
     end_backup,

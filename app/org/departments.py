@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
 
-from app.auth.models import User
 from app.extensions import db
+from app.models.auth import User
+from app.models.org import Department, Post, Region
 from app.policy import requires
 
 from .forms import DepartmentForm, HolderForm, PostForm
-from .models import Department, Post, Region
 from .queries import department_rows
 from .services import (
     assign_user,

@@ -16,9 +16,9 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField, TextA
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.models.org import LEVEL_ZH, ROLES
 from workflows.timeutil import to_naive_utc
 
-from .models import LEVEL_ZH, ROLES
 from .services import RULE_OPTIONS, RULE_QUESTIONS
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import aliased
 
-from app.auth.models import User
 from app.auth.services import hash_password
+from app.models.auth import User
+from app.models.org import LEVELS, Department, Post, Region, user_post
 
-from .models import LEVELS, Department, Post, Region, user_post
 from .services import (
     OrgError,
     check_level_under,

@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import User
+from app.models.auth import User
+from app.models.org import AssignmentRules, Backup, Department, Post, Region
 from workflows.models import ProcessDefinition
 
-from .models import AssignmentRules, Backup, Department, Post, Region
 from .services import path_ids
 
 SEARCH_LIMIT = 50

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 
 from app.extensions import db
+from app.models.org import LEVELS, Region
 from app.policy import requires
 
 from . import queries
 from .forms import RegionForm
-from .models import LEVELS, Region
 from .services import (
     create_region,
     delete_region,

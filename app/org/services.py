@@ -14,11 +14,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.auth.services import find_user, hash_password
-from workflows.timeutil import utcnow
-
-from .models import (
+from app.models.auth import User
+from app.models.org import (
     LEVEL_ZH,
     LEVELS,
     ROLE_BY_ZH,
@@ -29,6 +27,7 @@ from .models import (
     Post,
     Region,
 )
+from workflows.timeutil import utcnow
 
 REGION_CODE = re.compile(r"^\d{12}$")
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,79}$")

@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.auth.models import User
 from app.extensions import db
+from app.models.auth import User
 from app.policy import requires
 
 from . import queries

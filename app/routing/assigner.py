@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from app.auth.models import User
-from app.org.models import AssignmentRules, Backup, Department, Post, user_post
+from app.models.auth import User
+from app.models.org import AssignmentRules, Backup, Department, Post, user_post
+from app.models.routing import WorkItemCandidate
 from workflows.calendar import load_calendar
 from workflows.models import InstanceEvent
 from workflows.timeutil import utcnow
 
 from .describe import describe
-from .models import WorkItemCandidate
 from .resolver import Resolution, admin_posts, leader_posts, place_of, region_chain, resolve
 
 # 绿色通道: such work goes first in every worklist.
@@ -103,7 +103,7 @@ def _set_due(session, item, now, data: dict) -> None:
 
 def _item_limit(session, item, data: dict) -> int | str:
     """The approval item's limit for this step (by bpmn id or name), or "" for none."""
-    from app.items.models import Item
+    from app.models.items import Item
 
     code = data.get("item_code")
     if not code:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from app.org.models import ROLE_BY_ZH, ROLES
+from app.models.org import ROLE_BY_ZH, ROLES
 
 LEVEL_WORDS = {
     "村": "village",

@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 
-from app.auth.models import User
-from app.org.models import LEVELS, Department, Post, Region
+from app.models.auth import User
+from app.models.org import LEVELS, Department, Post, Region
 
 from .describe import Assignment
 

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 
-from app.cases.models import Case
-from app.org.models import Region
+from app.models.cases import Case
+from app.models.org import Region
+from app.models.supervision import CaseWarning
 from workflows import models as m
-
-from .models import CaseWarning
 
 
 def _place_codes(regions: list[Region]):

@@ -7,19 +7,19 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app import policy
-from app.audit.models import AuditEntry
-from app.cases.models import Case, CaseEvent
 from app.cases.views import visible_case
 from app.desk.history import CASE_EVENT_ZH, EVENT_ZH, display_names
 from app.extensions import db
-from app.items.models import Item
-from app.org.models import Department, Region
+from app.models.audit import AuditEntry
+from app.models.cases import Case, CaseEvent
+from app.models.items import Item
+from app.models.org import Department, Region
+from app.models.supervision import Deduction
 from app.policy import requires
 from workflows.calendar import load_calendar
 from workflows.timeutil import utcnow
 
 from . import services, warnings
-from .models import Deduction
 
 PAGE_SIZE = 50
 ACTION_ZH = {

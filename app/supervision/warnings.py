@@ -22,17 +22,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from app.auth.models import User
-from app.cases.models import Case, CaseEvent, CasePause
 from app.filters import center_zone, from_local, to_local
-from app.notifications.models import Notification
-from app.org.models import Post, user_post
-from app.routing.models import WorkItemCandidate
+from app.models.auth import User
+from app.models.cases import Case, CaseEvent, CasePause
+from app.models.notifications import Notification
+from app.models.org import Post, user_post
+from app.models.routing import WorkItemCandidate
+from app.models.supervision import LEVELS, CaseWarning, Deduction
 from workflows import models as wm
 from workflows.calendar import WorkCalendar, load_calendar
 from workflows.timeutil import utcnow
-
-from .models import LEVELS, CaseWarning, Deduction
 
 DEFAULT_YELLOW = "share:0.8"
 DEFAULT_RED = "overdue"

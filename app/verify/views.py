@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from app.cases import documents, services
 from app.cases.identity import mask
-from app.cases.models import Case, CaseEvent
 from app.desk.history import CASE_EVENT_ZH
 from app.engine import platform_runtime
 from app.extensions import db
+from app.models.cases import Case, CaseEvent
 
 from .forms import CaseQueryForm, VerifyForm
 from .throttle import Throttle, minutes

@@ -42,7 +42,7 @@ def test_admin_endpoints_refuse_other_users(app, client, path):
 
 
 def test_revoked_tokens_and_inactive_users_are_refused(app, client, session):
-    from app.auth.models import ApiToken, User
+    from app.models.auth import ApiToken, User
 
     token = make_user(app, "temp")
     headers = {"Authorization": f"Bearer {token}"}

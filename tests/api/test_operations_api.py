@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.cases.models import CasePause
+from app.models.cases import CasePause
 
 from ..cases.test_window_pages import AD, JOINT, case_of, first_review, intake, received, window
 from ..conftest import api_for

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from app.audit.chain import append, verify
-from app.audit.models import AuditEntry
+from app.models.audit import AuditEntry
 
 from ..cases.test_window_pages import do, intake, received, window
 from ..conftest import DEMO_PASSWORD, engine_of, signed_in

@@ -91,7 +91,7 @@ def test_change_password(app, client):
 
 
 def test_a_reset_password_must_be_changed_first(app, client, session):
-    from app.auth.models import User
+    from app.models.auth import User
 
     make_user(app, "clerk", password="reset-password", admin=True)
     session.query(User).filter_by(username="clerk").one().must_change_password = True

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from app.cases import documents, pdf
 from app.cases.access import can_view_case
-from app.cases.models import Case, CaseDocument, CaseEvent
 from app.extensions import db
-from app.items.models import Item, ItemMaterial
+from app.models.cases import Case, CaseDocument, CaseEvent
+from app.models.items import Item, ItemMaterial
 from app.verify.throttle import Throttle
 
 ID_NUMBER = "11010519491231002X"

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.cases import services
 from app.cases.identity import credit_code_problem, id_card_problem, mask
-from app.cases.models import Case
-from app.items.models import Item, ItemMaterial
-from app.org.models import Region
+from app.models.cases import Case
+from app.models.items import Item, ItemMaterial
+from app.models.org import Region
 from workflows.calendar import WorkCalendar
 from workflows.models import CalendarDay
 

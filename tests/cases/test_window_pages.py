@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from app.cases.identity import mask
-from app.cases.models import Case, CasePause
-from app.items.models import Item
-from app.org.models import Region
+from app.models.cases import Case, CasePause
+from app.models.items import Item
+from app.models.org import Region
 from workflows.calendar import WorkCalendar
 from workflows.timeutil import utcnow
 
@@ -413,7 +413,7 @@ def test_a_result_the_diagram_delivers_itself_is_not_delivered_from_the_case_pag
 
 
 def test_scans_of_materials_are_stored_once_by_content_and_checked(app, shipped, session):
-    from app.files.models import Blob
+    from app.models.files import Blob
 
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))

@@ -14,8 +14,8 @@ from lxml import etree
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from app.desk.models import TaskDraft
-from app.org.models import Backup
+from app.models.desk import TaskDraft
+from app.models.org import Backup
 from app.schema_forms import fields, parse
 from workflows.deployments import camunda_form_schema
 from workflows.errors import InvalidTaskData

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from app.auth.models import User
 from app.desk import services
+from app.models.auth import User
 
 from ..conftest import ROOT, engine_of
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select, update
 
 from app.desk import views
-from app.desk.models import CaseCopy
-from app.items.models import Item
+from app.models.desk import CaseCopy
+from app.models.items import Item
 from workflows import models as m
 
 from ..cases.test_window_pages import case_of, do, intake, item_id, received, window

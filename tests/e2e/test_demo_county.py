@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import User
-from app.org.models import Department, Post, Region, user_post
+from app.models.auth import User
+from app.models.org import Department, Post, Region, user_post
 
 from ..conftest import DEMO_PASSWORD as PASSWORD
 from ..conftest import SHIPPED, api_for, bundle

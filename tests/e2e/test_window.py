@@ -11,7 +11,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.cases.models import Case
+from app.models.cases import Case
 
 from ..conftest import DEMO_PASSWORD
 from .conftest import login

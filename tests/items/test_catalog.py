@@ -15,7 +15,7 @@ from app.items.catalog import (
     load_catalog,
     sync_catalog,
 )
-from app.items.models import Item, ItemMaterial
+from app.models.items import Item, ItemMaterial
 from app.org.demo import villages
 from workflows.runtime import Runtime
 

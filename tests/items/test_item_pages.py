@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from app.items.models import Item
+from app.models.items import Item
 
 from ..conftest import CSRF, DEMO_PASSWORD, signed_in
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from app.auth.models import User
+from app.models.auth import User
 
 from ..conftest import make_user
 

@@ -5,9 +5,9 @@ import time
 import pytest
 from sqlalchemy import func, select
 
-from app.auth.models import User
 from app.auth.services import check_password, find_user
-from app.org.models import Department, Post, Region, user_post
+from app.models.auth import User
+from app.models.org import Department, Post, Region, user_post
 from app.org.services import department_by_code, region_by_code
 from app.org.spreadsheet import COLUMNS
 

@@ -4,8 +4,8 @@ import re
 from datetime import datetime
 
 from app.auth.services import check_password, find_user
+from app.models.org import Backup, Region
 from app.org import services as org
-from app.org.models import Backup, Region
 from app.org.services import department_by_code, region_by_code
 
 from ..conftest import make_user
@@ -182,7 +182,7 @@ def test_departments_sections_posts_and_holders_are_managed_on_their_pages(admin
 def _posts(session, department_id):
     from sqlalchemy import select
 
-    from app.org.models import Post
+    from app.models.org import Post
 
     return session.scalars(select(Post).where(Post.department_id == department_id)).all()
 

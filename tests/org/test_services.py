@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
+from app.models.org import Backup, Region
 from app.org import services as org
-from app.org.models import Backup, Region
 from workflows.timeutil import utcnow
 
 from .conftest import staff

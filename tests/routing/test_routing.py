@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.org.models import AssignmentRules, Backup
+from app.models.org import AssignmentRules, Backup
 from workflows.timeutil import utcnow
 
 from ..conftest import api_for

@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from app.notifications.models import Notification
-from app.supervision.models import Deduction
+from app.models.notifications import Notification
+from app.models.supervision import Deduction
 
 from ..cases.test_window_pages import act, case_of, intake, received, window
 from ..conftest import CSRF, DEMO_PASSWORD, signed_in
@@ -48,7 +48,7 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
     assert numbers_on(board(inspector, "level=red")) == [late]
     assert numbers_on(board(inspector, "level=none")) == [on_time]
     assert numbers_on(board(inspector, "green=1")) == []
-    from app.org.models import Region
+    from app.models.org import Region
 
     town = session.scalars(select(Region).where(Region.code == "490102100000")).one()
     other = session.scalars(select(Region).where(Region.code == "490102101000")).one()
@@ -99,7 +99,7 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
 def test_a_supervisor_suspends_a_case_and_its_work_waits(app, shipped, session):
     from sqlalchemy import select as sql_select
 
-    from app.cases.models import CasePause
+    from app.models.cases import CasePause
 
     from ..cases.test_window_pages import JOINT, act, do
     from ..conftest import api_for
@@ -155,7 +155,7 @@ def test_a_supervisor_suspends_a_case_and_its_work_waits(app, shipped, session):
 
 def test_a_supervisor_of_another_county_sees_nothing_of_this_one(app, shipped, session):
     from app.auth.services import create_user
-    from app.org.models import Department, Post, Region
+    from app.models.org import Department, Post, Region
 
     from ..cases.test_window_pages import JOINT, do
 

@@ -13,11 +13,11 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.chain import verify
-from app.cases.models import Case, CaseEvent
 from app.extensions import db
-from app.notifications.models import Notification
-from app.org.models import Department
-from app.supervision.models import CaseWarning, Deduction
+from app.models.cases import Case, CaseEvent
+from app.models.notifications import Notification
+from app.models.org import Department
+from app.models.supervision import CaseWarning, Deduction
 from app.supervision.warnings import Rule, RuleError, issue_warnings, parse_rule, reverse
 from workflows import models as wm
 from workflows.calendar import WorkCalendar
@@ -89,7 +89,7 @@ def test_a_case_gets_yellow_then_red_once_with_points_and_notices(app, shipped, 
     kinds = [e.kind for e in session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))]
     assert kinds.count("warning") == 2
     assert verify(session)[1] is None  # warnings and deductions are in the audit chain
-    from app.audit.models import AuditEntry
+    from app.models.audit import AuditEntry
 
     ledger = session.scalars(select(AuditEntry).where(AuditEntry.source == "ledger")).all()
     assert [(e.action, e.case_id) for e in ledger] == [("deduction", case.id)] * 2

@@ -7,8 +7,8 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.items.models import Item
-from app.org.models import Department, Region
+from app.models.items import Item
+from app.models.org import Department, Region
 from workflows.db import Base
 from workflows.models import ProcessInstance
 from workflows.timeutil import utcnow

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.models import User
+from app.models.auth import User
 from workflows.db import Base
 from workflows.models import ProcessInstance, WorkItem
 from workflows.timeutil import utcnow

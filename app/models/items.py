@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.org.models import Department
+from app.models.org import Department
 from workflows.db import Base
 from workflows.timeutil import utcnow
 
