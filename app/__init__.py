@@ -5,12 +5,40 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, abort, send_from_directory
+from flask_login import current_user
 
 from workflows.db import configure_engine
 
-from . import models  # noqa: F401  (every table known to the metadata)
+from . import (
+    engine,
+    models,  # noqa: F401  (every table known to the metadata)
+)
+from .api.blueprint import bp as api_bp
+from .audit import chain as audit_chain
+from .auth.views import bp as auth_bp
+from .cases.audit import case_event_row
+from .cases.blueprint import bp as cases_bp
+from .cases.document_views import bp as documents_bp
+from .cases.services import CaseObserver, SuspensionGuard
+from .cli import register_cli
 from .config import load_config
+from .designer.blueprint import bp as designer_bp
+from .desk.blueprint import bp as desk_bp
+from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
+from .filters import register_filters
+from .items.blueprint import bp as items_bp
+from .models.cases import CaseEvent
+from .models.supervision import Deduction
+from .notifications.blueprint import bp as notifications_bp
+from .org.blueprint import account as account_bp
+from .org.blueprint import bp as org_bp
+from .policy import has
+from .routing.assigner import OrgAssigner
+from .scheduler import start_embedded_scheduler
+from .supervision.audit import deduction_row
+from .supervision.blueprint import bp as supervision_bp
+from .verify.blueprint import bp as verify_bp
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 VENDOR_PACKAGES = {"bootstrap", "@fontsource", "bpmn-js"}
@@ -38,56 +66,36 @@ def create_app(overrides: dict | None = None) -> Flask:
         # A request never leaves a transaction open (SQLite holds its write lock until then).
         db.session.remove()
 
-    from .audit.chain import install as install_audit
-
-    install_audit()
+    _plug_features(app)
     _register_blueprints(app)
     _register_vendor_route(app)
-
-    from .filters import register_filters
-
     register_filters(app)
 
     @app.context_processor
     def _permissions():
-        from flask_login import current_user
-
-        from .policy import has
-
         return {"can": lambda capability: has(current_user, capability)}
 
-    from .errors import register_error_handlers
-
     register_error_handlers(app)
-
-    from .cli import register_cli
-
     register_cli(app)
-
     if app.config.get("SCHEDULER_ENABLED"):
-        from .scheduler import start_embedded_scheduler
-
         start_embedded_scheduler(app)
     return app
 
 
-def _register_blueprints(app: Flask) -> None:
-    from .api.blueprint import bp as api_bp
-    from .auth.views import bp as auth_bp
-    from .cases.blueprint import bp as cases_bp
-    from .cases.document_views import bp as documents_bp
-    from .designer.blueprint import bp as designer_bp
-    from .desk.blueprint import bp as desk_bp
-    from .items.blueprint import bp as items_bp
-    from .notifications.views import bp as notifications_bp
-    from .org.blueprint import bp as org_bp
-    from .supervision.blueprint import bp as supervision_bp
-    from .verify.blueprint import bp as verify_bp
+def _plug_features(app: Flask) -> None:
+    """The features into the kernel's seams: the runtime's and the audit chain's."""
+    engine.plug(app, assigner=OrgAssigner(), observer=CaseObserver(), guard=SuspensionGuard())
+    audit_chain.register(CaseEvent, case_event_row)
+    audit_chain.register(Deduction, deduction_row)
+    audit_chain.install()
 
+
+def _register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     app.register_blueprint(auth_bp)
     app.register_blueprint(designer_bp)
     app.register_blueprint(org_bp)
+    app.register_blueprint(account_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(documents_bp)

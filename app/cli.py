@@ -8,13 +8,18 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from workflows.deployments import UploadedFile, deploy
+
+from .audit.cli import register_audit_cli
+from .auth.services import UnknownUser, ensure_admin, issue_token
 from .extensions import db
+from .items.cli import register_items_cli
+from .org.cli import register_org_cli
+from .scheduler import run_scheduler_forever
 
 
 def load_bundles(root: Path, actor: str = "system") -> list[tuple[str, object]]:
     """Deploy every folder of diagrams under ``root`` (one bundle per folder)."""
-    from workflows.deployments import UploadedFile, deploy
-
     results = []
     folders = sorted({p.parent for p in root.rglob("*.bpmn")})
     for folder in folders:
@@ -41,8 +46,6 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-admin")
     def create_admin():
         """Create the ``admin`` account (password from YIMEN_ADMIN_PASSWORD or printed once)."""
-        from .auth.services import ensure_admin
-
         _user, generated = ensure_admin(db.session, os.environ.get("YIMEN_ADMIN_PASSWORD"))
         db.session.commit()
         if generated:
@@ -61,8 +64,6 @@ def register_cli(app: Flask) -> None:
     @click.option("--name", default="cli", help="what the token is for")
     def tokens_create(username: str, name: str):
         """Issue a bearer token for USERNAME; the token is the last line printed."""
-        from .auth.services import UnknownUser, issue_token
-
         try:
             token = issue_token(db.session, username, name)
         except UnknownUser:
@@ -74,19 +75,9 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("scheduler")
     def scheduler():
         """Run the timer scheduler as its own process (for scale-out)."""
-        from .scheduler import run_scheduler_forever
-
         click.echo("定时器调度进程已启动（Ctrl+C 退出）。")
         run_scheduler_forever(app)
 
-    from .org.cli import register_org_cli
-
     register_org_cli(app)
-
-    from .items.cli import register_items_cli
-
     register_items_cli(app)
-
-    from .audit.cli import register_audit_cli
-
     register_audit_cli(app)

@@ -7,17 +7,17 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from workflows.timeutil import utcnow
-
-from .extensions import db
+from app.cases.services import apply_deemed_acceptance
+from app.clock import center_clock
+from app.engine import platform_runtime
+from app.extensions import db
+from app.supervision.warnings import issue_warnings
 
 log = logging.getLogger(__name__)
 
 
 def fire_timers_job(app, now=None) -> int:
     """One scheduler tick: fire every due timer; returns how many instances advanced."""
-    from app.engine import platform_runtime
-
     with app.app_context():
         try:
             fired = platform_runtime().fire_due_timers(
@@ -46,24 +46,20 @@ def _in_transaction(app, work, describe) -> int:
     return len(done)
 
 
-def case_deadlines_job(app, today=None) -> int:
+def case_deadlines_job(app, now=None) -> int:
     """Applications not answered within 5 working days count as accepted (Art. 32)."""
-    from app.cases.services import apply_deemed_acceptance
-
     return _in_transaction(
         app,
-        lambda session: apply_deemed_acceptance(session, today or utcnow().date()),
+        lambda session: apply_deemed_acceptance(session, center_clock(session).at(now).today()),
         lambda case: f"case {case.number} deemed accepted on the day it was received",
     )
 
 
 def warnings_job(app, now=None) -> int:
     """黄牌/红牌 due now; safe to run in several processes at once."""
-    from app.supervision.warnings import issue_warnings
-
     return _in_transaction(
         app,
-        lambda session: issue_warnings(session, now),
+        lambda session: issue_warnings(session, center_clock(session).at(now)),
         lambda warning: f"warning issued: {warning.message}",
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 import chinese_calendar
 from sqlalchemy import func, select
@@ -72,6 +72,47 @@ class WorkCalendar:
         """The working day a thing received at ``moment`` is handled on (itself if a working day)."""
         day = moment.date() if isinstance(moment, datetime) else moment
         return day if self.is_workday(day) else self.add_workdays(day, 1)
+
+    def add_working_hours(self, start: datetime, hours: float, zone: tzinfo) -> datetime:
+        """``start`` plus ``hours`` counted on working days only (naive UTC in and out;
+        days are the local days of ``zone``)."""
+        moment = _local(start, zone)
+        remaining = timedelta(hours=hours)
+        for _ in range(MAX_SPAN_DAYS):
+            next_midnight = _next_midnight(moment, zone)
+            if self.is_workday(moment.date()):
+                span = next_midnight - moment
+                if remaining <= span:
+                    moment = moment + remaining
+                    break
+                remaining -= span
+            moment = next_midnight
+        return _naive_utc(moment)
+
+    def working_hours_between(self, start: datetime, end: datetime, zone: tzinfo) -> float:
+        """Hours of working days between two naive UTC moments (negative if end < start)."""
+        if end < start:
+            return -self.working_hours_between(end, start, zone)
+        moment, stop = _local(start, zone), _local(end, zone)
+        total = timedelta(0)
+        while moment < stop:
+            next_midnight = _next_midnight(moment, zone)
+            if self.is_workday(moment.date()):
+                total += min(next_midnight, stop) - moment
+            moment = next_midnight
+        return total.total_seconds() / 3600
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    return moment.replace(tzinfo=UTC).astimezone(zone)
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _next_midnight(moment: datetime, zone: tzinfo) -> datetime:
+    return datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
 
 
 _CACHE: dict[str, object] = {"key": None, "calendar": WorkCalendar()}

@@ -98,8 +98,10 @@ class Runtime(ApprovalOperations):
         clock=utcnow,
         assigner: Assigner | None = None,
         observer: Observer | None = None,
+        guard=None,
     ):
         self.session = session
+        self.guard = guard
         self.specs = specs
         self.live = live
         self.script_engine = script_engine

@@ -1,8 +1,20 @@
-from flask import Blueprint
+from flask import Blueprint, g, request
+
+from app.auth.services import user_for_token
+from app.extensions import db
 
 from . import views
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def _bearer_token():
+    """The API authenticates by bearer token only (never the login cookie)."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    found = scheme.lower() == "bearer" and token.strip()
+    g.api_user = user_for_token(db.session, token.strip()) if found else None
+
 
 bp.add_url_rule("/deployments", view_func=views.create_deployment, methods=["POST"])
 bp.add_url_rule("/processes", view_func=views.list_processes, methods=["GET"])

@@ -12,16 +12,16 @@ from app.cases.identity import mask
 from app.cases.places import may_receive_at
 from app.desk import operations
 from app.engine import platform_runtime
+from app.errors import BadRequest, Forbidden
 from app.extensions import db
 from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
-from app.policy import ApiForbidden, requires
+from app.policy import requires
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
 from workflows.errors import InvalidTaskData, NotFound
 
-from .errors import BadRequest
 from .serialize import instance_json, iso, work_item_json
 
 MAX_PAGE = 500
@@ -56,14 +56,14 @@ def api_user():
 def _visible_instance(runtime, instance_id: int):
     instance = runtime.get_instance(instance_id)
     if not policy.can_view_instance(db.session, api_user(), instance):
-        raise ApiForbidden("无权查看该办件。")
+        raise Forbidden("无权查看该办件。")
     return instance
 
 
 def _actionable_item(runtime, item_id: int):
     item = runtime.work_item(item_id)
     if not policy.can_act(db.session, api_user(), item):
-        raise ApiForbidden("该待办没有分派给您（或您的 A 角）。")
+        raise Forbidden("该待办没有分派给您（或您的 A 角）。")
     return item
 
 
@@ -200,7 +200,7 @@ def get_work_item(item_id: int):
         policy.can_act(db.session, api_user(), item)
         or policy.can_view_instance(db.session, api_user(), item.instance)
     ):
-        raise ApiForbidden("无权查看该待办。")
+        raise Forbidden("无权查看该待办。")
     return jsonify(work_item_json(item, form_schema=runtime.form_schema(item)))
 
 
@@ -294,7 +294,7 @@ def _case_intake(body: dict):
         select(Region).where(Region.code == str(body.get("place") or ""))
     ).first()
     if place is None or not may_receive_at(db.session, api_user(), place):
-        raise ApiForbidden("place 不在您的受理范围内（或区划代码不存在）。")
+        raise Forbidden("place 不在您的受理范围内（或区划代码不存在）。")
     applicant = body.get("applicant") or {}
     names = {str(n) for n in body.get("materials") or []}
     received = {m.id for m in item.materials if m.name in names or str(m.id) in names}
@@ -344,7 +344,7 @@ def get_case(number: str):
     if case is None:
         raise NotFound(f"办件 {number} 不存在。")
     if not can_view_case(db.session, api_user(), case):
-        raise ApiForbidden("无权查看该办件。")
+        raise Forbidden("无权查看该办件。")
     return jsonify(_case_json(case))
 
 

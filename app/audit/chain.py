@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -122,53 +123,41 @@ def _process_row(params: dict) -> dict:
     }
 
 
+def _deployment_row(_session, deployment: wm.Deployment) -> dict:
+    return {
+        "at": deployment.created_at,
+        "source": "deployment",
+        "action": "deploy",
+        "actor": deployment.created_by,
+        "subject": f"部署 #{deployment.id}",
+        "message": "、".join(f.name for f in deployment.files),
+        "data_sha256": deployment.bundle_sha256,
+    }
+
+
+def _instance_event_row(_session, event: wm.InstanceEvent) -> dict:
+    return _process_row({c.key: getattr(event, c.key) for c in wm.InstanceEvent.__table__.c})
+
+
+# model class -> to_row(session, obj): the audit entry fields of a new row, or None
+_MIRRORS: dict[type, Callable] = {
+    wm.InstanceEvent: _instance_event_row,
+    wm.Deployment: _deployment_row,
+}
+
+
+def register(model: type, to_row: Callable) -> None:
+    """Mirror every new ``model`` row into the chain as ``to_row(session, obj)`` says.
+
+    Features register their history models (the application factory does it);
+    the chain itself knows none of them.
+    """
+    _MIRRORS[model] = to_row
+
+
 def _object_row(session, obj) -> dict | None:
-    from app.models.cases import CaseEvent
-
-    if isinstance(obj, CaseEvent):
-        return {
-            "at": obj.at,
-            "source": "case",
-            "action": obj.kind,
-            "actor": obj.actor,
-            "case_id": obj.case_id,
-            "message": obj.message,
-            "data_sha256": data_digest(obj.data),
-        }
-    if isinstance(obj, wm.InstanceEvent):
-        return _process_row({c.key: getattr(obj, c.key) for c in wm.InstanceEvent.__table__.c})
-    from app.models.supervision import Deduction
-
-    if isinstance(obj, Deduction):
-        return {
-            "at": obj.at,
-            "source": "ledger",
-            "action": "deduction" if obj.points > 0 else "deduction_reversed",
-            "actor": obj.created_by,
-            "on_behalf_of": obj.username,  # the person the points concern, if any
-            "case_id": _case_of_warning(session, obj.warning_id),
-            "subject": f"部门 #{obj.department_id}" if obj.department_id else None,
-            "message": f"{obj.points} 分：{obj.reason}",
-        }
-    if isinstance(obj, wm.Deployment):
-        return {
-            "at": obj.created_at,
-            "source": "deployment",
-            "action": "deploy",
-            "actor": obj.created_by,
-            "subject": f"部署 #{obj.id}",
-            "message": "、".join(f.name for f in obj.files),
-            "data_sha256": obj.bundle_sha256,
-        }
-    return None
-
-
-def _case_of_warning(session, warning_id: int | None) -> int | None:
-    from app.models.supervision import CaseWarning
-
-    if warning_id is None:
-        return None
-    return session.scalar(select(CaseWarning.case_id).where(CaseWarning.id == warning_id))
+    to_row = _MIRRORS.get(type(obj))
+    return to_row(session, obj) if to_row is not None else None
 
 
 def _after_flush(session, _context) -> None:

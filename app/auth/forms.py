@@ -1,7 +1,6 @@
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.fields import DateTimeLocalField
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -27,14 +26,3 @@ class ChangePasswordForm(FlaskForm):
             EqualTo("new", message="两次输入的新密码不一致"),
         ],
     )
-
-
-class MyLeaveForm(FlaskForm):
-    """请假 by the person themselves: who stands in, until when, why."""
-
-    backup = StringField(
-        "代理人 B角（用户名）",
-        validators=[DataRequired(message="请填写 B角用户名"), Length(max=80)],
-    )
-    valid_to = DateTimeLocalField("请假至", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    reason = StringField("事由", validators=[Optional(), Length(max=500)])

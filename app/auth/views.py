@@ -6,18 +6,13 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import or_, select
 
 from app.extensions import db, login_manager
 from app.models.auth import User
-from app.models.org import Backup
-from app.org.forms import local_to_utc
-from app.org.services import OrgError, end_leave, start_leave
 from app.policy import STAFF, has, requires
-from workflows.timeutil import utcnow
 
-from .forms import ChangePasswordForm, LoginForm, MyLeaveForm
-from .services import LoginRefused, PasswordRejected, authenticate, change_password, find_user
+from .forms import ChangePasswordForm, LoginForm
+from .services import LoginRefused, PasswordRejected, authenticate, change_password
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -114,59 +109,3 @@ def password():
             flash("密码已修改。", "success")
             return redirect(home_for(current_user))
     return render_template("auth/password.html", form=form)
-
-
-def _leave_page(form, status=200):
-    at = utcnow()
-    mine = db.session.scalars(
-        select(Backup)
-        .where(Backup.holder_id == current_user.id)
-        .order_by(Backup.valid_from.desc())
-        .limit(20)
-    ).all()
-    standing_in = db.session.scalars(
-        select(Backup).where(
-            Backup.backup_id == current_user.id,
-            Backup.valid_from <= at,
-            or_(Backup.valid_to.is_(None), Backup.valid_to > at),
-        )
-    ).all()
-    return render_template(
-        "auth/leave.html", form=form, mine=mine, standing_in=standing_in, now=at
-    ), status
-
-
-@bp.route("/account/leave", methods=["GET", "POST"])
-@requires(STAFF)
-def leave():
-    form = MyLeaveForm()
-    if not form.validate_on_submit():
-        return _leave_page(form, 400 if request.method == "POST" else 200)
-    backup = find_user(db.session, form.backup.data.strip())
-    if backup is None:
-        form.backup.errors.append("没有这个用户。")
-        return _leave_page(form, 400)
-    try:
-        start_leave(
-            db.session,
-            current_user,
-            backup,
-            local_to_utc(form.valid_to.data),
-            form.reason.data or None,
-            created_by=current_user.username,
-        )
-    except OrgError as exc:
-        form.backup.errors.append(exc.message)
-        return _leave_page(form, 400)
-    db.session.commit()
-    flash(f"已请假，期间您的工作由 {backup.display_name} 代为办理。", "success")
-    return redirect(url_for("auth.leave"))
-
-
-@bp.route("/account/leave/end", methods=["POST"])
-@requires(STAFF)
-def leave_end():
-    ended = end_leave(db.session, current_user)
-    db.session.commit()
-    flash("已销假。" if ended else "您当前没有在请假。", "success" if ended else "info")
-    return redirect(url_for("auth.leave"))

@@ -11,7 +11,12 @@ issued its first notices.
 
 from __future__ import annotations
 
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+
 from app import policy
+from app.extensions import db
 from app.models.cases import Case
 
 
@@ -34,3 +39,13 @@ def can_view_case(session, user, case: Case) -> bool:
     return policy.has(user, "supervise") and _place_within(
         case, policy.home_regions(session, user, ("inspector",))
     )
+
+
+def visible_case(number: str) -> Case:
+    """The case by its number, or 404; 403 when the signed-in user may not see it."""
+    case = db.session.scalars(select(Case).where(Case.number == number)).first()
+    if case is None:
+        abort(404)
+    if not can_view_case(db.session, current_user, case):
+        abort(403)
+    return case

@@ -32,4 +32,3 @@ bp.add_url_rule("/<number>/diagram", endpoint="diagram", view_func=diagram.page,
 bp.add_url_rule(
     "/<number>/diagram.bpmn", endpoint="diagram_xml", view_func=diagram.xml, methods=["GET"]
 )
-bp.add_url_rule("/<number>/signers", endpoint="signers", view_func=views.signers, methods=["POST"])

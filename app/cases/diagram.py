@@ -7,16 +7,15 @@ from collections import defaultdict
 from flask import Response, abort, render_template
 from sqlalchemy import select
 
+from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
 from app.models.supervision import CaseWarning
 from app.policy import STAFF, requires
 from workflows import models as wm
-from workflows.calendar import load_calendar
-from workflows.timeutil import utcnow
 from workflows.xmlsafe import parse_xml
 
-from .views import visible_case
+from .access import visible_case
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -39,8 +38,8 @@ def step_marks(session, case, events=None) -> dict:
     """
     instance = case.instance
     items = session.scalars(select(wm.WorkItem).where(wm.WorkItem.instance_id == instance.id)).all()
-    now = utcnow()
-    calendar = load_calendar(session)
+    clock = center_clock(session)
+    now = clock.now()
     red_items = set(
         session.scalars(
             select(CaseWarning.work_item_id).where(
@@ -63,9 +62,7 @@ def step_marks(session, case, events=None) -> dict:
                 overdue.add(item.bpmn_id)
         end = item.completed_at or (now if item.status == wm.OPEN else None)
         if end is not None:
-            days[item.bpmn_id] += max(
-                0, calendar.workdays_between(item.created_at.date(), end.date())
-            )
+            days[item.bpmn_id] += max(0, clock.workdays_spanned(item.created_at, end))
             seconds[item.bpmn_id] += max(0.0, (end - item.created_at).total_seconds())
     return {
         "done": sorted(done - active),

@@ -17,6 +17,7 @@ from decimal import Decimal
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
 
+from app.errors import DomainError
 from app.filters import local_time
 from app.models.auth import User
 from app.models.cases import APPLICANT_TYPES, RESULTS, Case, CaseDocument, CaseEvent
@@ -52,12 +53,8 @@ CODE_LENGTH = 12
 _CODE_ATTEMPTS = 8
 
 
-class DocumentError(Exception):
+class DocumentError(DomainError):
     """A document cannot be issued as asked (unknown kind, facts missing)."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # --- issuing -------------------------------------------------------------------------

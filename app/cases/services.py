@@ -12,14 +12,15 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app.clock import CenterClock, center_clock
 from app.engine import platform_runtime
-from app.filters import to_local
+from app.errors import DomainError
 from app.models.cases import (
     SPECIAL_PROCEDURES,
     Case,
@@ -31,7 +32,6 @@ from app.models.cases import (
 from app.models.items import Item
 from app.models.org import Region
 from workflows import models as wm
-from workflows.calendar import load_calendar
 from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
@@ -39,19 +39,11 @@ from workflows.timeutil import utcnow
 from . import documents
 from .identity import identity_problem, phone_problem
 
-# Administrative Licensing Law Art. 32: decide on an application within 5 working days.
-DECISION_WORKDAYS = 5
 INTAKE_STEP = ("step", "intake")
 
 
-class CaseError(Exception):
+class CaseError(DomainError):
     """A refused window action; ``field`` names the form field at fault, if any."""
-
-    def __init__(self, message: str, field: str | None = None, fields: dict | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
-        self.fields = fields or {}
 
 
 class CaseSuspended(RuntimeErrorBase):
@@ -149,14 +141,7 @@ def promised_date(session, item: Item, accepted: datetime) -> date:
     即办件 (limit 0) are due the day they are handled, or the next working day
     when received after hours or on a rest day.
     """
-    calendar = load_calendar(session)
-    local = to_local(accepted)
-    day = local.date()
-    closing = time.fromisoformat(current_app.config.get("OFFICE_HOURS_END") or "17:30")
-    if local.time() >= closing:
-        day += timedelta(days=1)  # after hours: handled on the next day it is open
-    start = calendar.next_workday(day)
-    return calendar.add_workdays(start, item.committed_days) if item.committed_days else start
+    return center_clock(session).promised_date(accepted, item.committed_days)
 
 
 # --- the steps at the window -------------------------------------------------
@@ -182,11 +167,12 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
         raise CaseError("申请人信息有误。", fields=problems)
     if intake.item.status != "published":
         raise CaseError(f"事项“{intake.item.name}”未发布，不能受理。", "item")
-    now = utcnow()
+    clock = center_clock(session)
+    now = clock.now()
     county = county_of(session, intake.place)
     password = f"{secrets.randbelow(10**6):06d}"
     case = Case(
-        number=next_case_number(session, county, now.date()),
+        number=next_case_number(session, county, clock.day_of(now)),
         item=intake.item,
         status="applied",
         channel=intake.channel,
@@ -202,7 +188,7 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
         data=intake.data,
         received_at=now,
         received_by=actor,
-        decision_due=load_calendar(session).add_workdays(now.date(), DECISION_WORKDAYS),
+        decision_due=clock.decision_due(now),
     )
     case.query_password_hash = query_password_digest(case.number, password)
     for material in intake.item.materials:
@@ -233,7 +219,7 @@ def _require_status(case: Case, *allowed: str) -> None:
         raise CaseError(f"办件当前为“{case.status_zh}”，不能进行此操作。")
 
 
-def process_data(case: Case) -> dict:
+def process_data(case: Case, clock: CenterClock) -> dict:
     """The data a case's process starts with (see docs/DIAGRAMS.md)."""
     return {
         "case_number": case.number,
@@ -246,7 +232,7 @@ def process_data(case: Case) -> dict:
         "place": case.place.code,
         "place_name": case.place.name,
         "lead_department": case.lead_department.name if case.lead_department else None,
-        "accept_date": (case.accepted_at or utcnow()).date().isoformat(),
+        "accept_date": clock.day_of(case.accepted_at or clock.now()).isoformat(),
         "green_channel": case.green_channel,
         **(case.data or {}),
     }
@@ -261,12 +247,13 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         raise CaseError(f"还缺少必要材料：{names}。请出具补正材料通知书（一次性告知），不能受理。")
     if not case.item.process_id:
         raise CaseError(f"事项“{case.item.name}”没有绑定流程，不能受理。")
-    case.accepted_at = case.received_at if deemed else utcnow()
+    clock = center_clock(session)
+    case.accepted_at = case.received_at if deemed else clock.now()
     case.accepted_by = actor
     case.accepted_on_day_received = deemed
-    case.promised_date = promised_date(session, case.item, case.accepted_at)
+    case.promised_date = clock.promised_date(case.accepted_at, case.item.committed_days)
     case.status = "accepted"
-    _start_process(session, case, actor)
+    _start_process(session, case, actor, clock)
     _event(session, case, "accepted", actor, "视为受理（逾期未告知补正）" if deemed else "受理")
     documents.issue(
         session,
@@ -280,9 +267,9 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
     return case
 
 
-def _start_process(session, case: Case, actor: str | None) -> None:
+def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -> None:
     runtime = platform_runtime(session)
-    data = process_data(case)
+    data = process_data(case, clock)
     instance = runtime.start(case.item.process_id, data=data, actor=actor)
     case.instance = instance
     session.flush()
@@ -329,7 +316,7 @@ def receive_correction(session, case: Case, actor: str | None, received: set[int
             material.received, material.received_at, material.received_round = True, now, rounds
             came.append(material)
     case.status = "applied"
-    case.decision_due = load_calendar(session).add_workdays(now.date(), DECISION_WORKDAYS)
+    case.decision_due = center_clock(session).decision_due(now)
     _event(session, case, "correction_received", actor, "、".join(m.name for m in came) or None)
     documents.issue(
         session, case, "correction_receipt", actor=actor, materials=_materials_facts(came)
@@ -384,7 +371,8 @@ def delivered_in_process(session, case: Case) -> bool:
 
 def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> None:
     case.status = "delivered"
-    case.delivered_at = utcnow()
+    clock = center_clock(session)
+    case.delivered_at = clock.now()
     case.closed_at = case.delivered_at
     _event(session, case, "delivered", actor, f"{method}：{receiver}")
     documents.issue(
@@ -392,7 +380,7 @@ def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> N
         case,
         "delivery",
         actor=actor,
-        delivered_date=case.delivered_at.date().isoformat(),
+        delivered_date=clock.day_of(case.delivered_at).isoformat(),
         method=method,
         receiver=receiver,
     )
@@ -445,8 +433,9 @@ def start_special_procedure(
         raise CaseError("请填写需要特别程序的理由。", "reason")
     if open_pause(session, case) is not None:
         raise CaseError("办件已在暂停计时中，请先结束当前的暂停。")
-    now = utcnow()
-    if expected_end is not None and expected_end < now.date():
+    clock = center_clock(session)
+    now = clock.now()
+    if expected_end is not None and expected_end < clock.day_of(now):
         raise CaseError("预计结束日期不能早于今天。", "expected_end")
     pause = CasePause(
         case_id=case.id,
@@ -465,7 +454,7 @@ def start_special_procedure(
         "special_procedure",
         actor=actor,
         procedure=procedure,
-        start=now.date().isoformat(),
+        start=clock.day_of(now).isoformat(),
         reason=reason.strip(),
         expected_end=expected_end.isoformat() if expected_end else None,
     )
@@ -477,12 +466,12 @@ def end_pause(session, case: Case, actor: str | None, note: str | None = None) -
     pause = open_pause(session, case)
     if pause is None:
         raise CaseError("办件没有在暂停计时。")
-    now = utcnow()
-    calendar = load_calendar(session)
+    clock = center_clock(session)
+    now = clock.now()
     pause.ended_at, pause.ended_by, pause.end_note = now, actor, (note or "").strip() or None
-    pause.paused_workdays = max(0, calendar.workdays_between(pause.started_at.date(), now.date()))
+    pause.paused_workdays = clock.workdays_spanned(pause.started_at, now)
     if case.promised_date is not None and pause.paused_workdays:
-        case.promised_date = calendar.add_workdays(case.promised_date, pause.paused_workdays)
+        case.promised_date = clock.add_workdays(case.promised_date, pause.paused_workdays)
     message = f"{pause.title}结束，暂停 {pause.paused_workdays} 个工作日"
     if case.promised_date is not None:
         message += f"，承诺办结日期顺延至 {case.promised_date.isoformat()}"
@@ -543,6 +532,18 @@ def refuse_if_suspended(session, instance_id: int) -> None:
     pause = suspension_of(session, instance_id)
     if pause is not None:
         raise CaseSuspended(f"办件已被挂起，暂停办理：{pause.reason}")
+
+
+class SuspensionGuard:
+    """The runtime's guard (``workflows.runtime.Guard``): nobody works a suspended case.
+
+    Asked before every change people make to a running instance (claim, release,
+    complete and the approval operations); administrative changes (撤件, 终止,
+    retry) and timers are not asked.
+    """
+
+    def may_change(self, session, instance, action: str) -> None:
+        refuse_if_suspended(session, instance.id)
 
 
 def _pauses_for_correction(item) -> bool:
@@ -618,7 +619,8 @@ class CaseObserver:
         result = data.get("result") or data.get("decision")
         case.result = result if result in ("approve", "reject") else "approve"
         case.status = "decided"
-        case.decided_at = utcnow()
+        clock = center_clock(session)
+        case.decided_at = clock.now()
         _event(session, case, "decided", None, "准予" if case.result == "approve" else "不予")
         documents.issue(
             session,
@@ -628,5 +630,5 @@ class CaseObserver:
             result=case.result,
             opinion=str(data.get("result_text") or data.get("opinion") or ""),
             certificate_no=data.get("certificate_no") or data.get("registration_no"),
-            decided_date=case.decided_at.date().isoformat(),
+            decided_date=clock.day_of(case.decided_at).isoformat(),
         )

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from app import policy
-from app.desk.history import case_history
+from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
@@ -18,13 +18,11 @@ from app.models.items import Item
 from app.models.org import Region
 from app.models.supervision import CaseWarning
 from app.policy import STAFF, requires
-from app.supervision.warnings import local_today
-from workflows.calendar import load_calendar
 from workflows.errors import RuntimeErrorBase
-from workflows.timeutil import utcnow
 
 from . import services
-from .access import can_view_case
+from .access import visible_case
+from .history import case_history
 from .intake_form import intake_fields, parse_intake
 from .places import grouped, intake_regions, may_receive_at
 
@@ -38,16 +36,6 @@ DONE = {
 }
 
 
-def visible_case(number: str) -> Case:
-    """The case by its number, or 404; 403 when the signed-in user may not see it."""
-    case = db.session.scalars(select(Case).where(Case.number == number)).first()
-    if case is None:
-        abort(404)
-    if not can_view_case(db.session, current_user, case):
-        abort(403)
-    return case
-
-
 # --- intake ------------------------------------------------------------------------
 
 
@@ -59,6 +47,7 @@ def _published_items():
 
 def _intake_page(item, *, values=None, errors=None, status=200):
     regions = intake_regions(db.session, current_user)
+    clock = center_clock(db.session)
     return (
         render_template(
             "cases/intake.html",
@@ -73,7 +62,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
             errors=errors or {},
             due_soon=services.decisions_due_soon(
                 db.session,
-                load_calendar(db.session).add_workdays(utcnow().date(), 1),
+                clock.add_workdays(clock.today(), 1),
                 place_ids=[r.id for r in regions],
             ),
         ),
@@ -194,11 +183,9 @@ def index():
 
 def _cosigns(case: Case, open_items) -> list[dict]:
     """Running 会签 of the case the user may change (加签/减签), with their signers."""
-    from app.desk.operations import may_change_signers
-
     found = []
     for bpmn_id in sorted({w.bpmn_id for w in open_items}):
-        if not may_change_signers(db.session, current_user, case.instance_id, bpmn_id):
+        if not policy.may_change_signers(db.session, current_user, case.instance_id, bpmn_id):
             continue
         signers = platform_runtime().signers(case.instance_id, bpmn_id)
         if signers:
@@ -207,37 +194,10 @@ def _cosigns(case: Case, open_items) -> list[dict]:
     return found
 
 
-@requires("work")
-def signers(number: str):
-    from app.desk import operations
-
-    case = visible_case(number)
-    form = request.form
-    add = form.get("change") == "add"
-    try:
-        operations.change_signers(
-            db.session,
-            platform_runtime(),
-            current_user,
-            case.instance_id or 0,
-            form.get("step", ""),
-            (form.get("signer") or "").strip(),
-            form.get("reason", ""),
-            add=add,
-        )
-    except RuntimeErrorBase as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash("已加签。" if add else "已减签。", "success")
-    return redirect(url_for("cases.detail", number=number))
-
-
 def _working_days_left(case: Case) -> int | None:
     if case.promised_date is None or case.status not in ("accepted", "processing"):
         return None
-    return load_calendar(db.session).workdays_between(local_today(utcnow()), case.promised_date)
+    return center_clock(db.session).workdays_left(case.promised_date)
 
 
 @requires(STAFF)

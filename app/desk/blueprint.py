@@ -63,3 +63,9 @@ bp.add_url_rule(
 bp.add_url_rule(
     "/items/<int:item_id>/files/<field>", endpoint="task_file", view_func=task.file, methods=["GET"]
 )
+bp.add_url_rule(
+    "/cases/<number>/signers",
+    endpoint="case_signers",
+    view_func=operation_views.case_signers,
+    methods=["POST"],
+)

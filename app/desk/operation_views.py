@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
+from app.cases.access import visible_case
 from app.engine import platform_runtime
 from app.extensions import db
 from app.policy import requires
@@ -93,3 +94,29 @@ def take_back(item_id: int):
     db.session.commit()
     flash("已撤回，该步骤回到您的待办。", "success")
     return redirect(url_for("desk.index"))
+
+
+@requires("work")
+def case_signers(number: str):
+    """加签/减签 from the case page (whoever opened the 会签, or a process administrator)."""
+    case = visible_case(number)
+    form = request.form
+    add = form.get("change") == "add"
+    try:
+        operations.change_signers(
+            db.session,
+            platform_runtime(),
+            current_user,
+            case.instance_id or 0,
+            form.get("step", ""),
+            (form.get("signer") or "").strip(),
+            form.get("reason", ""),
+            add=add,
+        )
+    except RuntimeErrorBase as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash("已加签。" if add else "已减签。", "success")
+    return redirect(url_for("cases.detail", number=number))

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app import policy
 from app.cases.services import refuse_if_suspended
 from app.models.auth import User
-from app.models.org import user_post
+from app.models.org import Post, user_post
+from app.models.routing import WorkItemCandidate
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
 
@@ -56,9 +57,6 @@ def receiver(session, username: str) -> str:
 def handover_colleagues(session, user: User, item: m.WorkItem) -> list[User]:
     """Whom 转办/委派 suggests: people of the user's departments and of the step's candidate
     departments (anyone active with a post may still be named)."""
-    from app.models.org import Post
-    from app.models.routing import WorkItemCandidate
-
     own = (
         select(Post.department_id)
         .join(user_post, user_post.c.post_id == Post.id)
@@ -117,29 +115,12 @@ def answer_delegation(session, runtime, user: User, item_id: int, answer: str, v
     return runtime.resolve_delegation(item_id, user.username, answer, version=version)
 
 
-def may_change_signers(session, user: User, instance_id: int, bpmn_id: str) -> bool:
-    """Designers/administrators, or whoever completed the step that opened the 会签."""
-    if policy.has(user, "instances.manage"):
-        return True
-    openers = select(m.WorkItem.previous_item_id).where(
-        m.WorkItem.instance_id == instance_id, m.WorkItem.bpmn_id == bpmn_id
-    )
-    return (
-        session.scalar(
-            select(m.WorkItem.id)
-            .where(m.WorkItem.id.in_(openers), m.WorkItem.completed_by == user.username)
-            .limit(1)
-        )
-        is not None
-    )
-
-
 def change_signers(
     session, runtime, user: User, instance_id: int, bpmn_id: str, signer, reason: str, add: bool
 ):
     runtime.get_instance(instance_id)  # an unknown case is "not found", not "forbidden"
     refuse_if_suspended(session, instance_id)
-    if not may_change_signers(session, user, instance_id, bpmn_id):
+    if not policy.may_change_signers(session, user, instance_id, bpmn_id):
         raise OperationForbidden("只有发起会签的人或流程管理员可以加签、减签。")
     change = runtime.add_signer if add else runtime.remove_signer
     return change(instance_id, bpmn_id, signer, user.username, reason)

@@ -8,18 +8,21 @@ touches a serialized workflow.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import aliased
 
 from app import policy
+from app.clock import CenterClock, center_clock
+from app.errors import DomainError
 from app.models.auth import User
-from app.models.cases import Case
+from app.models.cases import Case, CaseEvent
 from app.models.desk import CaseCopy
 from app.models.items import Item
+from app.models.org import Post
 from app.models.routing import WorkItemCandidate
+from app.models.supervision import CaseWarning
 from workflows import models as m
 from workflows.timeutil import utcnow
 
@@ -55,8 +58,9 @@ class WorkFilter:
         values = {f.name: getattr(self, f.name) for f in fields(self)}
         return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items() if v}
 
-    def apply(self, stmt, moment, zone: str):
-        """Narrow ``stmt`` (which joins ``Case``); ``moment`` is the column the dates judge."""
+    def apply(self, stmt, moment, clock: CenterClock | None = None):
+        """Narrow ``stmt`` (which joins ``Case``); ``moment`` is the column the dates judge
+        (local days of the center's ``clock``)."""
         if self.item:
             stmt = stmt.where(Case.item_id == self.item)
         if self.step:
@@ -65,10 +69,12 @@ class WorkFilter:
             stmt = stmt.where(Case.applicant_name.contains(self.applicant, autoescape=True))
         if self.number:
             stmt = stmt.where(Case.number.startswith(self.number, autoescape=True))
+        if self.date_from or self.date_to:
+            clock = clock or center_clock()
         if self.date_from:
-            stmt = stmt.where(moment >= _utc_midnight(self.date_from, zone))
+            stmt = stmt.where(moment >= clock.start_of_day(self.date_from))
         if self.date_to:
-            stmt = stmt.where(moment < _utc_midnight(self.date_to + timedelta(days=1), zone))
+            stmt = stmt.where(moment < clock.start_of_day(self.date_to + timedelta(days=1)))
         return stmt
 
 
@@ -77,11 +83,6 @@ def _day(value: str | None) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
-
-
-def _utc_midnight(day: date, zone: str) -> datetime:
-    local = datetime.combine(day, time(), tzinfo=ZoneInfo(zone))
-    return local.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 @dataclass
@@ -136,7 +137,7 @@ def _open_order(item) -> tuple:
 
 
 def open_work_query(
-    session, user: User, filters: WorkFilter | None = None, zone: str = "Asia/Shanghai"
+    session, user: User, filters: WorkFilter | None = None, clock: CenterClock | None = None
 ):
     """待办: the ids of open work the user may take in worklist order, each row with
     how many match (the sort reads them all anyway, so the count costs nothing more)."""
@@ -144,7 +145,7 @@ def open_work_query(
     stmt = _open_stmt(session, user).add_columns(func.count().over().label("matching"))
     if filters.needs_case:
         stmt = stmt.join(Case, Case.instance_id == m.WorkItem.instance_id)
-    return filters.apply(stmt, m.WorkItem.created_at, zone).order_by(*_open_order(m.WorkItem))
+    return filters.apply(stmt, m.WorkItem.created_at, clock).order_by(*_open_order(m.WorkItem))
 
 
 @dataclass
@@ -158,7 +159,7 @@ def my_open_work(
     user: User,
     *,
     filters: WorkFilter | None = None,
-    zone: str = "Asia/Shanghai",
+    clock: CenterClock | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> WorkPage:
@@ -167,7 +168,7 @@ def my_open_work(
     The page's ids are chosen on work item columns alone; the case columns are
     joined for those rows only.
     """
-    page = open_work_query(session, user, filters, zone).limit(limit).offset(offset).subquery()
+    page = open_work_query(session, user, filters, clock).limit(limit).offset(offset).subquery()
     stmt = _work_rows(select(m.WorkItem).join(page, page.c.id == m.WorkItem.id))
     stmt = stmt.add_columns(page.c.matching)
     result = session.execute(stmt.order_by(*_open_order(m.WorkItem))).all()
@@ -182,14 +183,16 @@ def count_open_work(session, user: User) -> int:
     return session.scalar(_open_stmt(session, user).with_only_columns(func.count()))
 
 
-def done_work_query(user: User, filters: WorkFilter | None = None, zone: str = "Asia/Shanghai"):
+def done_work_query(
+    user: User, filters: WorkFilter | None = None, clock: CenterClock | None = None
+):
     """已办: work items the user completed (for themselves or as B角), newest first."""
     stmt = _work_rows(
         select(m.WorkItem).where(
             m.WorkItem.completed_by == user.username, m.WorkItem.status == m.DONE
         )
     )
-    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.completed_at, zone)
+    stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.completed_at, clock)
     return stmt.order_by(m.WorkItem.completed_at.desc(), m.WorkItem.id.desc())
 
 
@@ -198,12 +201,12 @@ def my_done_work(
     user: User,
     *,
     filters: WorkFilter | None = None,
-    zone: str = "Asia/Shanghai",
+    clock: CenterClock | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> WorkPage:
     """A page of 已办, with whose work each item was when done as B角."""
-    stmt = done_work_query(user, filters, zone)
+    stmt = done_work_query(user, filters, clock)
     rows = _as_rows(session.execute(stmt.limit(limit).offset(offset)).all())
     for row in rows:
         row.on_behalf_of = row.item.on_behalf_of
@@ -244,8 +247,6 @@ def _backup_names(session, user: User, items: list[m.WorkItem]) -> dict[int, str
 
 def candidate_titles(session, item_ids: list[int]) -> dict[int, list[str]]:
     """Who each item is routed to, as people read it (post titles and names)."""
-    from app.models.org import Post
-
     titles: dict[int, list[str]] = {}
     rows = session.execute(
         select(WorkItemCandidate, Post, User)
@@ -270,7 +271,7 @@ def item_choices(session) -> list[tuple[int, str]]:
 # --- copies (抄送) -------------------------------------------------------------------
 
 
-class NoRecipients(ValueError):
+class NoRecipients(DomainError):
     """A copy names nobody who can receive it."""
 
 
@@ -302,8 +303,6 @@ def send_copies(
     ]
     session.add_all(copies)
     # on the case's record (and so in the audit chain): who copied whom, when, why
-    from app.models.cases import Case, CaseEvent
-
     case_id = session.scalar(select(Case.id).where(Case.instance_id == instance_id))
     if case_id is not None:
         names = "、".join(u.display_name for u in recipients)
@@ -386,9 +385,6 @@ def mark_read(session, user: User, copy_ids: list[int] | None = None) -> int:
 
 def cards_for(session, items: list[m.WorkItem]) -> dict[int, str]:
     """The worst card (red over yellow) on each work item: its own, or its case's."""
-    from app.models.cases import Case
-    from app.models.supervision import CaseWarning
-
     if not items:
         return {}
     by_instance: dict[int, list[int]] = {}

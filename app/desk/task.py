@@ -23,6 +23,7 @@ from sqlalchemy import delete, select
 
 from app import policy
 from app.cases.diagram import step_marks
+from app.cases.history import OPINION, history_rows
 from app.cases.services import CaseSuspended, refuse_if_suspended
 from app.engine import platform_runtime
 from app.extensions import db
@@ -36,7 +37,6 @@ from workflows.errors import InstanceNotActive, InvalidTaskData, WorkItemConflic
 from workflows.runtime import Runtime
 from workflows.timeutil import utcnow
 
-from .history import OPINION, history_rows
 from .operations import handover_colleagues
 from .services import copies_of_instance, copy_recipients
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
 from app.models.auth import User
 from app.models.cases import Case
 from app.models.desk import CaseCopy
+from app.notifications.services import unread_count
 from app.policy import STAFF, requires
 from app.routing.assigner import GREEN_CHANNEL_PRIORITY
 from workflows.errors import RuntimeErrorBase
@@ -38,7 +40,7 @@ def _work_list(template: str, query, page_name: str):
         db.session,
         current_user,
         filters=filters,
-        zone=current_app.config["TIMEZONE"],
+        clock=center_clock(db.session),
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
     )
@@ -157,8 +159,6 @@ def counts() -> dict:
             services.count_open_work(db.session, current_user) if has_work else 0
         )
     if "notices" not in g.desk_counts:
-        from app.notifications.views import unread_count
-
         g.desk_counts["notices"] = unread_count(db.session, current_user.username)
     return g.desk_counts
 

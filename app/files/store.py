@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from app.errors import DomainError
 from app.models.files import Blob
 
 # extension -> (mime, magic prefixes the content must start with)
@@ -32,12 +33,8 @@ ACCEPTED = {
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 
-class FileRejected(ValueError):
+class FileRejected(DomainError):
     """An upload that is not accepted; ``message`` says why, in Chinese."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 def _root() -> Path:

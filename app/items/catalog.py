@@ -22,6 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app.errors import DomainError
 from app.models.items import KINDS, MATERIAL_FORMS, STATUSES, Item, ItemMaterial
 from app.models.org import Department
 from workflows.models import ProcessDefinition
@@ -47,12 +48,11 @@ ITEM_FIELDS = (
 MATERIAL_FIELDS = ("name", "form", "copies", "required", "note")
 
 
-class CatalogError(Exception):
+class CatalogError(DomainError):
     """A catalog entry that cannot be loaded; ``code`` is the item's code when known."""
 
     def __init__(self, message: str, code: str | None = None):
         super().__init__(message)
-        self.message = message
         self.code = code
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import or_, select
 
+from app.errors import DomainError
+from app.items.warning_rules import RuleError, parse_rule
 from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
@@ -12,13 +14,8 @@ from workflows.timeutil import utcnow
 COMMITTED_SHARE_WARNING = 0.7
 
 
-class ItemError(Exception):
+class ItemError(DomainError):
     """A refused change to the catalog; ``field`` names the form field at fault."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def check_limits(statutory: int, committed: int) -> str | None:
@@ -49,8 +46,6 @@ def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | Non
     warning = check_limits(values["statutory_days"], values["committed_days"])
     for field in ("warn_yellow", "warn_red"):
         if values.get(field):
-            from app.supervision.warnings import RuleError, parse_rule
-
             try:
                 parse_rule(values[field])
             except RuleError as exc:

@@ -2,28 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models.notifications import Notification
 from app.policy import STAFF, requires
 from workflows.timeutil import utcnow
 
-bp = Blueprint("notifications", __name__, url_prefix="/notifications", template_folder="templates")
 PAGE_SIZE = 50
 
 
-def unread_count(session, username: str) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.username == username, Notification.read_at.is_(None))
-    )
-
-
-@bp.get("/")
 @requires(STAFF)
 def index():
     page = max(request.args.get("page", 1, type=int), 1)
@@ -39,7 +29,6 @@ def index():
     )
 
 
-@bp.post("/read")
 @requires(STAFF)
 def read_all():
     db.session.execute(

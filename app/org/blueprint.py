@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from . import backups, calendar, departments, regions, rules, users
+from . import backups, calendar, departments, leave, regions, rules, users
 
 bp = Blueprint("org", __name__, url_prefix="/org", template_folder="templates")
 
@@ -65,3 +65,8 @@ bp.add_url_rule("/rules/edit", "edit_rules", rules.edit, methods=BOTH)
 bp.add_url_rule("/calendar", "calendar", calendar.index, methods=GET)
 bp.add_url_rule("/calendar", "calendar_enter", calendar.enter, methods=POST)
 bp.add_url_rule("/calendar/<day>/delete", "calendar_remove", calendar.remove, methods=POST)
+
+# one's own 请假/销假, outside the administrators' /org pages
+account = Blueprint("account", __name__, url_prefix="/account", template_folder="templates")
+account.add_url_rule("/leave", "leave", leave.leave, methods=BOTH)
+account.add_url_rule("/leave/end", "leave_end", leave.end, methods=POST)

@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, select
 
+from app.errors import DomainError
 from app.extensions import db
 from app.policy import requires
 from workflows.calendar import load_calendar
@@ -37,12 +38,12 @@ LINE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})\s+(休|班)(?:\s+(.*))?$")
 REST, WORK = "休", "班"
 
 
-class CalendarInputError(ValueError):
+class CalendarInputError(DomainError):
     """A line of the bulk form that cannot be read; ``line`` is 1-based."""
 
     def __init__(self, line: int, message: str):
         super().__init__(message)
-        self.line, self.message = line, message
+        self.line = line
 
 
 def parse_lines(text: str) -> list[tuple[date, bool, str | None]]:

@@ -8,16 +8,14 @@ the same name, so a rule is written once.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app.clock import center_clock
 from app.models.org import LEVEL_ZH, ROLES
-from workflows.timeutil import to_naive_utc
 
 from .services import RULE_OPTIONS, RULE_QUESTIONS
 
@@ -32,7 +30,7 @@ def local_to_utc(value: datetime | None) -> datetime | None:
     """A time typed in the center's time zone, as the naive UTC the database stores."""
     if value is None:
         return None
-    return to_naive_utc(value.replace(tzinfo=ZoneInfo(current_app.config["TIMEZONE"])))
+    return center_clock().from_local(value.replace(tzinfo=None))
 
 
 class RegionForm(FlaskForm):
@@ -127,3 +125,14 @@ class RulesForm(FlaskForm):
     when_empty = _rule_field("when_empty")
     when_initiator = _rule_field("when_initiator")
     when_same_as_previous = _rule_field("when_same_as_previous")
+
+
+class MyLeaveForm(FlaskForm):
+    """请假 by the person themselves: who stands in, until when, why."""
+
+    backup = StringField(
+        "代理人 B角（用户名）",
+        validators=[DataRequired(message="请填写 B角用户名"), Length(max=80)],
+    )
+    valid_to = DateTimeLocalField("请假至", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    reason = StringField("事由", validators=[Optional(), Length(max=500)])

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from app.auth.services import find_user, hash_password
+from app.errors import DomainError
 from app.models.auth import User
 from app.models.org import (
     LEVEL_ZH,
@@ -54,13 +55,8 @@ RULE_QUESTIONS = {
 }
 
 
-class OrgError(Exception):
+class OrgError(DomainError):
     """A refused change to the organisation; ``message`` is shown to the user as is."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # --- values ---------------------------------------------------------------

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
+from app.clock import center_clock
 from app.models.auth import User
-from app.models.org import AssignmentRules, Backup, Department, Post, user_post
+from app.models.items import Item
+from app.models.org import Backup, Department, Post, user_post
 from app.models.routing import WorkItemCandidate
-from workflows.calendar import load_calendar
+from app.org.services import rules_for
 from workflows.models import InstanceEvent
 from workflows.timeutil import utcnow
 
@@ -31,15 +33,6 @@ class Candidates:
     posts: list[Post]
     users: list[User]
     reason: str = "diagram"
-
-
-def rules_for(session, process_id: str) -> AssignmentRules:
-    return session.get(AssignmentRules, process_id) or AssignmentRules(
-        process_id=process_id,
-        when_empty="leader",
-        when_initiator="leader",
-        when_same_as_previous="allow",
-    )
 
 
 def _holders(session, posts: list[Post]) -> list[User]:
@@ -81,30 +74,24 @@ def _backup_covers(session, backup: Backup, posts: list[Post]) -> bool:
     return backup.department_id in department_ids | {p for p in parents if p}
 
 
-def _set_due(session, item, now, data: dict) -> None:
-    """A step's own limit fixes its due time: ``limit_days`` (working days) or
-    ``limit_hours`` (hours counted on working days only)."""
-    from app.supervision.warnings import add_working_hours, due_at_end_of, step_due
-
+def _set_due(session, item, data: dict) -> None:
+    """A step's own limit fixes its due time, counted from the moment the step opened:
+    ``limit_hours`` (hours on working days only) or ``limit_days`` (working days), else
+    the approval item's limit for the step."""
     properties = item.properties or {}
-    calendar = load_calendar(session)
+    clock = center_clock(session)
     try:
         if "limit_hours" in properties:
-            hours = float(properties["limit_hours"])
-            if hours > 0:
-                item.due_at = add_working_hours(calendar, now, hours)
+            item.due_at = clock.step_due(item.created_at, hours=float(properties["limit_hours"]))
             return
         days = int(properties.get("limit_days", "") or _item_limit(session, item, data))
     except (TypeError, ValueError):
         return
-    if days >= 0:
-        item.due_at = due_at_end_of(step_due(calendar, now, days))
+    item.due_at = clock.step_due(item.created_at, days=days)
 
 
 def _item_limit(session, item, data: dict) -> int | str:
     """The approval item's limit for this step (by bpmn id or name), or "" for none."""
-    from app.models.items import Item
-
     code = data.get("item_code")
     if not code:
         return ""
@@ -135,7 +122,7 @@ class OrgAssigner:
             item, data = new.item, new.task.data
             if data.get("green_channel"):
                 item.priority = max(item.priority, GREEN_CHANNEL_PRIORITY)
-            _set_due(session, item, self.clock(), data)
+            _set_due(session, item, data)
             place = place_of(session, data)
             chain = region_chain(session, place)
             resolution = resolve(session, describe(item.lane, item.properties, data), place)

@@ -7,8 +7,10 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from app import policy
-from app.cases.views import visible_case
-from app.desk.history import CASE_EVENT_ZH, EVENT_ZH, display_names
+from app.cases import services as case_services
+from app.cases.access import visible_case
+from app.cases.history import CASE_EVENT_ZH, EVENT_ZH, display_names
+from app.clock import center_clock
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
@@ -16,8 +18,6 @@ from app.models.items import Item
 from app.models.org import Department, Region
 from app.models.supervision import Deduction
 from app.policy import requires
-from workflows.calendar import load_calendar
-from workflows.timeutil import utcnow
 
 from . import services, warnings
 
@@ -58,8 +58,7 @@ def index():
     rows, total, counts = services.cases_board(
         db.session, regions, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
-    calendar = load_calendar(db.session)
-    today = warnings.local_today(utcnow())
+    clock = center_clock(db.session)
     instances, instance_total = services.cases_under(db.session, regions, None, limit=20, offset=0)
     return render_template(
         "supervision/index.html",
@@ -78,9 +77,7 @@ def index():
         cards=services.cards_of(db.session, [c.id for c in rows]),
         steps=services.open_steps(db.session, [c.instance_id for c in rows if c.instance_id]),
         left={
-            c.id: calendar.workdays_between(today, c.promised_date)
-            for c in rows
-            if c.promised_date is not None
+            c.id: clock.workdays_left(c.promised_date) for c in rows if c.promised_date is not None
         },
         page=page,
         has_next=page * PAGE_SIZE < total,
@@ -226,8 +223,6 @@ def reverse_deduction(deduction_id: int):
 @requires("supervise")
 def suspend(number: str):
     """挂起 / 恢复: the case's work waits and its clock stops, with a reason."""
-    from app.cases import services as case_services
-
     case = visible_case(number)
     form = request.form
     try:

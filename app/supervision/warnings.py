@@ -13,7 +13,7 @@ left), ``overdue`` (past the due date).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import current_app
@@ -22,7 +22,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
-from app.filters import center_zone, from_local, to_local
+from app.clock import CenterClock, center_clock
+from app.items.warning_rules import Rule, warning_rules
 from app.models.auth import User
 from app.models.cases import Case, CaseEvent, CasePause
 from app.models.notifications import Notification
@@ -30,53 +31,9 @@ from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
 from app.models.supervision import LEVELS, CaseWarning, Deduction
 from workflows import models as wm
-from workflows.calendar import WorkCalendar, load_calendar
 from workflows.timeutil import utcnow
 
-DEFAULT_YELLOW = "share:0.8"
-DEFAULT_RED = "overdue"
 RUNNING = ("accepted", "processing")
-
-
-class RuleError(ValueError):
-    """A threshold rule that cannot be read."""
-
-
-@dataclass(frozen=True)
-class Rule:
-    kind: str  # share | left | overdue
-    value: float = 0.0
-
-    def reached(self, limit: int, left: int) -> bool:
-        if self.kind == "overdue":
-            return left < 0
-        if self.kind == "left":
-            return left <= self.value
-        return limit > 0 and (limit - left) / limit >= self.value
-
-
-def parse_rule(text: str) -> Rule:
-    text = (text or "").strip()
-    if text == "overdue":
-        return Rule("overdue")
-    kind, _, value = text.partition(":")
-    try:
-        number = float(value)
-    except ValueError:
-        raise RuleError(f"无法识别的预警规则：{text}（应为 share:0.8、left:2 或 overdue）")
-    if kind == "share" and 0 < number <= 1.5:
-        return Rule("share", number)
-    if kind == "left" and number >= 0:
-        return Rule("left", number)
-    raise RuleError(f"无法识别的预警规则：{text}（应为 share:0.8、left:2 或 overdue）")
-
-
-def rules_for(case: Case) -> dict[str, Rule]:
-    config = current_app.config
-    return {
-        "yellow": parse_rule(case.item.warn_yellow or config.get("WARN_YELLOW") or DEFAULT_YELLOW),
-        "red": parse_rule(case.item.warn_red or config.get("WARN_RED") or DEFAULT_RED),
-    }
 
 
 def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
@@ -85,54 +42,6 @@ def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
     if rules["yellow"].reached(limit, left):
         return "yellow"
     return None
-
-
-def local_today(now: datetime) -> date:
-    return to_local(now).date()
-
-
-def due_at_end_of(day: date) -> datetime:
-    """The last moment of a local day, as naive UTC (how due_at is stored)."""
-    return from_local(datetime.combine(day, time(23, 59, 59), tzinfo=center_zone()))
-
-
-def step_due(calendar: WorkCalendar, opened: datetime, limit_days: int) -> date:
-    """A step opened at ``opened`` with a limit in working days is due on this local day."""
-    start = calendar.next_workday(local_today(opened))
-    return calendar.add_workdays(start, limit_days) if limit_days else start
-
-
-def add_working_hours(calendar: WorkCalendar, start: datetime, hours: float) -> datetime:
-    """``start`` plus ``hours`` counted only on the center's working days (naive UTC in/out)."""
-    zone = center_zone()
-    moment = to_local(start)
-    remaining = timedelta(hours=hours)
-    for _ in range(3 * 366):
-        next_midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
-        if calendar.is_workday(moment.date()):
-            span = next_midnight - moment
-            if remaining <= span:
-                moment = moment + remaining
-                break
-            remaining -= span
-        moment = next_midnight
-    return from_local(moment)
-
-
-def working_hours_between(calendar: WorkCalendar, start: datetime, end: datetime) -> float:
-    """Hours of working days between two naive UTC moments (negative if end < start)."""
-    if end < start:
-        return -working_hours_between(calendar, end, start)
-    zone = center_zone()
-    moment, stop = to_local(start), to_local(end)
-    total = timedelta(0)
-    while moment < stop:
-        next_midnight = datetime.combine(moment.date() + timedelta(days=1), time(0), tzinfo=zone)
-        piece = min(next_midnight, stop) - moment
-        if calendar.is_workday(moment.date()):
-            total += piece
-        moment = next_midnight
-    return total.total_seconds() / 3600
 
 
 # --- issuing -------------------------------------------------------------------------
@@ -269,11 +178,11 @@ def _follow_up(session, m: Measured, warning: CaseWarning, items: list[wm.WorkIt
             )
 
 
-def measure(session, now: datetime | None = None) -> list[Measured]:
+def measure(session, clock: CenterClock | None = None) -> list[Measured]:
     """Every card due now for running, unpaused cases and their open steps (two queries)."""
-    now = now or utcnow()
-    today = local_today(now)
-    calendar = load_calendar(session)
+    clock = clock or center_clock(session)
+    now = clock.now()
+    today = clock.day_of(now)
     paused = select(CasePause.case_id).where(CasePause.ended_at.is_(None))
     cases = session.scalars(
         select(Case)
@@ -293,30 +202,30 @@ def measure(session, now: datetime | None = None) -> list[Measured]:
             steps.setdefault(item.instance_id, []).append(item)
     found: list[Measured] = []
     for case in cases:
-        rules = rules_for(case)
-        left = calendar.workdays_between(today, case.promised_date)
+        rules = warning_rules(case.item)
+        left = clock.calendar.workdays_between(today, case.promised_date)
         level = level_of(rules, case.item.committed_days, left)
         if level is not None:
             found.append(
                 Measured(case, "case", level, case.promised_date, left, case.item.committed_days)
             )
         for item in steps.get(case.instance_id, []):
-            found += _measure_step(calendar, rules, case, item, now, today)
+            found += _measure_step(clock, rules, case, item, now, today)
     return found
 
 
-def _measure_step(calendar, rules, case, item, now, today) -> list[Measured]:
+def _measure_step(clock: CenterClock, rules, case, item, now, today) -> list[Measured]:
     """A step against its own due time; the limit is what the due time allowed it."""
-    due = local_today(item.due_at)
+    due = clock.day_of(item.due_at)
     if _limit_hours(item) is not None:
         # a limit in hours: measured in working hours (``left:n`` means n hours)
-        limit = round(working_hours_between(calendar, item.created_at, item.due_at))
-        hours_left = working_hours_between(calendar, now, item.due_at)
+        limit = round(clock.working_hours_between(item.created_at, item.due_at))
+        hours_left = clock.working_hours_between(now, item.due_at)
         left = -1 if hours_left < 0 else int(hours_left)
     else:
-        opened = calendar.next_workday(local_today(item.created_at))
-        limit = max(0, calendar.workdays_between(opened, due))
-        left = calendar.workdays_between(today, due)
+        opened = clock.calendar.next_workday(clock.day_of(item.created_at))
+        limit = max(0, clock.calendar.workdays_between(opened, due))
+        left = clock.calendar.workdays_between(today, due)
     level = level_of(rules, limit, left)
     if level is None:
         return []
@@ -331,11 +240,12 @@ def _limit_hours(item: wm.WorkItem) -> float | None:
     return value if value > 0 else None
 
 
-def issue_warnings(session, now: datetime | None = None) -> list[CaseWarning]:
+def issue_warnings(session, clock: CenterClock | None = None) -> list[CaseWarning]:
     """Issue the cards due now (a red card also issues the yellow it passed)."""
-    now = now or utcnow()
+    clock = clock or center_clock(session)
+    now = clock.now()
     issued = []
-    for m in measure(session, now):
+    for m in measure(session, clock):
         levels = ["yellow", "red"] if m.level == "red" else ["yellow"]
         for level in levels:
             current = Measured(m.case, m.scope, level, m.due, m.left, m.limit, m.item)

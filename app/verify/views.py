@@ -11,8 +11,8 @@ from flask import current_app, render_template, request
 from sqlalchemy import select
 
 from app.cases import documents, services
+from app.cases.history import CASE_EVENT_ZH
 from app.cases.identity import mask
-from app.desk.history import CASE_EVENT_ZH
 from app.engine import platform_runtime
 from app.extensions import db
 from app.models.cases import Case, CaseEvent

@@ -136,7 +136,7 @@ def test_the_opener_of_a_cosign_removes_and_adds_signers_on_the_case_page(app, s
     def change(data):
         html = handler.get(f"/cases/{number}").get_data(as_text=True)
         response = handler.post(
-            f"/cases/{number}/signers",
+            f"/desk/cases/{number}/signers",
             data={"csrf_token": CSRF.search(html).group(1), "step": "Task_Cosign", **data},
         )
         return handler.get(response.headers["Location"]).get_data(as_text=True)

@@ -216,8 +216,7 @@ def test_an_item_sets_limits_for_its_steps(app, shipped, session):
             wm.WorkItem.bpmn_id == "Task_Handle",
         )
     ).one()
-    from app.supervision.warnings import due_at_end_of, step_due
-    from workflows.calendar import WorkCalendar
+    from app.clock import center_clock
 
     with app.app_context():  # 承办: two working days from its arrival
-        assert handle.due_at == due_at_end_of(step_due(WorkCalendar(), handle.created_at, 2))
+        assert handle.due_at == center_clock().step_due(handle.created_at, days=2)

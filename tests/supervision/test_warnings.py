@@ -13,12 +13,14 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.chain import verify
+from app.clock import center_clock
 from app.extensions import db
+from app.items.warning_rules import Rule, RuleError, parse_rule
 from app.models.cases import Case, CaseEvent
 from app.models.notifications import Notification
 from app.models.org import Department
 from app.models.supervision import CaseWarning, Deduction
-from app.supervision.warnings import Rule, RuleError, issue_warnings, parse_rule, reverse
+from app.supervision.warnings import issue_warnings, reverse
 from workflows import models as wm
 from workflows.calendar import WorkCalendar
 
@@ -43,7 +45,7 @@ def day_with_left(due: date, left: int) -> date:
 
 def issue(app, now: datetime) -> list[CaseWarning]:
     with app.app_context():
-        issued = issue_warnings(db.session, now)
+        issued = issue_warnings(db.session, center_clock(db.session).at(now))
         db.session.commit()
         return [(w.scope, w.level) for w in issued]
 
@@ -137,9 +139,7 @@ def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     (due_at,) = step_due
     due = (due_at + timedelta(hours=8)).date()
     with app.app_context():
-        from app.supervision.warnings import local_today
-
-        opened = CALENDAR.next_workday(local_today(case.accepted_at))
+        opened = CALENDAR.next_workday(center_clock().day_of(case.accepted_at))
     assert CALENDAR.workdays_between(opened, due) == 5
 
     # fire brigade answers in time; the other two are late
@@ -221,15 +221,13 @@ def test_two_scheduler_processes_issue_each_card_once(
 def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
     import re
 
-    from app.supervision.warnings import local_today
-    from workflows.timeutil import utcnow
-
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
     case = case_of(session, number)
     with app.app_context():
-        today = local_today(utcnow())
-        step_due = local_today(
+        clock = center_clock()
+        today = clock.today()
+        step_due = clock.day_of(
             session.scalars(
                 select(wm.WorkItem.due_at).where(
                     wm.WorkItem.instance_id == case.instance_id,
@@ -248,20 +246,17 @@ def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
 
 
 def test_a_limit_in_hours_counts_working_days_only(app, api, county, session):
-    from app.supervision.warnings import add_working_hours, working_hours_between
-
     from ..conftest import api_for
     from ..diagrams import laned, user
 
     with app.app_context():
         # Friday 2026-11-20 20:00 Beijing + 8 working hours: Monday 04:00 (the weekend does not count)
+        clock = center_clock()
         friday_evening = datetime(2026, 11, 20, 12, 0)
-        assert add_working_hours(CALENDAR, friday_evening, 8) == datetime(2026, 11, 22, 20, 0)
-        assert working_hours_between(CALENDAR, friday_evening, datetime(2026, 11, 22, 20, 0)) == 8
+        assert clock.step_due(friday_evening, hours=8) == datetime(2026, 11, 22, 20, 0)
+        assert clock.working_hours_between(friday_evening, datetime(2026, 11, 22, 20, 0)) == 8
         # 30 September 20:00 + 8 hours: the National Day week is skipped (due 8 October 04:00)
-        assert add_working_hours(CALENDAR, datetime(2026, 9, 30, 12, 0), 8) == datetime(
-            2026, 10, 7, 20, 0
-        )
+        assert clock.step_due(datetime(2026, 9, 30, 12, 0), hours=8) == datetime(2026, 10, 7, 20, 0)
 
     hurry = laned(
         "hurry",
@@ -278,7 +273,7 @@ def test_a_limit_in_hours_counts_working_days_only(app, api, county, session):
         )
     ).one()
     with app.app_context():
-        assert check.due_at == add_working_hours(CALENDAR, check.created_at, 4)
+        assert check.due_at == center_clock().step_due(check.created_at, hours=4)
 
 
 def run_schedulers(database_url: str, tmp_path, now: str, job: str) -> list[int]:
