@@ -22,8 +22,8 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app import policy
-from app.cases.diagram import step_marks
 from app.cases.history import OPINION, history_rows
+from app.cases.progress import step_marks
 from app.cases.services import CaseSuspended, refuse_if_suspended
 from app.engine import platform_runtime
 from app.extensions import db
