@@ -116,7 +116,8 @@ def violations(modules: dict[str, Module]) -> list[str]:
         if rank == 99:
             found.append(f"{module.name}: in no layer (add it to docs/ARCHITECTURE.md and here)")
         for target, line in module.late:
-            found.append(f"{module.name}:{line}: imports {target} inside a function")
+            named = _known(target, modules) or target
+            found.append(f"{module.name}:{line}: imports {named} inside a function")
         targets = {_known(raw, modules) for raw in module.imports} - {None, module.name}
         for target in sorted(targets):
             t_rank, t_unit = layer_of(target)
