@@ -233,6 +233,22 @@ def can_act(session, user: User, item: m.WorkItem) -> bool:
     return _item_matches(session, item, work_item_filter(session, user, narrow=_one_item(item.id)))
 
 
+def routed_to(session, user: User, item: m.WorkItem) -> bool:
+    """Whether the item was routed to this user (own posts, by name, or to an A角 they
+    stand in for), whoever has claimed it since: a second claimer is told who holds
+    it (a conflict), not that it is none of their business."""
+    people = [(user.id, _post_ids(session, user.id))]
+    for backup in stand_ins(session, user):
+        if backup.process_id is None or backup.process_id == item.instance.process_id:
+            people.append(
+                (backup.holder_id, _post_ids(session, backup.holder_id, backup.department_id))
+            )
+    return any(
+        _item_matches(session, item, m.WorkItem.id.in_(_routed_ids(post_ids, user_id)))
+        for user_id, post_ids in people
+    )
+
+
 def acting_for(session, user: User, item: m.WorkItem) -> str | None:
     """The colleague this user stands in for on this item (AB角), if not their own work."""
     narrow = _one_item(item.id)

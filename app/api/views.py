@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app import policy
 from app.cases import services as case_services
 from app.cases.access import can_view_case
+from app.cases.history import case_history
 from app.cases.identity import mask
 from app.cases.places import may_receive_at
 from app.desk import operations
@@ -58,13 +59,6 @@ def _visible_instance(runtime, instance_id: int):
     if not policy.can_view_instance(db.session, api_user(), instance):
         raise Forbidden("无权查看该办件。")
     return instance
-
-
-def _actionable_item(runtime, item_id: int):
-    item = runtime.work_item(item_id)
-    if not policy.can_act(db.session, api_user(), item):
-        raise Forbidden("该待办没有分派给您（或您的 A 角）。")
-    return item
 
 
 def _instance_body(runtime, instance, *, with_history: bool = False) -> dict:
@@ -206,16 +200,16 @@ def get_work_item(item_id: int):
 
 @requires("work")
 def claim_work_item(item_id: int):
-    runtime = _runtime()
-    _actionable_item(runtime, item_id)
-    item = runtime.claim(item_id, api_user().username, version=_version(_json_body()))
+    version = _version(_json_body())
+    item = operations.claim(db.session, _runtime(), api_user(), item_id, version)
     db.session.commit()
     return jsonify(work_item_json(item))
 
 
 @requires("work")
 def release_work_item(item_id: int):
-    item = _runtime().release(item_id, api_user().username, version=_version(_json_body()))
+    version = _version(_json_body())
+    item = operations.release(db.session, _runtime(), api_user(), item_id, version)
     db.session.commit()
     return jsonify(work_item_json(item))
 
@@ -225,11 +219,8 @@ def complete_work_item(item_id: int):
     body = _json_body()
     version = _version(body, required=True)
     runtime = _runtime()
-    item = _actionable_item(runtime, item_id)
-    case_services.refuse_if_suspended(db.session, item.instance_id)
-    on_behalf_of = policy.acting_for(db.session, api_user(), item)
-    instance = runtime.complete(
-        item_id, body.get("data", {}), version, api_user().username, on_behalf_of=on_behalf_of
+    instance = operations.complete(
+        db.session, runtime, api_user(), item_id, body.get("data", {}), version
     )
     db.session.commit()
     return jsonify(_instance_body(runtime, instance))
@@ -340,12 +331,24 @@ def create_case():
 
 @requires(policy.STAFF)
 def get_case(number: str):
+    """The case and its history (the window's acts and the process's steps, as on its page)."""
     case = db.session.scalars(select(Case).where(Case.number == number)).first()
     if case is None:
         raise NotFound(f"办件 {number} 不存在。")
     if not can_view_case(db.session, api_user(), case):
         raise Forbidden("无权查看该办件。")
-    return jsonify(_case_json(case))
+    history = [
+        {
+            "at": iso(row.at),
+            "step": row.step,
+            "actor": row.actor,
+            "on_behalf_of": row.on_behalf_of,
+            "decision": row.decision,
+            "opinion": row.opinion,
+        }
+        for row in case_history(db.session, _runtime(), case)
+    ]
+    return jsonify({**_case_json(case), "history": history})
 
 
 # --- approval operations: 退回, 撤回, 转办, 委派, 加签/减签 ---------------------------------

@@ -1,8 +1,10 @@
-"""Who may do the approval operations (退回, 撤回, 转办, 委派, 加签/减签), then do them.
+"""Work on a work item, for the pages and the API alike: claim, release, complete
+and the approval operations (退回, 撤回, 转办, 委派, 加签/减签).
 
-The runtime (workflows/operations.py) checks the case's state; this module checks
-the person: their jurisdiction over the work item, the receiver of a transfer,
-who may change a running 会签's signers. Pages and the API both call it.
+The runtime checks the case's state (and, through its guard, that the case is
+not suspended); this module checks the person: their jurisdiction over the work
+item, whose work they do as B角, the receiver of a transfer, who may change a
+running 会签's signers.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import policy
-from app.cases.services import refuse_if_suspended
 from app.models.auth import User
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
@@ -36,10 +37,33 @@ def _item(runtime, item_id: int) -> m.WorkItem:
     return runtime.work_item(item_id, refresh=True)
 
 
-def _require_actor(session, user: User, item: m.WorkItem) -> None:
+def require_actor(session, user: User, item: m.WorkItem) -> None:
+    """Open work must be this person's; work routed to them that a colleague has
+    claimed goes on to the runtime, which says who holds it (409)."""
     if item.status == m.OPEN and not policy.can_act(session, user, item):
-        raise OperationForbidden("这不是您的待办，不能办理。")
-    refuse_if_suspended(session, item.instance_id)
+        if not (item.assignee and policy.routed_to(session, user, item)):
+            raise OperationForbidden("该待办没有分派给您（或您的 A 角），不能办理。")
+
+
+def claim(session, runtime, user: User, item_id: int, version: int | None = None):
+    """认领: the item becomes this person's alone."""
+    require_actor(session, user, _item(runtime, item_id))
+    return runtime.claim(item_id, user.username, version=version)
+
+
+def release(session, runtime, user: User, item_id: int, version: int | None = None):
+    """释放: a claimed item goes back to everyone it was routed to."""
+    require_actor(session, user, _item(runtime, item_id))
+    return runtime.release(item_id, user.username, version=version)
+
+
+def complete(session, runtime, user: User, item_id: int, data: dict, version: int | None):
+    """办理: complete the item with the form's data and the version the person saw;
+    as B角 the history records whose work it was."""
+    item = _item(runtime, item_id)
+    require_actor(session, user, item)
+    on_behalf_of = policy.acting_for(session, user, item)
+    return runtime.complete(item_id, data, version, user.username, on_behalf_of=on_behalf_of)
 
 
 def receiver(session, username: str) -> str:
@@ -81,12 +105,12 @@ def handover_colleagues(session, user: User, item: m.WorkItem) -> list[User]:
 
 def return_targets(session, runtime, user: User, item_id: int) -> list[dict]:
     item = _item(runtime, item_id)
-    _require_actor(session, user, item)
+    require_actor(session, user, item)
     return runtime.return_targets(item_id)
 
 
 def return_to(session, runtime, user: User, item_id: int, target: str, reason: str, version=None):
-    _require_actor(session, user, _item(runtime, item_id))
+    require_actor(session, user, _item(runtime, item_id))
     return runtime.return_to(item_id, target, user.username, reason, version=version)
 
 
@@ -94,17 +118,16 @@ def take_back(session, runtime, user: User, item_id: int, reason: str | None = N
     item = _item(runtime, item_id)
     if not policy.can_view_instance(session, user, item.instance):
         raise OperationForbidden("您无权查看该办件。")
-    refuse_if_suspended(session, item.instance_id)
     return runtime.take_back(item_id, user.username, reason)
 
 
 def transfer(session, runtime, user: User, item_id: int, to: str, reason: str, version=None):
-    _require_actor(session, user, _item(runtime, item_id))
+    require_actor(session, user, _item(runtime, item_id))
     return runtime.transfer(item_id, user.username, receiver(session, to), reason, version=version)
 
 
 def delegate(session, runtime, user: User, item_id: int, to: str, reason: str, version=None):
-    _require_actor(session, user, _item(runtime, item_id))
+    require_actor(session, user, _item(runtime, item_id))
     return runtime.delegate(item_id, user.username, receiver(session, to), reason, version=version)
 
 
@@ -119,7 +142,6 @@ def change_signers(
     session, runtime, user: User, instance_id: int, bpmn_id: str, signer, reason: str, add: bool
 ):
     runtime.get_instance(instance_id)  # an unknown case is "not found", not "forbidden"
-    refuse_if_suspended(session, instance_id)
     if not policy.may_change_signers(session, user, instance_id, bpmn_id):
         raise OperationForbidden("只有发起会签的人或流程管理员可以加签、减签。")
     change = runtime.add_signer if add else runtime.remove_signer

@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from app import policy
 from app.cases.history import OPINION, history_rows
 from app.cases.progress import step_marks
-from app.cases.services import CaseSuspended, refuse_if_suspended
+from app.cases.services import CaseSuspended
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
@@ -37,6 +37,7 @@ from workflows.errors import InstanceNotActive, InvalidTaskData, WorkItemConflic
 from workflows.runtime import Runtime
 from workflows.timeutil import utcnow
 
+from . import operations
 from .operations import handover_colleagues
 from .services import copies_of_instance, copy_recipients
 
@@ -68,8 +69,11 @@ def show(item_id: int):
 def submit(item_id: int):
     runtime = platform_runtime()
     item = runtime.work_item(item_id)
-    # Open work routed elsewhere is refused here; a closed item gets the runtime's conflict.
-    if not policy.can_act(db.session, current_user, item):
+    # Open work routed elsewhere is refused here (before any upload is stored);
+    # a closed or claimed item gets the runtime's conflict.
+    try:
+        operations.require_actor(db.session, current_user, item)
+    except operations.OperationForbidden:
         abort(403)
     schema = task_schema(runtime, item)
     try:
@@ -82,13 +86,13 @@ def submit(item_id: int):
     if posted.get("action") == "draft":
         return _save_draft(runtime, item, typed)
     try:
-        refuse_if_suspended(db.session, item.instance_id)
-        runtime.complete(
+        operations.complete(
+            db.session,
+            runtime,
+            current_user,
             item.id,
             parse(schema, posted),
             request.form.get("version", type=int),
-            current_user.username,
-            on_behalf_of=policy.acting_for(db.session, current_user, item),
         )
     except InvalidTaskData as exc:
         return _again(item_id, typed=typed, errors=exc.fields, status=422)

@@ -18,7 +18,8 @@ from app.policy import STAFF, requires
 from app.routing.assigner import GREEN_CHANNEL_PRIORITY
 from workflows.errors import RuntimeErrorBase
 
-from . import services
+from . import operations, services
+from .operations import OperationForbidden
 
 PAGE_SIZE = 50
 NOTE_MAX = 500
@@ -163,15 +164,17 @@ def counts() -> dict:
     return g.desk_counts
 
 
-def _act(item_id: int, action: str, done: str):
-    runtime = platform_runtime()
-    item = runtime.work_item(item_id)
-    if not policy.can_act(db.session, current_user, item):
-        abort(403)
+def _act(item_id: int, action, done: str):
     try:
-        getattr(runtime, action)(
-            item_id, current_user.username, request.form.get("version", type=int)
+        action(
+            db.session,
+            platform_runtime(),
+            current_user,
+            item_id,
+            request.form.get("version", type=int),
         )
+    except OperationForbidden:
+        abort(403)
     except RuntimeErrorBase as exc:
         db.session.rollback()
         flash(exc.message, "danger")
@@ -183,9 +186,9 @@ def _act(item_id: int, action: str, done: str):
 
 @requires("work")
 def claim(item_id: int):
-    return _act(item_id, "claim", "已认领。")
+    return _act(item_id, operations.claim, "已认领。")
 
 
 @requires("work")
 def release(item_id: int):
-    return _act(item_id, "release", "已释放，其他同事可以认领。")
+    return _act(item_id, operations.release, "已释放，其他同事可以认领。")

@@ -133,3 +133,27 @@ def test_only_the_opener_of_a_cosign_changes_its_signers(app, shipped, session):
     )
     remaining = [s["signer"] for s in listed.get_json()["signers"] if s["status"] != "cancelled"]
     assert signers[1] not in remaining and len(remaining) == 2
+
+
+def test_a_second_claimer_is_told_who_holds_the_item(app, shipped, session):
+    """Work routed to A that A's B角 has claimed: A gets 409 naming the holder, not 403."""
+    from app.models.auth import User
+    from app.org.services import start_leave
+
+    _number, instance_id = joint_case(app, session)
+    reviewer = session.scalars(select(User).where(User.username == "xf_reviewer")).one()
+    handler = session.scalars(select(User).where(User.username == "xf_handler")).one()
+    start_leave(session, reviewer, handler, None, "年假", created_by="xf_reviewer")
+    fire = item_of(app, "xf_handler", instance_id, "Task_DeptReview_Fire")
+    url = f"/api/v1/work-items/{fire['id']}"
+    assert api_for(app, "xf_handler").post(f"{url}/claim").status_code == 200
+
+    for attempt in ("claim", "complete"):
+        answer = api_for(app, "xf_reviewer").post(
+            f"{url}/{attempt}", json={"data": {}, "version": fire["version"] + 1}
+        )
+        assert answer.status_code == 409, answer.get_json()
+        assert answer.get_json()["error"]["code"] == "work_item_conflict"
+        assert "xf_handler" in answer.get_json()["error"]["message"]
+    stranger = api_for(app, "sthj_reviewer").post(f"{url}/claim")
+    assert stranger.status_code == 403  # never routed to them

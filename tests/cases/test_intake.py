@@ -143,6 +143,9 @@ def test_accepting_through_the_api_starts_the_process_and_routes_it(app, item, c
     assert [i["bpmn_id"] for i in items] == ["review"]
     again = api_for(app, "center_window_clerk").get(f"/api/v1/cases/{body['number']}").get_json()
     assert again["applicant"]["id_number"] == "110105********002X"
+    steps = [row["step"] for row in again["history"]]
+    assert steps[:2] == ["收件", "出具文书"] and "受理" in steps
+    assert all(row["at"] and row["step"] for row in again["history"])
 
 
 def test_missing_materials_cannot_be_accepted_and_nothing_is_stored(app, item, county, session):
