@@ -233,10 +233,24 @@ def can_act(session, user: User, item: m.WorkItem) -> bool:
     return _item_matches(session, item, work_item_filter(session, user, narrow=_one_item(item.id)))
 
 
+def claimed_by_colleague(session, user: User, item: m.WorkItem) -> bool:
+    """Whether an open item routed to this user was claimed by someone it was routed to
+    as well (a colleague on the same post, or a B角): the user is then told who holds
+    it (a conflict), not that it is none of their business. Work transferred (转办) to
+    someone outside its routing is no longer theirs at all."""
+    if item.status != m.OPEN or not item.assignee or item.assignee == user.username:
+        return False
+    holder = session.scalars(select(User).where(User.username == item.assignee)).first()
+    return (
+        holder is not None
+        and routed_to(session, user, item)
+        and routed_to(session, holder, item)
+    )
+
+
 def routed_to(session, user: User, item: m.WorkItem) -> bool:
     """Whether the item was routed to this user (own posts, by name, or to an A角 they
-    stand in for), whoever has claimed it since: a second claimer is told who holds
-    it (a conflict), not that it is none of their business."""
+    stand in for), whoever has claimed it since."""
     people = [(user.id, _post_ids(session, user.id))]
     for backup in stand_ins(session, user):
         if backup.process_id is None or backup.process_id == item.instance.process_id:

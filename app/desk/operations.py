@@ -40,9 +40,12 @@ def _item(runtime, item_id: int) -> m.WorkItem:
 def require_actor(session, user: User, item: m.WorkItem) -> None:
     """Open work must be this person's; work routed to them that a colleague has
     claimed goes on to the runtime, which says who holds it (409)."""
-    if item.status == m.OPEN and not policy.can_act(session, user, item):
-        if not (item.assignee and policy.routed_to(session, user, item)):
-            raise OperationForbidden("该待办没有分派给您（或您的 A 角），不能办理。")
+    if (
+        item.status == m.OPEN
+        and not policy.can_act(session, user, item)
+        and not policy.claimed_by_colleague(session, user, item)
+    ):
+        raise OperationForbidden("该待办没有分派给您（或您的 A 角），不能办理。")
 
 
 def claim(session, runtime, user: User, item_id: int, version: int | None = None):

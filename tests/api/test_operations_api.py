@@ -148,9 +148,10 @@ def test_a_second_claimer_is_told_who_holds_the_item(app, shipped, session):
     url = f"/api/v1/work-items/{fire['id']}"
     assert api_for(app, "xf_handler").post(f"{url}/claim").status_code == 200
 
+    decision = {"decision": "approve", "opinion": "同意"}
     for attempt in ("claim", "complete"):
         answer = api_for(app, "xf_reviewer").post(
-            f"{url}/{attempt}", json={"data": {}, "version": fire["version"] + 1}
+            f"{url}/{attempt}", json={"data": decision, "version": fire["version"] + 1}
         )
         assert answer.status_code == 409, answer.get_json()
         assert answer.get_json()["error"]["code"] == "work_item_conflict"

@@ -144,7 +144,7 @@ def test_accepting_through_the_api_starts_the_process_and_routes_it(app, item, c
     again = api_for(app, "center_window_clerk").get(f"/api/v1/cases/{body['number']}").get_json()
     assert again["applicant"]["id_number"] == "110105********002X"
     steps = [row["step"] for row in again["history"]]
-    assert steps[:2] == ["收件", "出具文书"] and "受理" in steps
+    assert {"收件", "出具文书", "受理"} <= set(steps)
     assert all(row["at"] and row["step"] for row in again["history"])
 
 
