@@ -4,7 +4,9 @@ Figures, each measured in one run so that ratios hold despite machine noise:
 
 1. completing a user task of the shipped joint-review diagram through the runtime
    service on SQLite (lock, restore or reuse, run, mirror work items, save, commit),
-   next to the same diagram run by bare SpiffWorkflow in memory;
+   next to the same diagram run by bare SpiffWorkflow in memory; and through the
+   platform's runtime (``app.engine.platform_runtime``: routing to the demo county's
+   posts, the case observer, the suspension guard and the audit chain);
 2. the same case returned for correction (补正) across the parallel split and join
    200 times: time per step and state size in the last rounds against round one;
 3. with ``--worklist``, instead: the 待办 and 已办 queries of one person on PostgreSQL
@@ -34,7 +36,11 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.engine import platform_runtime  # noqa: E402
 from app.extensions import db  # noqa: E402
+from app.org.demo import demo_rows  # noqa: E402
+from app.org.importer import import_rows  # noqa: E402
+from app.org.spreadsheet import rows_from_dicts  # noqa: E402
 from workflows import models as m  # noqa: E402
 from workflows.deployments import UploadedFile, deploy  # noqa: E402
 from workflows.runtime import Runtime  # noqa: E402
@@ -78,6 +84,7 @@ def make_app(database_url: str | None, workdir: Path):
         upgrade()
         files = [UploadedFile(p.name, p.read_bytes()) for p in sorted(BUNDLE.iterdir())]
         deploy(db.session, files, actor="bench")
+        import_rows(db.session, rows_from_dicts(demo_rows("bench-password")))
         db.session.commit()
     return app
 
@@ -109,6 +116,22 @@ def runtime_completions(app, cases: int) -> list[float]:
         rt = Runtime(db.session)
         for _ in range(cases):
             instance = rt.start("joint_review", actor="bench")
+            db.session.commit()
+            timings.extend(timed_complete(rt, instance.id, b, d) for b, d in STEPS)
+    return timings
+
+
+# a village of the demo county and the lead department the diagram's lanes name
+PLACE = {"place": "490102100001", "lead_department": "市场监督管理局"}
+
+
+def platform_completions(app, cases: int) -> list[float]:
+    """The same steps through the platform's runtime: routing, observers, guard, audit."""
+    timings = []
+    with app.app_context():
+        rt = platform_runtime()
+        for _ in range(cases):
+            instance = rt.start("joint_review", data=dict(PLACE), actor="bench")
             db.session.commit()
             timings.extend(timed_complete(rt, instance.id, b, d) for b, d in STEPS)
     return timings
@@ -214,8 +237,10 @@ def main() -> None:
         app = make_app(args.database_url, Path(tmp))
         bare_completions(app, 5)  # warm caches on both sides
         runtime_completions(app, 5)
+        platform_completions(app, 5)
         bare = bare_completions(app, args.cases)
         service = runtime_completions(app, args.cases)
+        platform = platform_completions(app, args.cases)
         per_round, sizes = returns(app, args.rounds)
 
     first = [t for r in per_round[:10] for t in r]
@@ -232,6 +257,11 @@ def main() -> None:
     print(
         f"| runtime service, complete + commit ({len(service)}) | {ms(service)} | {p95(service)} | "
         f"{1 / statistics.median(service):.0f} | {statistics.median(service) / statistics.median(bare):.1f} |"
+    )
+    print(
+        f"| platform runtime (routing, observers, guard), complete + commit ({len(platform)}) | "
+        f"{ms(platform)} | {p95(platform)} | {1 / statistics.median(platform):.0f} | "
+        f"{statistics.median(platform) / statistics.median(bare):.1f} |"
     )
     print(f"| returns: step time, rounds 1–10 | {ms(first)} | {p95(first)} | | 1.0 |")
     print(
