@@ -15,6 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from . import models as m
+from . import spiff_compat
 from .errors import OperationRefused, ReasonRequired, UnknownStep, WorkItemConflict
 from .state import find_task
 from .steps import (
@@ -299,7 +300,7 @@ class ApprovalOperations:
             return []
         rows, seen = [], set()
         for child in instances(parent):
-            seen.add(child.internal_data.get("key_or_index"))
+            seen.add(spiff_compat.mi_index(child))
             if child.has_state(TaskState.COMPLETED):
                 status = "signed"
             elif child.has_state(TaskState.CANCELLED):

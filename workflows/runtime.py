@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    TimerEventDefinition,
-)
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, select, update
 
 from . import models as m
+from . import spiff_compat, timers
 from .db import is_postgresql
 from .deployments import latest_definition
 from .errors import InstanceNotActive, MigrationImpossible, NotFound, WorkItemConflict
@@ -36,7 +32,7 @@ from .sandbox import SandboxScriptEngine
 from .specs import DefinitionSource, ProcessSpecs, SpecCache
 from .state import LiveWorkflows, find_task, prune, serializer_for, to_json_data
 from .steps import is_instance, settle, task_properties
-from .timeutil import to_naive_utc, utcnow
+from .timeutil import utcnow
 
 # A loop without any wait is stopped before SpiffWorkflow's task iterator (which
 # stops looking 1000 levels deep) loses sight of it, or after this many steps.
@@ -312,7 +308,7 @@ class Runtime(ApprovalOperations):
             workflow = self._load(instance)
         failed = workflow.get_tasks(state=TaskState.ERROR)
         for task in failed:
-            task._set_state(TaskState.READY)
+            spiff_compat.set_state(task, TaskState.READY)
         instance.status = m.RUNNING
         instance.error = None
         self._event(
@@ -388,16 +384,13 @@ class Runtime(ApprovalOperations):
 
     def _fire(self, instance, now) -> list[str]:
         workflow = self._load(instance)
-        names = []
-        for task in list(workflow.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            if isinstance(definition, TimerEventDefinition) and _mark_due(task, definition, now):
-                names.append(task.task_spec.bpmn_id or task.task_spec.name)
-                self._event(instance, "timer_fired", task=task, message=definition.name)
+        fired = timers.fire_due(workflow, now)
+        for task, definition in fired:
+            self._event(instance, "timer_fired", task=task, message=definition.name)
         workflow.refresh_timers()
         self._advance(instance, workflow)
         self._save(instance, workflow)
-        return names
+        return [task.task_spec.bpmn_id or task.task_spec.name for task, _ in fired]
 
     def _record_failure(self, instance_id: int, exc: Exception) -> None:
         instance = self._lock(instance_id)
@@ -588,7 +581,9 @@ class Runtime(ApprovalOperations):
             instance.status = m.COMPLETED
             instance.ended_at = now
             self._event(instance, "completed")
-        instance.next_timer_at = _next_timer(workflow) if instance.status == m.RUNNING else None
+        instance.next_timer_at = (
+            timers.next_timer(workflow) if instance.status == m.RUNNING else None
+        )
         instance.revision += 1
         instance.updated_at = now
         text = serializer_for(self.process_specs(instance.definition_id).dialect).dumps(workflow)
@@ -677,7 +672,7 @@ class Runtime(ApprovalOperations):
             form=form["ref"] if form else None,
             status=m.OPEN,
             priority=_int(properties.get("priority"), 0),
-            due_at=_boundary_timer_due(task),
+            due_at=timers.boundary_timer_due(task),
             created_at=self.clock(),
             version=1,
         )
@@ -739,59 +734,6 @@ def _int(value, default: int) -> int:
         return int(value)
     except (TypeError, ValueError):
         return default
-
-
-def _timer_due(task, definition) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(definition, CycleTimerEventDefinition):
-        if not isinstance(value, dict) or value.get("cycles") == 0:
-            return None
-        value = value["next"]
-    try:
-        return to_naive_utc(TimerEventDefinition.get_datetime(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def _mark_due(task, definition, now: datetime) -> bool:
-    """Mark a waiting timer as fired if it is due at ``now``."""
-    due = _timer_due(task, definition)
-    if due is None or due > now:
-        return False
-    if isinstance(definition, CycleTimerEventDefinition):
-        # SpiffWorkflow compares a cycle against the real clock; make it due now.
-        value = task._get_internal_data("event_value")
-        real_now = datetime.now(UTC)
-        if datetime.fromisoformat(value["next"]) >= real_now:
-            value["next"] = (real_now - timedelta(microseconds=1)).isoformat()
-    else:
-        task._set_internal_data(event_fired=True)
-    return True
-
-
-def _next_timer(workflow) -> datetime | None:
-    dues = [
-        _timer_due(t, t.task_spec.event_definition)
-        for t in workflow.event_manager.tasks.values()
-        if isinstance(t.task_spec.event_definition, TimerEventDefinition)
-    ]
-    dues = [d for d in dues if d is not None]
-    return min(dues) if dues else None
-
-
-def _boundary_timer_due(task) -> datetime | None:
-    parent = task.parent
-    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-        return None
-    dues = []
-    for sibling in parent.children:
-        definition = getattr(sibling.task_spec, "event_definition", None)
-        if sibling is not task and isinstance(definition, TimerEventDefinition):
-            dues.append(_timer_due(sibling, definition))
-    dues = [d for d in dues if d is not None]
-    return min(dues) if dues else None
 
 
 def _missing_task_specs(state: dict, specs: ProcessSpecs) -> set[str]:

@@ -26,7 +26,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .specs import CAMUNDA, ProcessSpecs, common_ancestor
+from .joins import common_ancestor
+from .specs import CAMUNDA, ProcessSpecs
+from .spiff_compat import encoding, keep_only_subtree
 
 _LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR
 
@@ -72,13 +74,10 @@ class StateSerializer:
         self._inner = BpmnWorkflowSerializer(self.registry)
 
     def dumps(self, workflow) -> str:
-        self.registry._encoder_mode = True
-        try:
+        with encoding(self._inner) as encoder:
             dct = self.converter.to_dict(workflow)
             dct["v"] = VERSION
-            return json.dumps(dct, cls=self._inner._encoder_cls, separators=(",", ":"))
-        finally:
-            self.registry._encoder_mode = False
+            return json.dumps(dct, cls=encoder, separators=(",", ":"))
 
     def loads(self, text: str, specs: ProcessSpecs):
         dct = json.loads(text)
@@ -112,8 +111,7 @@ def _prune_tree(workflow) -> int:
     keep_from = common_ancestor(live)
     if keep_from is None or keep_from is root or keep_from.parent is root:
         return 0
-    keep_from._parent = root.id
-    root._children = [keep_from.id]
+    keep_only_subtree(root, keep_from)
     kept = {root.id}
     stack = [keep_from]
     while stack:
