@@ -1,13 +1,13 @@
 """One change of one process instance: the runtime's unit of work.
 
-``Runtime.change`` and ``Runtime.change_for_item`` lock the instance row and
-hand out a ``Change``; ``Runtime.start`` makes one for a new instance. The
-change loads the workflow when it is first needed (the live cache's copy when
-the locked revision matches, else a restore), collects what the call did
-(history rows, the work items it completed, the item a return re-opened steps
-from) and, when the call ends normally, saves it all at once: prune, mirror
-work items and route new work, serialize, bump the revision, tell the
-observer. A call that raises leaves nothing behind: the caller rolls
+``Runtime.change`` and ``Runtime.change_for_item`` lock the instance row, ask
+the guard about user work, and hand out a ``Change``; ``Runtime.start`` makes
+one for a new instance. The change loads the workflow when it is first needed
+(the live cache's copy when the locked revision matches, else a restore),
+collects what the call did (history rows, the work items it completed, the
+item a return re-opened steps from) and, when the call ends normally, saves it
+all at once: prune, mirror work items and route new work, serialize, bump the
+revision, tell the observer. A call that raises leaves nothing behind: the caller rolls
 back, and a workflow taken from the live cache is not put back.
 """
 

@@ -1,7 +1,7 @@
 """Approval operations of issue 5: 退回, 撤回, 转办, 委派, 加签 and 减签.
 
 Functions over the runtime's public API: each opens a change (which locks the
-instance row like a completion does), checks everything
+instance row like a completion does and asks the guard), checks everything
 before it changes anything, and records an ``instance_event`` row with who,
 when and why. ``Runtime`` offers each as a method. The tree surgery lives in
 ``steps``; docs/RUNTIME.md explains how a return works across pruning.
@@ -54,7 +54,7 @@ def return_to(
     waits for all branches); a step before the split cancels every open branch.
     """
     reason = _required(reason, "退回")
-    with runtime.change_for_item(work_item_id, actor, autoflush=False) as change:
+    with runtime.change_for_item(work_item_id, actor, action="return", autoflush=False) as change:
         instance = change.instance
         item = _open_item(change, work_item_id, version, actor)
         entry = _entry(runtime, instance, target_bpmn_id)
@@ -108,7 +108,9 @@ def _reopen(change, from_task, entry, item) -> None:
 
 def take_back(runtime, work_item_id: int, actor: str, reason: str | None = None):
     """Take back my completed step while the step(s) it opened are untouched."""
-    with runtime.change_for_item(work_item_id, actor, autoflush=False) as change:
+    with runtime.change_for_item(
+        work_item_id, actor, action="take_back", autoflush=False
+    ) as change:
         instance = change.instance
         item = runtime.work_item(work_item_id, refresh=True)
         _check_can_take_back(runtime, instance, item, actor)
@@ -176,7 +178,7 @@ def transfer(
     """Hand an open work item over to a colleague, who owns it from now on."""
     reason = _required(reason, "转办")
     to_user = _other_user(to_user, actor, "转办")
-    with runtime.change_for_item(work_item_id, actor) as change:
+    with runtime.change_for_item(work_item_id, actor, action="transfer") as change:
         item = _open_item(change, work_item_id, version, actor)
         previous = item.assignee
         item.assignee = to_user
@@ -198,7 +200,7 @@ def delegate(
     """Ask a colleague for an opinion; the owner completes the item after the answer."""
     reason = _required(reason, "委派")
     to_user = _other_user(to_user, actor, "委派")
-    with runtime.change_for_item(work_item_id, actor) as change:
+    with runtime.change_for_item(work_item_id, actor, action="delegate") as change:
         item = _open_item(change, work_item_id, version, actor)
         if item.assignee is None:
             item.assignee = actor
@@ -217,7 +219,7 @@ def resolve_delegation(
 ) -> m.WorkItem:
     """The delegate answers; the item goes back to its owner, who must complete it."""
     answer = _required(answer, "答复委派")
-    with runtime.change_for_item(work_item_id, actor) as change:
+    with runtime.change_for_item(work_item_id, actor, action="resolve_delegation") as change:
         item = runtime.work_item(work_item_id, refresh=True)
         if item.status != m.OPEN or item.delegation != m.DELEGATION_PENDING:
             raise OperationRefused("该待办没有等待答复的委派。")
@@ -244,7 +246,7 @@ def resolve_delegation(
 def add_signer(runtime, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
     """Add a signer to a running 会签 (multi-instance user task)."""
     reason = _required(reason, "加签")
-    with runtime.change(instance_id, actor, autoflush=False) as change:
+    with runtime.change(instance_id, actor, action="add_signer", autoflush=False) as change:
         parent = _running_cosign(runtime, change, bpmn_id)
         if signer in collection(parent):
             raise OperationRefused(f"“{signer}”已在会签人中。")
@@ -256,7 +258,7 @@ def add_signer(runtime, instance_id: int, bpmn_id: str, signer, actor: str, reas
 def remove_signer(runtime, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
     """Take a signer who has not signed yet out of a running 会签."""
     reason = _required(reason, "减签")
-    with runtime.change(instance_id, actor, autoflush=False) as change:
+    with runtime.change(instance_id, actor, action="remove_signer", autoflush=False) as change:
         parent = _running_cosign(runtime, change, bpmn_id)
         signers = collection(parent)
         if signer not in signers:

@@ -32,7 +32,7 @@ from .deployments import latest_definition
 from .errors import InstanceNotActive, MigrationImpossible, NotFound, WorkItemConflict
 from .forms import check_keys, validate_task_data
 from .sandbox import SandboxScriptEngine
-from .seams import Assigner, Observer
+from .seams import Assigner, Guard, Observer
 from .specs import DefinitionSource, ProcessSpecs, SpecCache
 from .state import LiveWorkflows, find_task, serializer_for, to_json_data
 from .steps import task_properties
@@ -63,6 +63,7 @@ class Runtime:
         clock=utcnow,
         assigner: Assigner | None = None,
         observer: Observer | None = None,
+        guard: Guard | None = None,
     ):
         self.session = session
         self.specs = specs
@@ -71,6 +72,7 @@ class Runtime:
         self.clock = clock
         self.assigner = assigner
         self.observer = observer
+        self.guard = guard
 
     # --- definitions ------------------------------------------------------
 
@@ -124,32 +126,46 @@ class Runtime:
         instance_id: int,
         actor: str | None = None,
         *,
+        action: str | None = None,
         autoflush: bool = True,
     ) -> AbstractContextManager[Change]:
         """``with runtime.change(id, actor) as change:`` lock the instance and change it.
 
-        ``autoflush=False`` keeps queries inside the change from flushing
+        ``action`` names the user work for the guard (``seams.GUARDED_ACTIONS``);
+        None for administrative and automatic changes, which the guard never
+        sees. ``autoflush=False`` keeps queries inside the change from flushing
         first (the completion path). The change is saved when the block ends
         normally.
         """
-        return self._change(partial(self._lock, instance_id), actor, autoflush)
+        return self._change(partial(self._lock, instance_id), actor, action, autoflush)
 
     def change_for_item(
         self,
         work_item_id: int,
         actor: str | None = None,
         *,
+        action: str | None = None,
         autoflush: bool = True,
     ) -> AbstractContextManager[Change]:
         """Like ``change``, for the instance a work item belongs to."""
-        return self._change(partial(self._lock_for_item, work_item_id), actor, autoflush)
+        return self._change(partial(self._lock_for_item, work_item_id), actor, action, autoflush)
 
     @contextmanager
-    def _change(self, lock: Callable[[], m.ProcessInstance], actor, autoflush) -> Iterator[Change]:
+    def _change(
+        self, lock: Callable[[], m.ProcessInstance], actor, action, autoflush
+    ) -> Iterator[Change]:
         with nullcontext() if autoflush else self.session.no_autoflush:
-            change = Change(self, lock(), actor)
+            instance = lock()
+            if action is not None:
+                self._ask_guard(instance, action)
+            change = Change(self, instance, actor)
             yield change
             change.finish()
+
+    def _ask_guard(self, instance: m.ProcessInstance, action: str) -> None:
+        """Once per user-work call, before anything changes; the guard raises to refuse."""
+        if self.guard is not None:
+            self.guard.may_change(self.session, instance, action)
 
     # --- instances --------------------------------------------------------
 
@@ -196,7 +212,9 @@ class Runtime:
         ``on_behalf_of`` names the colleague whose work this is when the actor
         acts as their backup (AB角); history records it.
         """
-        with self.change_for_item(work_item_id, actor, autoflush=False) as change:
+        with self.change_for_item(
+            work_item_id, actor, action="complete", autoflush=False
+        ) as change:
             instance = change.instance
             item = change.work_item(work_item_id)
             validate_task_data(self._form_of(instance.definition_id, item.bpmn_id), data)
@@ -227,6 +245,8 @@ class Runtime:
     def claim(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
         """Take a work item for oneself; nobody else can complete it meanwhile."""
         item = self.work_item(work_item_id)
+        if self.guard is not None:  # claim and release do not lock the instance
+            self._ask_guard(item.instance, "claim")
         if item.status == m.OPEN and item.assignee == actor:
             return item
         conditions = [
@@ -250,6 +270,8 @@ class Runtime:
 
     def release(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
         """Give a claimed work item back to the pool."""
+        if self.guard is not None:
+            self._ask_guard(self.work_item(work_item_id).instance, "release")
         conditions = [
             m.WorkItem.id == work_item_id,
             m.WorkItem.status == m.OPEN,
