@@ -3,9 +3,10 @@
 The runtime needs a few things SpiffWorkflow keeps to itself: forcing a task's
 state, grafting and dropping tasks (退回 starts a step anew, pruning cuts old
 history), the join hook that merges branch data, the bookkeeping of
-multi-instance tasks (加签/减签), the stored value of timers, and the JSON
-encoder of the serializer. Each is a small named function here, and no other
-module touches a private member of a SpiffWorkflow object.
+multi-instance tasks (加签/减签), the stored value of timers, and the
+serializer (a converter that leaves the specs out of the state, and its JSON
+encoder). Each is a small named function or class here, and no other module
+touches a private member of a SpiffWorkflow object.
 
 An upgrade past SpiffWorkflow 3.2 touches only this file. Read each function
 against the new release, then re-run at least ``tests/workflows/test_operations.py``
@@ -18,8 +19,11 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway, ParallelGateway
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
@@ -205,7 +209,35 @@ class MergingInclusiveGateway(InclusiveGateway):
         return True
 
 
-# --- the serializer's JSON encoding --------------------------------------------
+# --- the serializer -----------------------------------------------------------------
+
+
+class StateOnlyConverter(BpmnWorkflowConverter):
+    """Leaves the specs out of the state; a restore takes them from the spec cache.
+
+    Reuses the 3.2 workflow converter without its spec handling: ``to_dict``
+    skips ``BpmnWorkflowConverter.to_dict`` (which adds the specs) for its
+    base class's.
+    """
+
+    def __init__(self, registry):
+        super().__init__(BpmnWorkflow, registry)
+
+    def to_dict(self, workflow):
+        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def restore(self, dct, specs):
+        """A workflow from ``dct`` on ``specs`` (``spec`` and ``subprocess_specs``)."""
+        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
 
 
 @contextmanager
