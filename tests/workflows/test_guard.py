@@ -92,6 +92,8 @@ def test_a_refusing_guard_stops_all_work_on_a_case_and_nothing_changes(joint, rt
             "resolve_delegation",
         )
     ]
+    run(rt, "complete", fire["id"], approve(), fire["version"], "admin")  # no guard, no refusal
+    assert FIRE not in joint.open_items(instance_id)
 
 
 def test_a_refusing_guard_keeps_the_signers_of_a_cosign(api, rt, session):
