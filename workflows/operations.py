@@ -1,8 +1,9 @@
 """Approval operations of issue 5: 退回, 撤回, 转办, 委派, 加签 and 减签.
 
-A mixin of ``Runtime``: every operation locks the instance row like a
-completion does, checks everything before it changes anything, and records an
-``instance_event`` row with who, when and why. The tree surgery lives in
+Functions over the runtime's public API: each opens a change (which locks the
+instance row like a completion does and asks the guard), checks everything
+before it changes anything, and records an ``instance_event`` row with who,
+when and why. ``Runtime`` offers each as a method. The tree surgery lives in
 ``steps``; docs/RUNTIME.md explains how a return works across pruning.
 """
 
@@ -15,19 +16,330 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from . import models as m
+from . import spiff_compat, steps
+from .checks import check_open, check_running, raise_conflict
 from .errors import OperationRefused, ReasonRequired, UnknownStep, WorkItemConflict
 from .state import find_task
 from .steps import (
-    add_signer,
     carried_data,
     collection,
     entry_spec,
     instances,
-    remove_signer,
     reopen,
     signer_of,
     upstream_steps,
 )
+
+# --- 退回 -------------------------------------------------------------------------
+
+
+def return_targets(runtime, work_item_id: int) -> list[dict]:
+    """Steps an open work item may be returned to, the most recent first (for the UI)."""
+    item = runtime.work_item(work_item_id)
+    targets = _return_targets(runtime, item.instance, item)
+    return [{"bpmn_id": bpmn_id, "name": name} for bpmn_id, name in targets.items()]
+
+
+def return_to(
+    runtime,
+    work_item_id: int,
+    target_bpmn_id: str,
+    actor: str,
+    reason: str,
+    version: int | None = None,
+) -> m.ProcessInstance:
+    """Send the case back from an open step to an earlier one it passed through.
+
+    Within a parallel branch only that branch starts again (the join still
+    waits for all branches); a step before the split cancels every open branch.
+    """
+    reason = _required(reason, "退回")
+    with runtime.change_for_item(work_item_id, actor, action="return", autoflush=False) as change:
+        instance = change.instance
+        item = _open_item(change, work_item_id, version, actor)
+        entry = _entry(runtime, instance, target_bpmn_id)
+        targets = _return_targets(runtime, instance, item)
+        if target_bpmn_id not in targets:
+            raise OperationRefused(
+                f"不能退回到“{target_bpmn_id}”：只能退回到办件已经办理过、"
+                "且在当前步骤之前的步骤（并行审查中为本分支的前序步骤或分支之前的步骤）。",
+                targets=list(targets),
+            )
+        task = _ready_task(change.workflow, item)
+        _close_item(runtime, item, m.RETURNED, actor)
+        change.event(
+            "returned",
+            task=task,
+            item=item,
+            actor=actor,
+            message=reason,
+            data={"to": target_bpmn_id, "to_name": targets[target_bpmn_id]},
+        )
+        _reopen(change, task, entry, item)
+    return instance
+
+
+def _return_targets(runtime, instance, item) -> dict[str, str]:
+    spec = _manual_spec(runtime, instance, item.bpmn_id)
+    if spec is None:
+        return {}
+    upstream = upstream_steps(runtime.process_specs(instance.definition_id).spec, spec)
+    rows = runtime.session.execute(
+        select(m.WorkItem.bpmn_id, func.max(m.WorkItem.name), func.max(m.WorkItem.id))
+        .where(m.WorkItem.instance_id == instance.id, m.WorkItem.status == m.DONE)
+        .group_by(m.WorkItem.bpmn_id)
+        .order_by(func.max(m.WorkItem.id).desc())
+    )
+    upstream.discard(item.bpmn_id)  # a loop leads back to the step itself: not a return
+    return {bpmn_id: name or bpmn_id for bpmn_id, name, _ in rows if bpmn_id in upstream}
+
+
+def _reopen(change, from_task, entry, item) -> None:
+    """Start ``entry`` anew from ``from_task``; new work follows ``item``."""
+    workflow = change.workflow
+    workflow.last_task = None
+    reopen(workflow, from_task, entry, carried_data(from_task))
+    change.advance()
+    change.reopened_from = item.id
+
+
+# --- 撤回 -------------------------------------------------------------------------
+
+
+def take_back(runtime, work_item_id: int, actor: str, reason: str | None = None):
+    """Take back my completed step while the step(s) it opened are untouched."""
+    with runtime.change_for_item(
+        work_item_id, actor, action="take_back", autoflush=False
+    ) as change:
+        instance = change.instance
+        item = runtime.work_item(work_item_id, refresh=True)
+        _check_can_take_back(runtime, instance, item, actor)
+        following = list(
+            runtime.session.scalars(
+                select(m.WorkItem)
+                .where(m.WorkItem.previous_item_id == item.id)
+                .order_by(m.WorkItem.id)
+                .execution_options(populate_existing=True)
+            )
+        )
+        busy = [
+            n for n in following if n.status != m.OPEN or n.assignee or n.delegation is not None
+        ]
+        if busy:
+            raise OperationRefused(
+                f"下一步“{busy[0].name}”已被认领或办理，不能撤回。", bpmn_id=busy[0].bpmn_id
+            )
+        entry = _entry(runtime, instance, item.bpmn_id)
+        from_task = _take_back_origin(runtime, change, item, following)
+        change.open_items = runtime.open_work_items(instance.id)
+        _close_item(runtime, item, m.RETURNED, actor, completed=False)
+        change.event("taken_back", item=item, actor=actor, message=reason)
+        _reopen(change, from_task, entry, item)
+    return instance
+
+
+def _check_can_take_back(runtime, instance, item, actor) -> None:
+    if item.status == m.OPEN:
+        raise OperationRefused("该步骤尚未办理，无需撤回。")
+    if item.status != m.DONE:
+        raise OperationRefused("该步骤已被退回或取消，不能撤回。", status=item.status)
+    if item.completed_by != actor:
+        raise OperationRefused("只能撤回自己办理的步骤。")
+    check_running(instance)
+    spec = _manual_spec(runtime, instance, item.bpmn_id)
+    if spec is None or any(isinstance(p, MultiInstanceTask) for p in spec.inputs):
+        raise OperationRefused("会签意见提交后不能撤回；如需更改，请由发起人减签后重新加签。")
+
+
+def _take_back_origin(runtime, change, item, following):
+    """The task the case moves back from: a step this one opened, or itself."""
+    instance, workflow = change.instance, change.workflow
+    if following:
+        task = find_task(workflow, UUID(following[0].task_id))
+        spec = _manual_spec(runtime, instance, following[0].bpmn_id)
+        specs = runtime.process_specs(instance.definition_id)
+        if task is None or item.bpmn_id not in upstream_steps(specs.spec, spec):
+            raise OperationRefused(
+                "后续步骤由多个并行分支汇合而成，不能单独撤回本分支；请由后续步骤的办理人退回。"
+            )
+        return task
+    task = find_task(workflow, UUID(item.task_id))
+    if task is None or task.workflow is not workflow:
+        raise OperationRefused("流程已继续流转，不能撤回。")
+    return task
+
+
+# --- 转办 and 委派 ------------------------------------------------------------------
+
+
+def transfer(
+    runtime, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
+) -> m.WorkItem:
+    """Hand an open work item over to a colleague, who owns it from now on."""
+    reason = _required(reason, "转办")
+    to_user = _other_user(to_user, actor, "转办")
+    with runtime.change_for_item(work_item_id, actor, action="transfer") as change:
+        item = _open_item(change, work_item_id, version, actor)
+        previous = item.assignee
+        item.assignee = to_user
+        item.claimed_at = runtime.clock()
+        item.version += 1
+        change.event(
+            "transferred",
+            item=item,
+            actor=actor,
+            message=reason,
+            data={"from": previous, "to": to_user},
+        )
+    return item
+
+
+def delegate(
+    runtime, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
+) -> m.WorkItem:
+    """Ask a colleague for an opinion; the owner completes the item after the answer."""
+    reason = _required(reason, "委派")
+    to_user = _other_user(to_user, actor, "委派")
+    with runtime.change_for_item(work_item_id, actor, action="delegate") as change:
+        item = _open_item(change, work_item_id, version, actor)
+        if item.assignee is None:
+            item.assignee = actor
+            item.claimed_at = runtime.clock()
+        item.delegated_by = actor
+        item.delegated_to = to_user
+        item.delegation = m.DELEGATION_PENDING
+        item.delegation_answer = None
+        item.version += 1
+        change.event("delegated", item=item, actor=actor, message=reason, data={"to": to_user})
+    return item
+
+
+def resolve_delegation(
+    runtime, work_item_id: int, actor: str, answer: str, version: int | None = None
+) -> m.WorkItem:
+    """The delegate answers; the item goes back to its owner, who must complete it."""
+    answer = _required(answer, "答复委派")
+    with runtime.change_for_item(work_item_id, actor, action="resolve_delegation") as change:
+        item = runtime.work_item(work_item_id, refresh=True)
+        if item.status != m.OPEN or item.delegation != m.DELEGATION_PENDING:
+            raise OperationRefused("该待办没有等待答复的委派。")
+        if item.delegated_to != actor:
+            raise OperationRefused(f"只有被委派人 {item.delegated_to} 可以答复。")
+        if version is not None and item.version != version:
+            raise_conflict(item, version, actor)
+        item.delegation = m.DELEGATION_ANSWERED
+        item.delegation_answer = answer
+        item.version += 1
+        change.event(
+            "delegation_resolved",
+            item=item,
+            actor=actor,
+            message=answer,
+            data={"owner": item.delegated_by},
+        )
+    return item
+
+
+# --- 加签 and 减签 ------------------------------------------------------------------
+
+
+def add_signer(runtime, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
+    """Add a signer to a running 会签 (multi-instance user task)."""
+    reason = _required(reason, "加签")
+    with runtime.change(instance_id, actor, action="add_signer", autoflush=False) as change:
+        parent = _running_cosign(runtime, change, bpmn_id)
+        if signer in collection(parent):
+            raise OperationRefused(f"“{signer}”已在会签人中。")
+        steps.add_signer(parent, signer)
+        _signers_changed(change, parent, "signer_added", signer, actor, reason)
+    return change.instance
+
+
+def remove_signer(runtime, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
+    """Take a signer who has not signed yet out of a running 会签."""
+    reason = _required(reason, "减签")
+    with runtime.change(instance_id, actor, action="remove_signer", autoflush=False) as change:
+        parent = _running_cosign(runtime, change, bpmn_id)
+        signers = collection(parent)
+        if signer not in signers:
+            raise OperationRefused(f"“{signer}”不在会签人中。")
+        signed = [c for c in instances(parent) if c.has_state(TaskState.COMPLETED)]
+        if any(signer_of(c) == signer for c in signed):
+            raise OperationRefused(f"“{signer}”已签署意见，不能减签。")
+        if len(signers) == 1:
+            raise OperationRefused("会签至少要保留一人。")
+        steps.remove_signer(parent, signer)
+        _signers_changed(change, parent, "signer_removed", signer, actor, reason)
+    return change.instance
+
+
+def signers(runtime, instance_id: int, bpmn_id: str) -> list[dict]:
+    """The signers of a running 会签 and where each stands (for the 加签/减签 UI).
+
+    ``status``: ``signed``, ``open`` (an instance waits for them), ``waiting``
+    (a later turn of a sequential 会签) or ``cancelled``; ``task_id`` links an
+    instance to its work item.
+    """
+    workflow = runtime.restore(runtime.get_instance(instance_id))
+    parent = _cosign_task(workflow, bpmn_id)
+    if parent is None:
+        return []
+    rows, seen = [], set()
+    for child in instances(parent):
+        seen.add(spiff_compat.mi_index(child))
+        if child.has_state(TaskState.COMPLETED):
+            status = "signed"
+        elif child.has_state(TaskState.CANCELLED):
+            status = "cancelled"
+        else:
+            status = "open"
+        rows.append({"signer": signer_of(child), "status": status, "task_id": str(child.id)})
+    for index, signer in enumerate(collection(parent)):
+        if index not in seen:
+            rows.append({"signer": signer, "status": "waiting", "task_id": None})
+    return rows
+
+
+def _cosign_task(workflow, bpmn_id: str, running: bool = False):
+    """The newest multi-instance task of ``bpmn_id`` still in the tree (running only if asked)."""
+    found = [
+        t
+        for t in workflow.get_tasks()
+        if isinstance(t.task_spec, MultiInstanceTask)
+        and t.task_spec.bpmn_id == bpmn_id
+        and (not running or t.has_state(TaskState.STARTED))
+    ]
+    return found[-1] if found else None
+
+
+def _running_cosign(runtime, change, bpmn_id: str):
+    instance = change.instance
+    check_running(instance)
+    if _manual_spec(runtime, instance, bpmn_id) is None:
+        _entry(runtime, instance, bpmn_id)
+    running = _cosign_task(change.workflow, bpmn_id, running=True)
+    if running is None:
+        raise OperationRefused(f"“{bpmn_id}”不是正在进行的会签，不能加签或减签。")
+    try:
+        collection(running)
+    except TypeError as exc:
+        raise OperationRefused("该会签不是按人员或部门列表生成的，不能加签或减签。") from exc
+    return running
+
+
+def _signers_changed(change, parent, kind, signer, actor, reason) -> None:
+    change.event(
+        kind,
+        task=parent,
+        actor=actor,
+        message=reason,
+        data={"signer": signer, "signers": list(collection(parent))},
+    )
+    change.workflow.last_task = None
+    change.advance()
+
+
+# --- shared checks ------------------------------------------------------------------
 
 
 def _required(text: str | None, what: str) -> str:
@@ -45,355 +357,46 @@ def _other_user(to_user: str | None, actor: str, what: str) -> str:
     return to_user
 
 
-class ApprovalOperations:
-    """退回, 撤回, 转办, 委派, 加签/减签; mixed into ``Runtime``."""
+def _open_item(change, work_item_id: int, version: int | None, actor: str) -> m.WorkItem:
+    """The open item of the locked instance the actor may act on."""
+    item = change.work_item(work_item_id)
+    if item.status != m.OPEN or (version is not None and item.version != version):
+        raise_conflict(item, version, actor)
+    check_open(item, item.version, actor)
+    check_running(change.instance)
+    return item
 
-    # --- 退回 ---------------------------------------------------------------
 
-    def return_targets(self, work_item_id: int) -> list[dict]:
-        """Steps an open work item may be returned to, the most recent first (for the UI)."""
-        item = self.work_item(work_item_id)
-        targets = self._return_targets(item.instance, item)
-        return [{"bpmn_id": bpmn_id, "name": name} for bpmn_id, name in targets.items()]
-
-    def return_to(
-        self,
-        work_item_id: int,
-        target_bpmn_id: str,
-        actor: str,
-        reason: str,
-        version: int | None = None,
-    ) -> m.ProcessInstance:
-        """Send the case back from an open step to an earlier one it passed through.
-
-        Within a parallel branch only that branch starts again (the join still
-        waits for all branches); a step before the split cancels every open branch.
-        """
-        reason = _required(reason, "退回")
-        self._actor = actor
-        with self.session.no_autoflush:
-            instance, item, open_items = self._locked_open_item(work_item_id, version, actor)
-            entry = self._entry(instance, target_bpmn_id)
-            targets = self._return_targets(instance, item)
-            if target_bpmn_id not in targets:
-                raise OperationRefused(
-                    f"不能退回到“{target_bpmn_id}”：只能退回到办件已经办理过、"
-                    "且在当前步骤之前的步骤（并行审查中为本分支的前序步骤或分支之前的步骤）。",
-                    targets=list(targets),
-                )
-            workflow = self._load(instance)
-            task = self._ready_task(workflow, item)
-            self._close_item(item, m.RETURNED, actor)
-            self._event(
-                instance,
-                "returned",
-                task=task,
-                item=item,
-                actor=actor,
-                message=reason,
-                data={"to": target_bpmn_id, "to_name": targets[target_bpmn_id]},
-            )
-            workflow.last_task = None
-            reopen(workflow, task, entry, carried_data(task))
-            self._advance(instance, workflow)
-            self._reopened_from = item.id  # read and reset by _save
-            self._save(instance, workflow, open_items=open_items)
-        return instance
-
-    def _return_targets(self, instance, item) -> dict[str, str]:
-        spec = self._manual_spec(instance, item.bpmn_id)
-        if spec is None:
-            return {}
-        upstream = upstream_steps(self.process_specs(instance.definition_id).spec, spec)
-        rows = self.session.execute(
-            select(m.WorkItem.bpmn_id, func.max(m.WorkItem.name), func.max(m.WorkItem.id))
-            .where(m.WorkItem.instance_id == instance.id, m.WorkItem.status == m.DONE)
-            .group_by(m.WorkItem.bpmn_id)
-            .order_by(func.max(m.WorkItem.id).desc())
+def _entry(runtime, instance, bpmn_id: str):
+    entry = entry_spec(runtime.process_specs(instance.definition_id).spec, bpmn_id)
+    if entry is None:
+        version = instance.definition.version
+        raise UnknownStep(
+            f"该办件所用的流程图（第 {version} 版）中没有步骤“{bpmn_id}”。", bpmn_id=bpmn_id
         )
-        upstream.discard(item.bpmn_id)  # a loop leads back to the step itself: not a return
-        return {bpmn_id: name or bpmn_id for bpmn_id, name, _ in rows if bpmn_id in upstream}
+    return entry
 
-    # --- 撤回 ---------------------------------------------------------------
 
-    def take_back(self, work_item_id: int, actor: str, reason: str | None = None):
-        """Take back my completed step while the step(s) it opened are untouched."""
-        self._actor = actor
-        with self.session.no_autoflush:
-            instance = self._lock_for_item(work_item_id)
-            item = self.work_item(work_item_id, refresh=True)
-            self._check_can_take_back(instance, item, actor)
-            following = list(
-                self.session.scalars(
-                    select(m.WorkItem)
-                    .where(m.WorkItem.previous_item_id == item.id)
-                    .order_by(m.WorkItem.id)
-                    .execution_options(populate_existing=True)
-                )
-            )
-            busy = [
-                n for n in following if n.status != m.OPEN or n.assignee or n.delegation is not None
-            ]
-            if busy:
-                raise OperationRefused(
-                    f"下一步“{busy[0].name}”已被认领或办理，不能撤回。", bpmn_id=busy[0].bpmn_id
-                )
-            entry = self._entry(instance, item.bpmn_id)
-            workflow = self._load(instance)
-            from_task = self._take_back_origin(instance, workflow, item, following)
-            open_items = self.open_work_items(instance.id)
-            self._close_item(item, m.RETURNED, actor, completed=False)
-            self._event(instance, "taken_back", item=item, actor=actor, message=reason)
-            workflow.last_task = None
-            reopen(workflow, from_task, entry, carried_data(from_task))
-            self._advance(instance, workflow)
-            self._reopened_from = item.id  # read and reset by _save
-            self._save(instance, workflow, open_items=open_items)
-        return instance
+def _manual_spec(runtime, instance, bpmn_id: str):
+    spec = runtime.process_specs(instance.definition_id).spec
+    for task_spec in spec.task_specs.values():
+        if task_spec.bpmn_id == bpmn_id and getattr(task_spec, "manual", False):
+            return task_spec
+    return None
 
-    def _check_can_take_back(self, instance, item, actor) -> None:
-        if item.status == m.OPEN:
-            raise OperationRefused("该步骤尚未办理，无需撤回。")
-        if item.status != m.DONE:
-            raise OperationRefused("该步骤已被退回或取消，不能撤回。", status=item.status)
-        if item.completed_by != actor:
-            raise OperationRefused("只能撤回自己办理的步骤。")
-        self._check_running(instance)
-        spec = self._manual_spec(instance, item.bpmn_id)
-        if spec is None or any(isinstance(p, MultiInstanceTask) for p in spec.inputs):
-            raise OperationRefused("会签意见提交后不能撤回；如需更改，请由发起人减签后重新加签。")
 
-    def _take_back_origin(self, instance, workflow, item, following):
-        """The task the case moves back from: a step this one opened, or itself."""
-        if following:
-            task = find_task(workflow, UUID(following[0].task_id))
-            spec = self._manual_spec(instance, following[0].bpmn_id)
-            specs = self.process_specs(instance.definition_id)
-            if task is None or item.bpmn_id not in upstream_steps(specs.spec, spec):
-                raise OperationRefused(
-                    "后续步骤由多个并行分支汇合而成，不能单独撤回本分支；请由后续步骤的办理人退回。"
-                )
-            return task
-        task = find_task(workflow, UUID(item.task_id))
-        if task is None or task.workflow is not workflow:
-            raise OperationRefused("流程已继续流转，不能撤回。")
-        return task
+def _ready_task(workflow, item):
+    task = find_task(workflow, UUID(item.task_id))
+    if task is None or task.state != TaskState.READY:
+        raise WorkItemConflict("该待办对应的流程步骤已不再等待办理，请刷新。")
+    if task.workflow is not workflow:
+        raise OperationRefused("子流程中的步骤暂不支持退回。")
+    return task
 
-    # --- 转办 and 委派 ---------------------------------------------------------
 
-    def transfer(
-        self, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
-    ) -> m.WorkItem:
-        """Hand an open work item over to a colleague, who owns it from now on."""
-        reason = _required(reason, "转办")
-        to_user = _other_user(to_user, actor, "转办")
-        instance, item, _open = self._locked_open_item(work_item_id, version, actor)
-        previous = item.assignee
-        item.assignee = to_user
-        item.claimed_at = self.clock()
-        item.version += 1
-        self._event(
-            instance,
-            "transferred",
-            item=item,
-            actor=actor,
-            message=reason,
-            data={"from": previous, "to": to_user},
-        )
-        self._write_events()
-        return item
-
-    def delegate(
-        self, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
-    ) -> m.WorkItem:
-        """Ask a colleague for an opinion; the owner completes the item after the answer."""
-        reason = _required(reason, "委派")
-        to_user = _other_user(to_user, actor, "委派")
-        instance, item, _open = self._locked_open_item(work_item_id, version, actor)
-        if item.assignee is None:
-            item.assignee = actor
-            item.claimed_at = self.clock()
-        item.delegated_by = actor
-        item.delegated_to = to_user
-        item.delegation = m.DELEGATION_PENDING
-        item.delegation_answer = None
-        item.version += 1
-        self._event(
-            instance, "delegated", item=item, actor=actor, message=reason, data={"to": to_user}
-        )
-        self._write_events()
-        return item
-
-    def resolve_delegation(
-        self, work_item_id: int, actor: str, answer: str, version: int | None = None
-    ) -> m.WorkItem:
-        """The delegate answers; the item goes back to its owner, who must complete it."""
-        answer = _required(answer, "答复委派")
-        instance = self._lock_for_item(work_item_id)
-        item = self.work_item(work_item_id, refresh=True)
-        if item.status != m.OPEN or item.delegation != m.DELEGATION_PENDING:
-            raise OperationRefused("该待办没有等待答复的委派。")
-        if item.delegated_to != actor:
-            raise OperationRefused(f"只有被委派人 {item.delegated_to} 可以答复。")
-        if version is not None and item.version != version:
-            self._raise_conflict(item, version, actor)
-        item.delegation = m.DELEGATION_ANSWERED
-        item.delegation_answer = answer
-        item.version += 1
-        self._event(
-            instance,
-            "delegation_resolved",
-            item=item,
-            actor=actor,
-            message=answer,
-            data={"owner": item.delegated_by},
-        )
-        self._write_events()
-        return item
-
-    # --- 加签 and 减签 ---------------------------------------------------------
-
-    def add_signer(self, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
-        """Add a signer to a running 会签 (multi-instance user task)."""
-        reason = _required(reason, "加签")
-        self._actor = actor
-        with self.session.no_autoflush:
-            instance, workflow, parent = self._running_cosign(instance_id, bpmn_id)
-            if signer in collection(parent):
-                raise OperationRefused(f"“{signer}”已在会签人中。")
-            add_signer(parent, signer)
-            self._signers_changed(instance, workflow, parent, "signer_added", signer, actor, reason)
-        return instance
-
-    def remove_signer(self, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
-        """Take a signer who has not signed yet out of a running 会签."""
-        reason = _required(reason, "减签")
-        self._actor = actor
-        with self.session.no_autoflush:
-            instance, workflow, parent = self._running_cosign(instance_id, bpmn_id)
-            signers = collection(parent)
-            if signer not in signers:
-                raise OperationRefused(f"“{signer}”不在会签人中。")
-            signed = [c for c in instances(parent) if c.has_state(TaskState.COMPLETED)]
-            if any(signer_of(c) == signer for c in signed):
-                raise OperationRefused(f"“{signer}”已签署意见，不能减签。")
-            if len(signers) == 1:
-                raise OperationRefused("会签至少要保留一人。")
-            remove_signer(parent, signer)
-            self._signers_changed(
-                instance, workflow, parent, "signer_removed", signer, actor, reason
-            )
-        return instance
-
-    def signers(self, instance_id: int, bpmn_id: str) -> list[dict]:
-        """The signers of a running 会签 and where each stands (for the 加签/减签 UI).
-
-        ``status``: ``signed``, ``open`` (an instance waits for them), ``waiting``
-        (a later turn of a sequential 会签) or ``cancelled``; ``task_id`` links an
-        instance to its work item.
-        """
-        instance = self.get_instance(instance_id)
-        workflow = self._restore(instance)
-        parent = self._cosign_task(workflow, bpmn_id)
-        if parent is None:
-            return []
-        rows, seen = [], set()
-        for child in instances(parent):
-            seen.add(child.internal_data.get("key_or_index"))
-            if child.has_state(TaskState.COMPLETED):
-                status = "signed"
-            elif child.has_state(TaskState.CANCELLED):
-                status = "cancelled"
-            else:
-                status = "open"
-            rows.append({"signer": signer_of(child), "status": status, "task_id": str(child.id)})
-        for index, signer in enumerate(collection(parent)):
-            if index not in seen:
-                rows.append({"signer": signer, "status": "waiting", "task_id": None})
-        return rows
-
-    @staticmethod
-    def _cosign_task(workflow, bpmn_id: str, running: bool = False):
-        """The newest multi-instance task of ``bpmn_id`` still in the tree (running only if asked)."""
-        found = [
-            t
-            for t in workflow.get_tasks()
-            if isinstance(t.task_spec, MultiInstanceTask)
-            and t.task_spec.bpmn_id == bpmn_id
-            and (not running or t.has_state(TaskState.STARTED))
-        ]
-        return found[-1] if found else None
-
-    def _running_cosign(self, instance_id: int, bpmn_id: str):
-        instance = self._lock(instance_id)
-        self._check_running(instance)
-        if self._manual_spec(instance, bpmn_id) is None:
-            self._entry(instance, bpmn_id)
-        workflow = self._load(instance)
-        running = self._cosign_task(workflow, bpmn_id, running=True)
-        if running is None:
-            raise OperationRefused(f"“{bpmn_id}”不是正在进行的会签，不能加签或减签。")
-        try:
-            collection(running)
-        except TypeError as exc:
-            raise OperationRefused("该会签不是按人员或部门列表生成的，不能加签或减签。") from exc
-        return instance, workflow, running
-
-    def _signers_changed(self, instance, workflow, parent, kind, signer, actor, reason) -> None:
-        self._event(
-            instance,
-            kind,
-            task=parent,
-            actor=actor,
-            message=reason,
-            data={"signer": signer, "signers": list(collection(parent))},
-        )
-        workflow.last_task = None
-        self._advance(instance, workflow)
-        self._save(instance, workflow)
-
-    # --- shared checks --------------------------------------------------------
-
-    def _locked_open_item(self, work_item_id: int, version: int | None, actor: str):
-        """Lock the instance; the open item the actor may act on, and all open items."""
-        instance = self._lock_for_item(work_item_id)
-        open_items = self.open_work_items(instance.id, refresh=True)
-        item = next((i for i in open_items if i.id == work_item_id), None)
-        if item is None:
-            item = self.work_item(work_item_id, refresh=True)
-        if item.status != m.OPEN or (version is not None and item.version != version):
-            self._raise_conflict(item, version, actor)
-        self._check_open(item, item.version, actor)
-        self._check_running(instance)
-        return instance, item, open_items
-
-    def _entry(self, instance, bpmn_id: str):
-        entry = entry_spec(self.process_specs(instance.definition_id).spec, bpmn_id)
-        if entry is None:
-            version = instance.definition.version
-            raise UnknownStep(
-                f"该办件所用的流程图（第 {version} 版）中没有步骤“{bpmn_id}”。", bpmn_id=bpmn_id
-            )
-        return entry
-
-    def _manual_spec(self, instance, bpmn_id: str):
-        spec = self.process_specs(instance.definition_id).spec
-        for task_spec in spec.task_specs.values():
-            if task_spec.bpmn_id == bpmn_id and getattr(task_spec, "manual", False):
-                return task_spec
-        return None
-
-    def _ready_task(self, workflow, item):
-        task = find_task(workflow, UUID(item.task_id))
-        if task is None or task.state != TaskState.READY:
-            raise WorkItemConflict("该待办对应的流程步骤已不再等待办理，请刷新。")
-        if task.workflow is not workflow:
-            raise OperationRefused("子流程中的步骤暂不支持退回。")
-        return task
-
-    def _close_item(self, item, status: str, actor: str, completed: bool = True) -> None:
-        item.status = status
-        if completed:
-            item.completed_at = self.clock()
-            item.completed_by = actor
-        item.version += 1
+def _close_item(runtime, item, status: str, actor: str, completed: bool = True) -> None:
+    item.status = status
+    if completed:
+        item.completed_at = runtime.clock()
+        item.completed_by = actor
+    item.version += 1

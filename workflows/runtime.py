@@ -2,80 +2,45 @@
 
 Every change of an instance happens inside the caller's transaction, after
 locking the instance row (PostgreSQL ``SELECT ... FOR UPDATE``; SQLite takes
-the write lock when the transaction begins). A work item is checked against
-the version the user saw, never against the instance revision, so reviewers in
-parallel branches never invalidate each other: they simply queue on the lock.
+the write lock when the transaction begins), in a ``Change`` (``change.py``)
+that collects what the call did and saves it at the end. A work item is
+checked against the version the user saw, never against the instance
+revision, so reviewers in parallel branches never invalidate each other: they
+simply queue on the lock.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from datetime import datetime
+from functools import partial
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
-    CycleTimerEventDefinition,
-    TimerEventDefinition,
-)
-from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from . import models as m
+from . import operations, spiff_compat, timers
+from .change import Change
+from .checks import check_open, check_running, instance_status_zh, raise_conflict
 from .db import is_postgresql
 from .deployments import latest_definition
 from .errors import InstanceNotActive, MigrationImpossible, NotFound, WorkItemConflict
 from .forms import check_keys, validate_task_data
-from .operations import ApprovalOperations
 from .sandbox import SandboxScriptEngine
+from .seams import Assigner, Guard, Observer
 from .specs import DefinitionSource, ProcessSpecs, SpecCache
-from .state import LiveWorkflows, find_task, prune, serializer_for, to_json_data
-from .steps import is_instance, settle, task_properties
-from .timeutil import to_naive_utc, utcnow
-
-# A loop without any wait is stopped before SpiffWorkflow's task iterator (which
-# stops looking 1000 levels deep) loses sight of it, or after this many steps.
-MAX_TREE_DEPTH = 800
-MAX_ENGINE_STEPS = 20000
+from .state import LiveWorkflows, find_task, serializer_for, to_json_data
+from .steps import task_properties
+from .timeutil import utcnow
 
 SPECS = SpecCache()
 LIVE = LiveWorkflows()
 SCRIPT_ENGINE = SandboxScriptEngine()
-
-_STATUS_ZH = {m.DONE: "已办结", m.CANCELLED: "已取消", m.OPEN: "待办", m.RETURNED: "已退回"}
-
-
-@dataclass
-class NewWork:
-    """A work item just opened, with the task it mirrors (for routing)."""
-
-    item: m.WorkItem
-    task: object
-
-
-class Assigner(Protocol):
-    """Routes new work to people; provided by the platform (``app``)."""
-
-    def assign(
-        self, session, instance, work: list[NewWork], previous_actor: str | None
-    ) -> dict[int, str]:
-        """Record candidates; return ``{work_item_id: reason}`` for items to complete automatically."""
-
-
-class Observer(Protocol):
-    """Told of every saved change of an instance, inside the same transaction."""
-
-    def instance_saved(self, session, instance, completed: list[m.WorkItem]) -> None:
-        """``completed``: the work items completed by this change (by people or rules)."""
-
-
-# Rounds of automatic completion (skip rules) one change may trigger.
-MAX_AUTO_ROUNDS = 50
 
 
 @dataclass
@@ -85,7 +50,7 @@ class TimerFired:
     status: str
 
 
-class Runtime(ApprovalOperations):
+class Runtime:
     """Runtime operations on one SQLAlchemy session; the caller commits."""
 
     def __init__(
@@ -98,21 +63,16 @@ class Runtime(ApprovalOperations):
         clock=utcnow,
         assigner: Assigner | None = None,
         observer: Observer | None = None,
-        guard=None,
+        guard: Guard | None = None,
     ):
         self.session = session
-        self.guard = guard
         self.specs = specs
         self.live = live
         self.script_engine = script_engine
         self.clock = clock
         self.assigner = assigner
         self.observer = observer
-        self._events: list[dict] = []
-        self._completed: list[m.WorkItem] = []
-        self._actor: str | None = None
-        # the work item a return or take-back re-opened steps from
-        self._reopened_from: int | None = None
+        self.guard = guard
 
     # --- definitions ------------------------------------------------------
 
@@ -159,6 +119,54 @@ class Runtime(ApprovalOperations):
             forms=definition.forms or {},
         )
 
+    # --- changes -------------------------------------------------------------
+
+    def change(
+        self,
+        instance_id: int,
+        actor: str | None = None,
+        *,
+        action: str | None = None,
+        autoflush: bool = True,
+    ) -> AbstractContextManager[Change]:
+        """``with runtime.change(id, actor) as change:`` lock the instance and change it.
+
+        ``action`` names the user work for the guard (``seams.GUARDED_ACTIONS``);
+        None for administrative and automatic changes, which the guard never
+        sees. ``autoflush=False`` keeps queries inside the change from flushing
+        first (the completion path). The change is saved when the block ends
+        normally.
+        """
+        return self._change(partial(self._lock, instance_id), actor, action, autoflush)
+
+    def change_for_item(
+        self,
+        work_item_id: int,
+        actor: str | None = None,
+        *,
+        action: str | None = None,
+        autoflush: bool = True,
+    ) -> AbstractContextManager[Change]:
+        """Like ``change``, for the instance a work item belongs to."""
+        return self._change(partial(self._lock_for_item, work_item_id), actor, action, autoflush)
+
+    @contextmanager
+    def _change(
+        self, lock: Callable[[], m.ProcessInstance], actor, action, autoflush
+    ) -> Iterator[Change]:
+        with nullcontext() if autoflush else self.session.no_autoflush:
+            instance = lock()
+            if action is not None:
+                self._ask_guard(instance, action)
+            change = Change(self, instance, actor)
+            yield change
+            change.finish()
+
+    def _ask_guard(self, instance: m.ProcessInstance, action: str) -> None:
+        """Once per user-work call, before anything changes; the guard raises to refuse."""
+        if self.guard is not None:
+            self.guard.may_change(self.session, instance, action)
+
     # --- instances --------------------------------------------------------
 
     def start(self, process_id, *, version=None, data=None, actor=None) -> m.ProcessInstance:
@@ -183,9 +191,11 @@ class Runtime(ApprovalOperations):
         )
         self.session.add(instance)
         self.session.flush()
-        self._event(instance, "started", actor=actor, data=to_json_data(data))
-        self._advance(instance, workflow)
-        self._save(instance, workflow, new=True)
+        change = Change(self, instance, new=True)
+        change.workflow = workflow
+        change.event("started", actor=actor, data=to_json_data(data))
+        change.advance()
+        change.finish()
         return instance
 
     def get_instance(self, instance_id: int) -> m.ProcessInstance:
@@ -202,18 +212,15 @@ class Runtime(ApprovalOperations):
         ``on_behalf_of`` names the colleague whose work this is when the actor
         acts as their backup (AB角); history records it.
         """
-        self._actor = actor
-        with self.session.no_autoflush:
-            instance = self._lock_for_item(work_item_id)
-            open_items = self.open_work_items(instance.id, refresh=True)
-            item = next((i for i in open_items if i.id == work_item_id), None)
-            if item is None:
-                item = self.work_item(work_item_id, refresh=True)
+        with self.change_for_item(
+            work_item_id, actor, action="complete", autoflush=False
+        ) as change:
+            instance = change.instance
+            item = change.work_item(work_item_id)
             validate_task_data(self._form_of(instance.definition_id, item.bpmn_id), data)
-            self._check_open(item, version, actor)
-            self._check_running(instance)
-            workflow = self._load(instance)
-            task = find_task(workflow, UUID(item.task_id))
+            check_open(item, version, actor)
+            check_running(instance)
+            task = find_task(change.workflow, UUID(item.task_id))
             if task is None or task.state != TaskState.READY:
                 raise WorkItemConflict("该待办对应的流程步骤已不再等待办理，请刷新。")
             task.data.update(data)
@@ -223,9 +230,8 @@ class Runtime(ApprovalOperations):
             item.on_behalf_of = on_behalf_of
             item.data = to_json_data(data)
             item.version += 1
-            self._completed.append(item)
-            self._event(
-                instance,
+            change.completed.append(item)
+            change.event(
                 "task_completed",
                 task=task,
                 item=item,
@@ -233,12 +239,14 @@ class Runtime(ApprovalOperations):
                 data=item.data,
                 on_behalf_of=on_behalf_of,
             )
-            self._run_task(instance, workflow, task, open_items)
+            change.run(task)
         return instance
 
     def claim(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
         """Take a work item for oneself; nobody else can complete it meanwhile."""
         item = self.work_item(work_item_id)
+        if self.guard is not None:  # claim and release do not lock the instance
+            self._ask_guard(item.instance, "claim")
         if item.status == m.OPEN and item.assignee == actor:
             return item
         conditions = [
@@ -256,13 +264,14 @@ class Runtime(ApprovalOperations):
         ).rowcount
         item = self.work_item(work_item_id, refresh=True)
         if not changed:
-            self._raise_conflict(item, version, actor)
-        self._event(item.instance, "claimed", item=item, actor=actor)
-        self._write_events()
+            raise_conflict(item, version, actor)
+        self._record(item, "claimed", actor)
         return item
 
     def release(self, work_item_id: int, actor: str, version: int | None = None) -> m.WorkItem:
         """Give a claimed work item back to the pool."""
+        if self.guard is not None:
+            self._ask_guard(self.work_item(work_item_id).instance, "release")
         conditions = [
             m.WorkItem.id == work_item_id,
             m.WorkItem.status == m.OPEN,
@@ -280,53 +289,50 @@ class Runtime(ApprovalOperations):
         if not changed:
             if item.status == m.OPEN and item.assignee != actor:
                 raise WorkItemConflict("只能释放自己认领的待办。")
-            self._raise_conflict(item, version, actor)
-        self._event(item.instance, "released", item=item, actor=actor)
-        self._write_events()
+            raise_conflict(item, version, actor)
+        self._record(item, "released", actor)
         return item
+
+    def _record(self, item: m.WorkItem, kind: str, actor: str) -> None:
+        """A history row for a change of a work item alone (claim, release)."""
+        change = Change(self, item.instance, actor)
+        change.event(kind, item=item, actor=actor)
+        change.finish()
 
     def terminate(self, instance_id: int, reason: str, actor: str) -> m.ProcessInstance:
         """End an instance early; its open work is cancelled."""
         if not reason or not reason.strip():
             raise InstanceNotActive("终止办件必须填写原因。")
-        instance = self._lock(instance_id)
-        if instance.status in (m.COMPLETED, m.TERMINATED):
-            raise InstanceNotActive(f"办件已{_instance_status_zh(instance.status)}，不能终止。")
-        workflow = self._load(instance)
-        workflow.cancel()
-        now = self.clock()
-        instance.status = m.TERMINATED
-        instance.ended_at = now
-        instance.end_reason = reason.strip()
-        instance.error = None
-        self._event(instance, "terminated", actor=actor, message=reason.strip())
-        self._save(instance, workflow)
+        with self.change(instance_id) as change:
+            instance = change.instance
+            if instance.status in (m.COMPLETED, m.TERMINATED):
+                raise InstanceNotActive(f"办件已{instance_status_zh(instance.status)}，不能终止。")
+            change.workflow.cancel()
+            instance.status = m.TERMINATED
+            instance.ended_at = self.clock()
+            instance.end_reason = reason.strip()
+            instance.error = None
+            change.event("terminated", actor=actor, message=reason.strip())
         return instance
 
     def retry(self, instance_id: int, actor: str, version: int | None = None) -> m.ProcessInstance:
         """Run the failed step again, optionally on another version of the diagram."""
-        instance = self._lock(instance_id)
-        if instance.status != m.ERROR:
-            raise InstanceNotActive("只有出错的办件才能重试。")
-        if version is not None:
-            workflow = self._migrate(instance, self.definition(instance.process_id, version))
-        else:
-            workflow = self._load(instance)
-        failed = workflow.get_tasks(state=TaskState.ERROR)
-        for task in failed:
-            task._set_state(TaskState.READY)
-        instance.status = m.RUNNING
-        instance.error = None
-        self._event(
-            instance, "retried", actor=actor, message=f"version={version}" if version else None
-        )
-        self._advance(instance, workflow)
-        self._save(instance, workflow)
+        with self.change(instance_id) as change:
+            instance = change.instance
+            if instance.status != m.ERROR:
+                raise InstanceNotActive("只有出错的办件才能重试。")
+            if version is not None:
+                self._migrate(change, self.definition(instance.process_id, version))
+            for task in change.workflow.get_tasks(state=TaskState.ERROR):
+                spiff_compat.set_state(task, TaskState.READY)
+            instance.status = m.RUNNING
+            instance.error = None
+            change.event("retried", actor=actor, message=f"version={version}" if version else None)
+            change.advance()
         return instance
 
     def history(self, instance_id: int) -> list[m.InstanceEvent]:
         """Everything that happened to an instance, oldest first (no workflow restore)."""
-        self._write_events()
         return list(
             self.session.scalars(
                 select(m.InstanceEvent)
@@ -344,6 +350,77 @@ class Runtime(ApprovalOperations):
         if refresh:
             stmt = stmt.execution_options(populate_existing=True)
         return list(self.session.scalars(stmt))
+
+    def work_item(self, work_item_id: int, refresh: bool = False) -> m.WorkItem:
+        stmt = select(m.WorkItem).where(m.WorkItem.id == work_item_id)
+        if refresh:
+            stmt = stmt.execution_options(populate_existing=True)
+        item = self.session.scalars(stmt).first()
+        if item is None:
+            raise NotFound(f"待办 {work_item_id} 不存在。")
+        return item
+
+    def form_schema(self, item: m.WorkItem) -> dict | None:
+        """The JSON Schema of a work item's form, if its task has one."""
+        return self._form_of(item.instance.definition_id, item.bpmn_id)
+
+    def restore(self, instance: m.ProcessInstance):
+        """A fresh copy of the stored workflow (the live cache is left alone)."""
+        specs = self.process_specs(instance.definition_id)
+        workflow = serializer_for(specs.dialect).loads(self._state_text(instance.id), specs)
+        workflow.script_engine = self.script_engine
+        return workflow
+
+    # --- approval operations (operations.py) ------------------------------------
+
+    def return_targets(self, work_item_id: int) -> list[dict]:
+        """Steps an open work item may be returned to, the most recent first (for the UI)."""
+        return operations.return_targets(self, work_item_id)
+
+    def return_to(
+        self,
+        work_item_id: int,
+        target_bpmn_id: str,
+        actor: str,
+        reason: str,
+        version: int | None = None,
+    ) -> m.ProcessInstance:
+        """退回: send the case back from an open step to an earlier one it passed through."""
+        return operations.return_to(self, work_item_id, target_bpmn_id, actor, reason, version)
+
+    def take_back(self, work_item_id: int, actor: str, reason: str | None = None):
+        """撤回: take back my completed step while the step(s) it opened are untouched."""
+        return operations.take_back(self, work_item_id, actor, reason)
+
+    def transfer(
+        self, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
+    ) -> m.WorkItem:
+        """转办: hand an open work item over to a colleague, who owns it from now on."""
+        return operations.transfer(self, work_item_id, actor, to_user, reason, version)
+
+    def delegate(
+        self, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
+    ) -> m.WorkItem:
+        """委派: ask a colleague for an opinion; the owner completes the item after the answer."""
+        return operations.delegate(self, work_item_id, actor, to_user, reason, version)
+
+    def resolve_delegation(
+        self, work_item_id: int, actor: str, answer: str, version: int | None = None
+    ) -> m.WorkItem:
+        """The delegate answers; the item goes back to its owner, who must complete it."""
+        return operations.resolve_delegation(self, work_item_id, actor, answer, version)
+
+    def add_signer(self, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
+        """加签: add a signer to a running 会签 (multi-instance user task)."""
+        return operations.add_signer(self, instance_id, bpmn_id, signer, actor, reason)
+
+    def remove_signer(self, instance_id: int, bpmn_id: str, signer, actor: str, reason: str):
+        """减签: take a signer who has not signed yet out of a running 会签."""
+        return operations.remove_signer(self, instance_id, bpmn_id, signer, actor, reason)
+
+    def signers(self, instance_id: int, bpmn_id: str) -> list[dict]:
+        """The signers of a running 会签 and where each stands (for the 加签/减签 UI)."""
+        return operations.signers(self, instance_id, bpmn_id)
 
     # --- timers -----------------------------------------------------------
 
@@ -366,7 +443,6 @@ class Runtime(ApprovalOperations):
                 self.session.commit()
             except Exception as exc:
                 self.session.rollback()
-                self._events = []
                 self._record_failure(instance.id, exc)
         self.session.commit()
         return fired
@@ -389,41 +465,29 @@ class Runtime(ApprovalOperations):
         return self.session.scalars(stmt).first()
 
     def _fire(self, instance, now) -> list[str]:
-        workflow = self._load(instance)
-        names = []
-        for task in list(workflow.event_manager.tasks.values()):
-            definition = task.task_spec.event_definition
-            if isinstance(definition, TimerEventDefinition) and _mark_due(task, definition, now):
-                names.append(task.task_spec.bpmn_id or task.task_spec.name)
-                self._event(instance, "timer_fired", task=task, message=definition.name)
-        workflow.refresh_timers()
-        self._advance(instance, workflow)
-        self._save(instance, workflow)
-        return names
+        """Fire the timers of a claimed (locked) instance that are due at ``now``."""
+        change = Change(self, instance)
+        fired = timers.fire_due(change.workflow, now)
+        for task, definition in fired:
+            change.event("timer_fired", task=task, message=definition.name)
+        change.workflow.refresh_timers()
+        change.advance()
+        change.finish()
+        return [task.task_spec.bpmn_id or task.task_spec.name for task, _ in fired]
 
     def _record_failure(self, instance_id: int, exc: Exception) -> None:
-        instance = self._lock(instance_id)
-        instance.status = m.ERROR
-        instance.error = {"message": f"定时器处理失败：{exc}", "bpmn_id": None, "task_id": None}
-        self._event(instance, "error", message=str(exc))
-        self._write_events()
+        with self.change(instance_id) as change:
+            change.instance.status = m.ERROR
+            change.instance.error = {
+                "message": f"定时器处理失败：{exc}",
+                "bpmn_id": None,
+                "task_id": None,
+            }
+            change.event("error", message=str(exc))
         self.live.discard(instance_id)
         self.session.commit()
 
     # --- internals --------------------------------------------------------
-
-    def work_item(self, work_item_id: int, refresh: bool = False) -> m.WorkItem:
-        stmt = select(m.WorkItem).where(m.WorkItem.id == work_item_id)
-        if refresh:
-            stmt = stmt.execution_options(populate_existing=True)
-        item = self.session.scalars(stmt).first()
-        if item is None:
-            raise NotFound(f"待办 {work_item_id} 不存在。")
-        return item
-
-    def form_schema(self, item: m.WorkItem) -> dict | None:
-        """The JSON Schema of a work item's form, if its task has one."""
-        return self._form_of(item.instance.definition_id, item.bpmn_id)
 
     def _form_of(self, definition_id: int, bpmn_id: str) -> dict | None:
         form = self.process_specs(definition_id).forms.get(bpmn_id)
@@ -452,62 +516,14 @@ class Runtime(ApprovalOperations):
             raise NotFound(missing)
         return instance
 
-    def _check_open(self, item: m.WorkItem, version: int, actor: str) -> None:
-        if item.status != m.OPEN or item.version != version:
-            self._raise_conflict(item, version, actor)
-        if item.assignee is not None and item.assignee != actor:
-            raise WorkItemConflict(
-                f"该待办已由 {item.assignee} 认领，不能由他人办理。", assignee=item.assignee
-            )
-        if item.delegation == m.DELEGATION_PENDING:
-            raise WorkItemConflict(
-                f"该待办已委派给 {item.delegated_to}，待其答复后才能办理。",
-                delegated_to=item.delegated_to,
-            )
-
-    def _raise_conflict(self, item: m.WorkItem, version: int | None, actor: str) -> None:
-        if item.status != m.OPEN:
-            by = f"（{item.completed_by}）" if item.completed_by else ""
-            raise WorkItemConflict(
-                f"该待办{_STATUS_ZH.get(item.status, item.status)}{by}，不能再次办理。",
-                status=item.status,
-                current_version=item.version,
-            )
-        if item.assignee is not None and item.assignee != actor:
-            raise WorkItemConflict(f"该待办已由 {item.assignee} 认领。", assignee=item.assignee)
-        raise WorkItemConflict(
-            "该待办在您打开后已被修改（认领、释放或改派），请刷新后重试。",
-            current_version=item.version,
-            your_version=version,
-        )
-
-    def _check_running(self, instance: m.ProcessInstance) -> None:
-        # Work in other branches goes on while one step waits for a fix.
-        if instance.status not in (m.RUNNING, m.ERROR):
-            raise InstanceNotActive(
-                f"办件当前状态为“{_instance_status_zh(instance.status)}”，不能办理。",
-                status=instance.status,
-            )
-
-    def _load(self, instance: m.ProcessInstance):
-        workflow = self.live.take(instance.id, instance.revision, instance.definition_id)
-        if workflow is not None:
-            return workflow
-        return self._restore(instance)
-
-    def _restore(self, instance: m.ProcessInstance):
-        """A fresh copy of the stored workflow (the live cache is left alone)."""
-        specs = self.process_specs(instance.definition_id)
-        workflow = serializer_for(specs.dialect).loads(self._state_text(instance.id), specs)
-        workflow.script_engine = self.script_engine
-        return workflow
-
     def _state_text(self, instance_id: int) -> str:
         return self.session.scalar(
             select(m.InstanceState.state).where(m.InstanceState.instance_id == instance_id)
         )
 
-    def _migrate(self, instance, definition):
+    def _migrate(self, change: Change, definition: m.ProcessDefinition) -> None:
+        """Give the change the stored workflow on another version of its diagram."""
+        instance = change.instance
         specs = self.process_specs(definition.id)
         state = self._state_text(instance.id)
         missing = _missing_task_specs(json.loads(state), specs)
@@ -518,282 +534,9 @@ class Runtime(ApprovalOperations):
             )
         workflow = serializer_for(specs.dialect).loads(state, specs)
         workflow.script_engine = self.script_engine
+        change.workflow = workflow
         instance.definition_id = definition.id
-        self._event(instance, "migrated", message=f"迁移到第 {definition.version} 版")
-        return workflow
-
-    def _run_task(self, instance, workflow, task, open_items) -> None:
-        try:
-            task.run()
-            if is_instance(task):
-                settle(task.parent)
-            if task.workflow is workflow:
-                workflow.last_task = task
-        except SpiffWorkflowException as exc:
-            self._fail(instance, exc)
-        else:
-            self._advance(instance, workflow)
-        self._save(instance, workflow, open_items=open_items)
-
-    def _advance(self, instance, workflow) -> None:
-        """Run engine steps to the next wait state; a failing step stops the instance."""
-
-        steps = 0
-
-        def record(task):
-            nonlocal steps
-            steps += 1
-            if steps > MAX_ENGINE_STEPS or task.depth > MAX_TREE_DEPTH:
-                raise WorkflowTaskException(
-                    f"流程连续自动执行了 {steps} 步仍未到达人工步骤或等待点，"
-                    "疑为无限循环，已停止（runaway loop）。",
-                    task=task,
-                )
-            if task.workflow is workflow:
-                workflow.last_task = task
-            spec = task.task_spec
-            if spec.bpmn_id is not None and not type(spec).__name__.endswith("Gateway"):
-                self._event(instance, "task_completed", task=task)
-
-        if instance.status not in (m.RUNNING, m.ERROR):
-            return
-        try:
-            workflow.do_engine_steps(did_complete_task=record)
-        except SpiffWorkflowException as exc:
-            self._fail(instance, exc)
-
-    def _fail(self, instance, exc: SpiffWorkflowException) -> None:
-        task = getattr(exc, "task", None)
-        spec = getattr(exc, "task_spec", None) or (task.task_spec if task is not None else None)
-        error = {
-            "message": "; ".join([str(exc), *getattr(exc, "notes", [])]),
-            "bpmn_id": getattr(spec, "bpmn_id", None),
-            "name": getattr(spec, "bpmn_name", None),
-            "task_id": str(task.id) if task is not None else None,
-            "line": getattr(exc, "line_number", None) or None,
-            "error_line": getattr(exc, "error_line", None) or None,
-        }
-        instance.status = m.ERROR
-        instance.error = error
-        self._event(instance, "error", message=error["message"], data=error)
-
-    def _save(self, instance, workflow, new: bool = False, open_items=None) -> None:
-        """Prune, mirror work items, serialize, bump the revision."""
-        if workflow.last_task is not None:
-            instance.data = to_json_data(workflow.last_task.data)
-        prune(workflow)
-        if open_items is None:
-            open_items = [] if new else self.open_work_items(instance.id)
-        self._route_new_work(instance, workflow, open_items)
-        now = self.clock()
-        if instance.status == m.RUNNING and workflow.completed:
-            instance.status = m.COMPLETED
-            instance.ended_at = now
-            self._event(instance, "completed")
-        instance.next_timer_at = _next_timer(workflow) if instance.status == m.RUNNING else None
-        instance.revision += 1
-        instance.updated_at = now
-        text = serializer_for(self.process_specs(instance.definition_id).dialect).dumps(workflow)
-        if new:
-            self.session.add(m.InstanceState(instance_id=instance.id, state=text))
-        else:
-            self.session.execute(
-                update(m.InstanceState)
-                .where(m.InstanceState.instance_id == instance.id)
-                .values(state=text)
-                .execution_options(synchronize_session=False)
-            )
-        self.live.put_after_commit(
-            self.session, instance.id, instance.revision, instance.definition_id, workflow
-        )
-        self._write_events()
-        if self.observer is not None:
-            self.observer.instance_saved(self.session, instance, self._completed)
-        self._completed = []
-        self._reopened_from = None
-
-    def _route_new_work(self, instance, workflow, open_items) -> None:
-        """Mirror READY tasks as work items, route them, complete the ones rules skip."""
-        for _round in range(MAX_AUTO_ROUNDS):
-            new_work = self._sync_work_items(instance, workflow, open_items)
-            if self.assigner is None or not new_work:
-                return
-            self.session.flush()
-            skipped = self.assigner.assign(self.session, instance, new_work, self._actor)
-            open_items = [*open_items, *(w.item for w in new_work)]
-            if not skipped or instance.status not in (m.RUNNING, m.ERROR):
-                return
-            for work in new_work:
-                if work.item.id in skipped:
-                    self._auto_complete(instance, workflow, work, skipped[work.item.id])
-            self._advance(instance, workflow)
-            prune(workflow)
-
-    def _auto_complete(self, instance, workflow, work: NewWork, reason: str) -> None:
-        item = work.item
-        item.status = m.DONE
-        item.completed_at = self.clock()
-        item.data = {}
-        item.version += 1
-        self._completed.append(item)
-        self._event(instance, "auto_completed", task=work.task, item=item, message=reason)
-        try:
-            work.task.run()
-            if is_instance(work.task):
-                settle(work.task.parent)
-            if work.task.workflow is workflow:
-                workflow.last_task = work.task
-        except SpiffWorkflowException as exc:
-            self._fail(instance, exc)
-
-    def _sync_work_items(self, instance, workflow, open_items) -> list[NewWork]:
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-        for item in (i for i in open_items if i.status == m.OPEN):
-            if ready.pop(item.task_id, None) is None:
-                item.status = m.CANCELLED
-                item.completed_at = self.clock()
-                item.version += 1
-                self._event(instance, "task_cancelled", item=item)
-        forms = self.process_specs(instance.definition_id).forms
-        previous = self._completed[-1].id if self._completed else self._reopened_from
-        new_work = []
-        for task in ready.values():
-            item = self._new_work_item(instance, task, forms)
-            item.previous_item_id = previous
-            self.session.add(item)
-            new_work.append(NewWork(item, task))
-        return new_work
-
-    def _new_work_item(self, instance, task, forms) -> m.WorkItem:
-        spec = task.task_spec
-        properties = task_properties(spec)
-        form = forms.get(spec.bpmn_id)
-        return m.WorkItem(
-            instance_id=instance.id,
-            task_id=str(task.id),
-            bpmn_id=spec.bpmn_id or spec.name,
-            name=spec.bpmn_name or spec.bpmn_id,
-            lane=spec.lane,
-            kind="manual" if type(spec).__name__ == "ManualTask" else "user",
-            properties=properties,
-            form=form["ref"] if form else None,
-            status=m.OPEN,
-            priority=_int(properties.get("priority"), 0),
-            due_at=_boundary_timer_due(task),
-            created_at=self.clock(),
-            version=1,
-        )
-
-    def _event(
-        self,
-        instance,
-        kind,
-        *,
-        task=None,
-        item=None,
-        actor=None,
-        data=None,
-        message=None,
-        on_behalf_of=None,
-    ):
-        """Queue a history row; rows are written together by ``_write_events``."""
-        spec = task.task_spec if task is not None else None
-        self._events.append(
-            {
-                "instance_id": instance.id,
-                "at": self.clock(),
-                "kind": kind,
-                "bpmn_id": (spec.bpmn_id if spec is not None else None)
-                or (item.bpmn_id if item else None),
-                "name": (spec.bpmn_name if spec is not None else None)
-                or (item.name if item else None),
-                "task_id": str(task.id) if task is not None else (item.task_id if item else None),
-                "work_item_id": item.id if item is not None else None,
-                "actor": actor,
-                "on_behalf_of": on_behalf_of,
-                "data": data,
-                "message": message,
-            }
-        )
-
-    def _write_events(self) -> None:
-        if self._events:
-            self.session.execute(insert(m.InstanceEvent), self._events)
-            self._events = []
-
-
-# --- helpers -----------------------------------------------------------------
-
-_INSTANCE_STATUS_ZH = {
-    m.RUNNING: "办理中",
-    m.COMPLETED: "办结",
-    m.TERMINATED: "终止",
-    m.ERROR: "出错",
-}
-
-
-def _instance_status_zh(status: str) -> str:
-    return _INSTANCE_STATUS_ZH.get(status, status)
-
-
-def _int(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
-
-
-def _timer_due(task, definition) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    if value is None:
-        return None
-    if isinstance(definition, CycleTimerEventDefinition):
-        if not isinstance(value, dict) or value.get("cycles") == 0:
-            return None
-        value = value["next"]
-    try:
-        return to_naive_utc(TimerEventDefinition.get_datetime(value))
-    except (TypeError, ValueError):
-        return None
-
-
-def _mark_due(task, definition, now: datetime) -> bool:
-    """Mark a waiting timer as fired if it is due at ``now``."""
-    due = _timer_due(task, definition)
-    if due is None or due > now:
-        return False
-    if isinstance(definition, CycleTimerEventDefinition):
-        # SpiffWorkflow compares a cycle against the real clock; make it due now.
-        value = task._get_internal_data("event_value")
-        real_now = datetime.now(UTC)
-        if datetime.fromisoformat(value["next"]) >= real_now:
-            value["next"] = (real_now - timedelta(microseconds=1)).isoformat()
-    else:
-        task._set_internal_data(event_fired=True)
-    return True
-
-
-def _next_timer(workflow) -> datetime | None:
-    dues = [
-        _timer_due(t, t.task_spec.event_definition)
-        for t in workflow.event_manager.tasks.values()
-        if isinstance(t.task_spec.event_definition, TimerEventDefinition)
-    ]
-    dues = [d for d in dues if d is not None]
-    return min(dues) if dues else None
-
-
-def _boundary_timer_due(task) -> datetime | None:
-    parent = task.parent
-    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-        return None
-    dues = []
-    for sibling in parent.children:
-        definition = getattr(sibling.task_spec, "event_definition", None)
-        if sibling is not task and isinstance(definition, TimerEventDefinition):
-            dues.append(_timer_due(sibling, definition))
-    dues = [d for d in dues if d is not None]
-    return min(dues) if dues else None
+        change.event("migrated", message=f"迁移到第 {definition.version} 版")
 
 
 def _missing_task_specs(state: dict, specs: ProcessSpecs) -> set[str]:

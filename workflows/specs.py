@@ -8,19 +8,16 @@ Parsed specs are immutable and shared between workflows and threads.
 
 from __future__ import annotations
 
-import copy
 import threading
 from dataclasses import dataclass, field
 
-from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
-from SpiffWorkflow.bpmn.specs.defaults import InclusiveGateway, ParallelGateway
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-from SpiffWorkflow.util.task import TaskState
 
 from .expressions import normalize_condition, normalize_timer
+from .spiff_compat import MergingInclusiveGateway, MergingParallelGateway
 from .xmlsafe import parse_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -38,89 +35,7 @@ SPIFF = "spiff"
 CAMUNDA = "camunda"
 
 
-# --- joins that merge what each branch changed -------------------------------
-
-
-def _merge_changes(merged: dict, base: dict, branch: dict) -> None:
-    """Apply to ``merged`` what ``branch`` changed relative to ``base``."""
-    for key, value in branch.items():
-        if key in base and base[key] == value:
-            continue
-        old = base.get(key)
-        if isinstance(value, dict) and isinstance(old, dict) and isinstance(merged.get(key), dict):
-            _merge_changes(merged[key], old, value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    for key in base:
-        if key not in branch:
-            merged.pop(key, None)
-
-
-def common_ancestor(tasks):
-    """The deepest task that is an ancestor of (or is) every given task."""
-    chains = []
-    for task in tasks:
-        chain = []
-        while task is not None:
-            chain.append(task)
-            task = task.parent
-        chains.append(chain[::-1])
-    common = None
-    for level in zip(*chains, strict=False):
-        if all(t is level[0] for t in level):
-            common = level[0]
-        else:
-            break
-    return common
-
-
-def merge_branches(spec, my_task) -> None:
-    """Join data: each branch contributes only the keys it changed.
-
-    SpiffWorkflow 3.2 merges whole branch data in completion order, so a value
-    set by one department is overwritten by the stale copy another branch
-    carried since the split (and, in a 补正 loop, by the previous round). Here
-    the data at the split is the base and each branch's own changes are
-    applied to it in the order the branches finished.
-    """
-    workflow = my_task.workflow
-    others = [
-        t
-        for t in workflow.tasks.values()
-        if t.task_spec == spec
-        and t is not my_task
-        and t.has_state(TaskState.FINISHED_MASK)
-        and not my_task.is_descendant_of(t)
-    ]
-    for task in others:
-        if task.has_state(TaskState.COMPLETED):
-            task._drop_children(force=True)
-    tails = sorted([t.parent for t in others] + [my_task.parent], key=lambda t: t.last_state_change)
-    base_task = common_ancestor(tails)
-    base = base_task.data if base_task is not None else {}
-    merged = copy.deepcopy(base)
-    for tail in tails:
-        _merge_changes(merged, base, tail.data)
-    my_task.data = merged
-
-
-class MergingParallelGateway(ParallelGateway):
-    def _run_hook(self, my_task):
-        merge_branches(self, my_task)
-        return True
-
-
-class MergingInclusiveGateway(InclusiveGateway):
-    def _run_hook(self, my_task):
-        merge_branches(self, my_task)
-        matches, defaults = self._get_matching_outputs(my_task)
-        if not matches + defaults:
-            raise WorkflowTaskException("No conditions satisfied on gateway", task=my_task)
-        my_task._sync_children(matches or defaults, TaskState.FUTURE)
-        for child in my_task.children:
-            child.task_spec._predict(child, mask=TaskState.FUTURE | TaskState.PREDICTED_MASK)
-        return True
-
+# --- joins that merge what each branch changed (docs/RUNTIME.md) -------------
 
 _JOIN_OVERRIDES = {
     full_tag("parallelGateway"): (GatewayParser, MergingParallelGateway),

@@ -17,7 +17,6 @@ from decimal import Decimal
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
@@ -26,30 +25,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from .specs import CAMUNDA, ProcessSpecs, common_ancestor
+from .joins import common_ancestor
+from .specs import CAMUNDA, ProcessSpecs
+from .spiff_compat import StateOnlyConverter, encoding, keep_only_subtree
 
 _LIVE = TaskState.NOT_FINISHED_MASK | TaskState.ERROR
-
-
-class _StateOnlyConverter(BpmnWorkflowConverter):
-    """Leaves the specs out of the state; a restore takes them from the cache."""
-
-    def to_dict(self, workflow):
-        dct = super(BpmnWorkflowConverter, self).to_dict(workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
-        return dct
-
-    def restore(self, dct, specs: ProcessSpecs):
-        from uuid import UUID
-
-        workflow = BpmnWorkflow(specs.spec, specs.subprocess_specs, deserializing=True)
-        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
-        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
-        self.set_default_attributes(workflow, dct)
-        self.subprocesses_from_dict(dct["subprocesses"], workflow)
-        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
-        return workflow
 
 
 def _register_data_types(registry) -> None:
@@ -68,17 +48,14 @@ class StateSerializer:
     def __init__(self, config):
         self.registry = BpmnWorkflowSerializer.configure(config)
         _register_data_types(self.registry)
-        self.converter = _StateOnlyConverter(BpmnWorkflow, self.registry)
+        self.converter = StateOnlyConverter(self.registry)
         self._inner = BpmnWorkflowSerializer(self.registry)
 
     def dumps(self, workflow) -> str:
-        self.registry._encoder_mode = True
-        try:
+        with encoding(self._inner) as encoder:
             dct = self.converter.to_dict(workflow)
             dct["v"] = VERSION
-            return json.dumps(dct, cls=self._inner._encoder_cls, separators=(",", ":"))
-        finally:
-            self.registry._encoder_mode = False
+            return json.dumps(dct, cls=encoder, separators=(",", ":"))
 
     def loads(self, text: str, specs: ProcessSpecs):
         dct = json.loads(text)
@@ -112,8 +89,7 @@ def _prune_tree(workflow) -> int:
     keep_from = common_ancestor(live)
     if keep_from is None or keep_from is root or keep_from.parent is root:
         return 0
-    keep_from._parent = root.id
-    root._children = [keep_from.id]
+    keep_only_subtree(root, keep_from)
     kept = {root.id}
     stack = [keep_from]
     while stack:

@@ -17,6 +17,8 @@ from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import (
 )
 from SpiffWorkflow.util.task import TaskState
 
+from . import spiff_compat
+
 # --- which earlier steps one may return to -----------------------------------
 
 
@@ -147,25 +149,20 @@ def reopen(workflow, from_task, entry, data: dict) -> list:
     if cut is not None and cut.parent is not None:
         anchor = cut.parent
         removed = list(cut)
-        workflow._remove_task(cut.id)
+        spiff_compat.remove_task(workflow, cut)
     else:
         anchor = workflow.task_tree
         removed = [t for child in anchor.children for t in child]
-        anchor._drop_children(force=True)
-    for task_id in [t for t in workflow.event_manager.tasks if t not in workflow.tasks]:
-        del workflow.event_manager.tasks[task_id]
+        spiff_compat.drop_children(anchor)
+    spiff_compat.forget_removed_event_tasks(workflow)
     for name in rerun_outputs(entry):
         if isinstance(data.get(name), list):
             data.pop(name)
-    task = anchor._add_child(entry, TaskState.FUTURE)
+    task = spiff_compat.add_child(anchor, entry, TaskState.FUTURE)
     task.data = data
-    entry._predict(task, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)
-    # The new task inherits its parent's data; the parent is stale history here.
-    saved, anchor.data = anchor.data, {}
-    try:
-        entry._update(task)
-    finally:
-        anchor.data = saved
+    spiff_compat.predict(entry, task, TaskState.PREDICTED_MASK | TaskState.FUTURE)
+    # The new task keeps the data given; its parent is stale history here.
+    spiff_compat.update_without_inheriting(entry, task)
     workflow.completed = False
     return removed
 
@@ -221,7 +218,7 @@ def instances(parent) -> list:
 
 def _remaining(parent) -> list:
     if isinstance(parent.task_spec, SequentialMultiInstanceTask):
-        return list(parent.internal_data.get("remaining", []))
+        return spiff_compat.mi_remaining(parent)
     return []
 
 
@@ -257,9 +254,9 @@ def settle(parent) -> bool | None:
     for child in open_:
         child.cancel()
     if isinstance(parent.task_spec, SequentialMultiInstanceTask):
-        parent.internal_data["remaining"] = []
+        spiff_compat.set_mi_remaining(parent, [])
     parent.data[f"{parent.task_spec.bpmn_id}_passed"] = passed
-    parent._set_state(TaskState.READY)
+    spiff_compat.set_state(parent, TaskState.READY)
     return passed
 
 
@@ -275,11 +272,10 @@ def collection(parent) -> list:
 
 def signer_of(task):
     """The collection item a 会签 instance was created for."""
-    parent = task.parent
-    index = task.internal_data.get("key_or_index")
+    index = spiff_compat.mi_index(task)
     if index is None:
-        return task.internal_data.get("item")
-    return collection(parent)[index]
+        return spiff_compat.mi_item(task)
+    return collection(task.parent)[index]
 
 
 def _forget_item(parent) -> None:
@@ -295,9 +291,9 @@ def add_signer(parent, signer) -> None:
     items.append(signer)
     _forget_item(parent)
     if isinstance(parent.task_spec, SequentialMultiInstanceTask):
-        parent.internal_data["remaining"] = [*_remaining(parent), len(items) - 1]
+        spiff_compat.set_mi_remaining(parent, [*_remaining(parent), len(items) - 1])
     else:
-        parent.task_spec.create_child(parent, signer, len(items) - 1)
+        spiff_compat.add_mi_instance(parent, signer, len(items) - 1)
 
 
 def remove_signer(parent, signer) -> None:
@@ -306,24 +302,22 @@ def remove_signer(parent, signer) -> None:
     index = items.index(signer)
     was_running = False
     for child in instances(parent):
-        if child.internal_data.get("key_or_index") == index and not child.has_state(
-            TaskState.FINISHED_MASK
-        ):
-            parent.workflow._remove_task(child.id)
+        if spiff_compat.mi_index(child) == index and not child.has_state(TaskState.FINISHED_MASK):
+            spiff_compat.remove_task(parent.workflow, child)
             was_running = True
     del items[index]
     for child in instances(parent):
-        position = child.internal_data.get("key_or_index")
+        position = spiff_compat.mi_index(child)
         if isinstance(position, int) and position > index:
-            child.internal_data["key_or_index"] = position - 1
+            spiff_compat.set_mi_index(child, position - 1)
     sequential = isinstance(parent.task_spec, SequentialMultiInstanceTask)
     if sequential:
-        parent.internal_data["remaining"] = [
-            i - 1 if i > index else i for i in _remaining(parent) if i != index
-        ]
+        spiff_compat.set_mi_remaining(
+            parent, [i - 1 if i > index else i for i in _remaining(parent) if i != index]
+        )
         if was_running and _remaining(parent):
             _forget_item(parent)
-            parent.task_spec.add_next_child(parent)
+            spiff_compat.start_next_mi_instance(parent)
     finished = all(c.has_state(TaskState.COMPLETED) for c in instances(parent))
     if settle(parent) is None and finished and not _remaining(parent):
-        parent._set_state(TaskState.READY)
+        spiff_compat.set_state(parent, TaskState.READY)

@@ -322,6 +322,11 @@ def test_a_delegate_answers_and_the_owner_completes(joint, rt, session):
 
 @pytest.fixture
 def cosign_case(api):
+    return start_cosign(api)
+
+
+def start_cosign(api) -> int:
+    """An 户外广告 case whose 会签 of three departments has started."""
     assert api.deploy(*bundle(SHIPPED / "outdoor_ad")).status_code == 201
     instance_id = api.start("outdoor_ad").get_json()["id"]
     intake = api.open_items(instance_id)["Task_Intake"]
