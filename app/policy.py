@@ -242,9 +242,7 @@ def claimed_by_colleague(session, user: User, item: m.WorkItem) -> bool:
         return False
     holder = session.scalars(select(User).where(User.username == item.assignee)).first()
     return (
-        holder is not None
-        and routed_to(session, user, item)
-        and routed_to(session, holder, item)
+        holder is not None and routed_to(session, user, item) and routed_to(session, holder, item)
     )
 
 
