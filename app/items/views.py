@@ -7,9 +7,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.files import store
-from app.models.items import KINDS, STATUSES, Item
+from app.models.items import KINDS, Item
 from app.models.org import Department
 from app.policy import STAFF, requires
+from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
 
 from . import services
@@ -76,7 +77,7 @@ def index():
         kind=kind,
         status=status,
         kinds=KINDS,
-        statuses=STATUSES,
+        statuses=ItemStatus.labels(),
         page=page,
         has_next=len(items) == PAGE_SIZE,
     )

@@ -30,10 +30,9 @@ from app.models.notifications import Notification
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
 from app.models.supervision import LEVELS, CaseWarning, Deduction
+from app.vocabulary import CaseEventKind, CaseStatus, WorkItemStatus
 from workflows import models as wm
 from workflows.timeutil import utcnow
-
-RUNNING = ("accepted", "processing")
 
 
 def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
@@ -141,7 +140,11 @@ def _issue(session, m: Measured, now: datetime) -> CaseWarning | None:
     if inserted is None:
         return None
     warning = session.get(CaseWarning, inserted)
-    session.add(CaseEvent(case_id=m.case.id, at=now, kind="warning", actor=None, message=message))
+    session.add(
+        CaseEvent(
+            case_id=m.case.id, at=now, kind=CaseEventKind.WARNING, actor=None, message=message
+        )
+    )
     return warning
 
 
@@ -187,7 +190,11 @@ def measure(session, clock: CenterClock | None = None) -> list[Measured]:
     cases = session.scalars(
         select(Case)
         .options(selectinload(Case.item))
-        .where(Case.status.in_(RUNNING), Case.promised_date.is_not(None), Case.id.not_in(paused))
+        .where(
+            Case.status.in_(CaseStatus.in_progress()),
+            Case.promised_date.is_not(None),
+            Case.id.not_in(paused),
+        )
     ).all()
     steps: dict[int, list[wm.WorkItem]] = {}
     running = [c.instance_id for c in cases if c.instance_id is not None]
@@ -195,7 +202,7 @@ def measure(session, clock: CenterClock | None = None) -> list[Measured]:
         for item in session.scalars(
             select(wm.WorkItem).where(
                 wm.WorkItem.instance_id.in_(running[start : start + 1000]),
-                wm.WorkItem.status == wm.OPEN,
+                wm.WorkItem.status == WorkItemStatus.OPEN,
                 wm.WorkItem.due_at.is_not(None),
             )
         ):
@@ -264,7 +271,8 @@ def open_items(session, case: Case) -> list[wm.WorkItem]:
     return list(
         session.scalars(
             select(wm.WorkItem).where(
-                wm.WorkItem.instance_id == case.instance_id, wm.WorkItem.status == wm.OPEN
+                wm.WorkItem.instance_id == case.instance_id,
+                wm.WorkItem.status == WorkItemStatus.OPEN,
             )
         )
     )
