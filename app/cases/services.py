@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import CenterClock, center_clock
 from app.engine import platform_runtime
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.models.cases import (
     SPECIAL_PROCEDURES,
     Case,
@@ -55,11 +55,14 @@ class CaseError(DomainError):
     """A refused window action; ``field`` names the form field at fault, if any."""
 
 
-class CaseSuspended(RuntimeErrorBase):
-    """The case is suspended (挂起): its work waits until a supervisor resumes it."""
+class CaseSuspended(Conflict, RuntimeErrorBase):
+    """The case is suspended (挂起): its work waits until a supervisor resumes it.
+
+    Also a ``RuntimeErrorBase``: the runtime's guard raises it, and the desk's
+    operation views catch runtime errors.
+    """
 
     code = "case_suspended"
-    http_status = 409
 
 
 @dataclass
