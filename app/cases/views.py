@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from app import policy
 from app.clock import center_clock
 from app.engine import platform_runtime
+from app.errors import refusals_return_to
 from app.extensions import db
 from app.files import store
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
@@ -232,15 +233,12 @@ def _act(number: str, change, success: str):
         policy.has(current_user, "intake") and may_receive_at(db.session, current_user, case.place)
     ):
         abort(403)
-    try:
-        change(case)
-    except (services.CaseError, RuntimeErrorBase, store.FileRejected) as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("cases.detail", number=number))
+    page = url_for("cases.detail", number=number)
+    refusals_return_to(page)
+    change(case)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(page)
 
 
 def _date(text: str | None):

@@ -11,6 +11,7 @@ from app.cases import services as case_services
 from app.cases.access import visible_case
 from app.cases.history import display_names
 from app.clock import center_clock
+from app.errors import refusals_return_to
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
@@ -204,17 +205,12 @@ def reverse_deduction(deduction_id: int):
     )
     if not allowed:
         abort(403)
-    try:
-        warnings.reverse(
-            db.session, deduction, current_user.username, request.form.get("reason", "")
-        )
-    except ValueError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已冲销。", "success")
-    return redirect(url_for("supervision.deductions"))
+    ledger = url_for("supervision.deductions")
+    refusals_return_to(ledger)
+    warnings.reverse(db.session, deduction, current_user.username, request.form.get("reason", ""))
+    db.session.commit()
+    flash("已冲销。", "success")
+    return redirect(ledger)
 
 
 @requires("supervise")
@@ -222,17 +218,14 @@ def suspend(number: str):
     """挂起 / 恢复: the case's work waits and its clock stops, with a reason."""
     case = visible_case(number)
     form = request.form
-    try:
-        if form.get("change") == "resume":
-            case_services.resume(db.session, case, current_user.username, form.get("note"))
-            done = "已恢复办理，承诺办结日期已顺延。"
-        else:
-            case_services.suspend(db.session, case, current_user.username, form.get("reason", ""))
-            done = "已挂起：办件暂停办理、暂停计时。"
-    except case_services.CaseError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    page = url_for("cases.detail", number=number)
+    refusals_return_to(page)
+    if form.get("change") == "resume":
+        case_services.resume(db.session, case, current_user.username, form.get("note"))
+        done = "已恢复办理，承诺办结日期已顺延。"
     else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("cases.detail", number=number))
+        case_services.suspend(db.session, case, current_user.username, form.get("reason", ""))
+        done = "已挂起：办件暂停办理、暂停计时。"
+    db.session.commit()
+    flash(done, "success")
+    return redirect(page)

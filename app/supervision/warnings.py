@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from app.clock import CenterClock, center_clock
+from app.errors import DomainError
 from app.items.warning_rules import Rule, warning_rules
 from app.models.auth import User
 from app.models.cases import Case, CaseEvent, CasePause
@@ -33,6 +34,10 @@ from app.models.supervision import LEVELS, CaseWarning, Deduction
 from app.vocabulary import CaseEventKind, CaseStatus, WorkItemStatus
 from workflows import models as wm
 from workflows.timeutil import utcnow
+
+
+class LedgerError(DomainError):
+    """A refused change to the points ledger (扣分台账): it is only ever reversed, once."""
 
 
 def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
@@ -281,12 +286,12 @@ def open_items(session, case: Case) -> list[wm.WorkItem]:
 def reverse(session, deduction: Deduction, actor: str, reason: str) -> Deduction:
     """冲销: a supervisor cancels a deduction by a new row of opposite points."""
     if not reason or not reason.strip():
-        raise ValueError("请填写冲销理由。")
+        raise LedgerError("请填写冲销理由。", "reason")
     if deduction.reverses_id is not None or deduction.points < 0:
-        raise ValueError("冲销记录不能再冲销。")
+        raise LedgerError("冲销记录不能再冲销。")
     already = session.scalar(select(Deduction.id).where(Deduction.reverses_id == deduction.id))
     if already is not None:
-        raise ValueError("该扣分已冲销。")
+        raise LedgerError("该扣分已冲销。")
     reversal = Deduction(
         warning_id=deduction.warning_id,
         department_id=deduction.department_id,
