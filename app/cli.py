@@ -66,8 +66,8 @@ def register_cli(app: Flask) -> None:
         """Issue a bearer token for USERNAME; the token is the last line printed."""
         try:
             token = issue_token(db.session, username, name)
-        except UnknownUser:
-            raise click.ClickException(f"用户 {username} 不存在。")
+        except UnknownUser as exc:
+            raise click.ClickException(exc.message)
         db.session.commit()
         click.echo(f"已为 {username} 签发访问令牌（请妥善保存，只显示这一次）：")
         click.echo(token)

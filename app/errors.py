@@ -5,12 +5,14 @@ with a Chinese message for people, the form ``field`` at fault when there is
 one, and the HTTP status. The handlers below turn it (and the runtime's
 ``RuntimeErrorBase``) into JSON for ``/api/`` and into a flashed message and a
 redirect back to the page for the web; a view that wants to show the form again
-with its errors catches the error itself.
+with its errors catches the error itself. A view behind a button that returns
+to one page whatever happens names that page with ``refusals_return_to`` and
+leaves the rollback, the message and the redirect to the handlers.
 """
 
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, render_template, request
+from flask import flash, g, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -39,6 +41,11 @@ class DomainError(Exception):
         self.fields = dict(fields or {})
         if status is not None:
             self.status = status
+
+    @property
+    def http_status(self) -> int:
+        """The status under the runtime's name, for callers that catch runtime errors too."""
+        return self.status
 
     def field_errors(self) -> dict[str, str]:
         """Every field at fault with its message (``field`` gets the main message)."""
@@ -102,12 +109,37 @@ def _page_error(status: int, message: str, details: dict | None = None):
     return render_template("error.html", status=status, message=message, details=details), status
 
 
-def _back():
-    """Where a refused form goes: the page it came from (same site only), else home."""
+def refusals_return_to(url: str) -> None:
+    """Send this request's refusals, whatever their status, back to ``url`` with the message.
+
+    The handlers roll back, flash the ``DomainError`` or runtime error and redirect
+    there, as a view would after ``except``: for buttons whose page is the same
+    whether the action is done or refused.
+    """
+    g.refusals_return_to = url
+
+
+def _referrer() -> str | None:
+    """The page a POST came from, if it is on this site."""
     target = request.referrer or ""
-    if target.startswith(request.host_url) and request.method == "POST":
-        return redirect(target)
+    if request.method == "POST" and target.startswith(request.host_url):
+        return target
     return None
+
+
+def _back(message: str, status: int, *, to_referrer: bool):
+    """A flashed redirect for a refused web request, or None to show an error page.
+
+    The page the view named wins; otherwise a 422 goes back to the page it came
+    from when ``to_referrer``.
+    """
+    target = g.get("refusals_return_to")
+    if target is None and to_referrer and status == 422:
+        target = _referrer()
+    if target is None:
+        return None
+    flash(message, "danger")
+    return redirect(target)
 
 
 def register_error_handlers(app) -> None:
@@ -120,9 +152,8 @@ def register_error_handlers(app) -> None:
             if exc.status == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
             return response, status
-        back = _back() if exc.status == 422 else None
+        back = _back(exc.message, exc.status, to_referrer=True)
         if back is not None:
-            flash(exc.message, "danger")
             return back
         return _page_error(exc.status, exc.message)
 
@@ -131,6 +162,9 @@ def register_error_handlers(app) -> None:
         db.session.rollback()
         if _wants_json():
             return _json_error(exc.http_status, exc.code, exc.message, exc.details)
+        back = _back(exc.message, exc.http_status, to_referrer=False)
+        if back is not None:
+            return back
         return _page_error(exc.http_status, exc.message, exc.details)
 
     @app.errorhandler(IntegrityError)

@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
+from app.errors import DomainError
 from app.models.auth import ApiToken, LoginFailure, User
 from workflows.timeutil import utcnow
 
@@ -17,8 +18,15 @@ _hasher = PasswordHasher()
 TOKEN_PREFIX = "ym_"
 
 
-class UnknownUser(LookupError):
+class UnknownUser(DomainError):
     """No account with that username."""
+
+    code = "unknown_user"
+    status = 404
+
+    def __init__(self, username: str):
+        super().__init__(f"用户 {username} 不存在。")
+        self.username = username
 
 
 def hash_password(password: str) -> str:
@@ -101,12 +109,11 @@ MAX_IP_FAILURES = 30
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
 
 
-class LoginRefused(Exception):
-    """Login failed; ``message`` is what the person is told."""
+class LoginRefused(DomainError):
+    """Login failed; ``message`` is what the person is told (status 429 while throttled)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "login_refused"
+    status = 401
 
 
 def _recent_failures(session, column, value, now) -> list:
@@ -138,7 +145,7 @@ def authenticate(session, username: str, password: str, ip: str) -> User:
     username = username.strip()
     minutes = _blocked_for(session, username, ip, now)
     if minutes is not None:
-        raise LoginRefused(f"登录失败次数过多，请 {minutes} 分钟后再试。")
+        raise LoginRefused(f"登录失败次数过多，请 {minutes} 分钟后再试。", status=429)
     user = find_user(session, username)
     if user is None:
         _hasher.verify(_DUMMY_HASH, "timing-equaliser")  # same cost as a real check
@@ -154,22 +161,17 @@ def authenticate(session, username: str, password: str, ip: str) -> User:
     return user
 
 
-class PasswordRejected(ValueError):
+class PasswordRejected(DomainError):
     """A password change was refused; ``field`` names the form field at fault."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def change_password(session, user: User, current: str, new: str) -> None:
     """Set a new password after checking the current one; raises PasswordRejected."""
     if not check_password(user, current):
-        raise PasswordRejected("current", "当前密码不正确。")
+        raise PasswordRejected("当前密码不正确。", "current")
     if len(new) < 8:
-        raise PasswordRejected("new", "新密码至少 8 位。")
+        raise PasswordRejected("新密码至少 8 位。", "new")
     if new == current:
-        raise PasswordRejected("new", "新密码不能与当前密码相同。")
+        raise PasswordRejected("新密码不能与当前密码相同。", "new")
     user.password_hash = hash_password(new)
     user.must_change_password = False

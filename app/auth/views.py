@@ -77,11 +77,9 @@ def login():
             user = authenticate(
                 db.session, form.username.data, form.password.data, request.remote_addr or "-"
             )
-        except LoginRefused as exc:
+        except LoginRefused as exc:  # the form again, with the reason; 429 while throttled
             flash(exc.message, "danger")
-            return render_template(
-                "auth/login.html", form=form
-            ), 429 if "分钟后" in exc.message else 200
+            return render_template("auth/login.html", form=form), 429 if exc.status == 429 else 200
         login_user(user)
         db.session.commit()
         return redirect(_safe_next(request.args.get("next"), user))

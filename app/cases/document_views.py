@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Blueprint, abort, render_template, send_file
+from flask import Blueprint, abort, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -15,7 +15,6 @@ from app.policy import requires
 
 from . import documents
 from .access import can_view_case
-from .pdf import PdfUnavailable
 
 bp = Blueprint("documents", __name__, url_prefix="/cases", template_folder="templates")
 
@@ -42,10 +41,7 @@ def html(number: str, doc_id: int):
 @requires(policy.STAFF)
 def pdf(number: str, doc_id: int):
     document = _document(number, doc_id)
-    try:
-        content = documents.render_pdf(document)
-    except PdfUnavailable as exc:
-        return render_template("error.html", status=503, message=exc.message), 503
+    content = documents.render_pdf(document)  # PdfUnavailable is shown as a 503 page
     response = send_file(
         io.BytesIO(content),
         mimetype="application/pdf",

@@ -20,8 +20,9 @@ from sqlalchemy import select
 from app.errors import DomainError
 from app.filters import local_time
 from app.models.auth import User
-from app.models.cases import APPLICANT_TYPES, RESULTS, Case, CaseDocument, CaseEvent
+from app.models.cases import APPLICANT_TYPES, Case, CaseDocument, CaseEvent
 from app.models.items import MATERIAL_FORMS
+from app.vocabulary import CaseEventKind, CaseResult
 from workflows.timeutil import utcnow
 
 from . import pdf
@@ -87,7 +88,11 @@ def issue(session, case: Case, kind: str, *, actor: str | None, **extra) -> Case
     case.documents.append(document)
     session.add(
         CaseEvent(
-            case_id=case.id, at=now, kind="document_issued", actor=actor, message=facts["title"]
+            case_id=case.id,
+            at=now,
+            kind=CaseEventKind.DOCUMENT_ISSUED,
+            actor=actor,
+            message=facts["title"],
         )
     )
     session.flush()
@@ -97,8 +102,14 @@ def issue(session, case: Case, kind: str, *, actor: str | None, **extra) -> Case
 def title_of(kind: str, facts: dict) -> str:
     """The document's title; a decision's says whether it grants (准予) or refuses (不予)."""
     if kind == "decision":
-        return f"{RESULTS.get(facts.get('result'), '')}行政许可决定书"
+        return f"{_result_zh(facts.get('result'))}行政许可决定书"
     return KINDS[kind]
+
+
+def _result_zh(result: str | None) -> str:
+    """准予 or 不予 for a decision's result; nothing for a document without one."""
+    word = CaseResult.parse(result)
+    return word.label if word is not None else ""
 
 
 def _case_facts(session, case: Case, actor: str | None, now: datetime) -> dict:
@@ -302,7 +313,7 @@ def _refusal_rows(f: dict) -> list[tuple[str, str]]:
 
 def _decision_rows(f: dict) -> list[tuple[str, str]]:
     rows = [
-        ("决定", f"{RESULTS.get(f.get('result'), '')}行政许可"),
+        ("决定", f"{_result_zh(f.get('result'))}行政许可"),
         ("决定日期", zh_date(f.get("decided_date"))),
     ]
     if f.get("certificate_no"):

@@ -15,44 +15,23 @@ from sqlalchemy import select
 from app.models.auth import User
 from app.models.cases import Case, CaseEvent
 from app.schema_forms import fields
+from app.vocabulary import CaseEventKind, InstanceEventKind
 from workflows import models as m
 from workflows.runtime import Runtime
 
 OPINION = "opinion"
-EVENT_ZH = {
-    "started": "发起办件",
-    "task_completed": "办理",
-    "auto_completed": "按规则自动跳过",
-    "timer_fired": "时限到期",
-    "error": "流程出错",
-    "terminated": "终止办件",
-    "returned": "退回",
-    "taken_back": "撤回",
-    "transferred": "转办",
-    "delegated": "委派",
-    "delegation_resolved": "答复委派",
-    "signer_added": "加签",
-    "signer_removed": "减签",
-}
-OPERATIONS = ("returned", "taken_back", "transferred", "delegated", "delegation_resolved",
-              "signer_added", "signer_removed")  # fmt: skip
-CASE_EVENT_ZH = {
-    "received": "收件",
-    "document_issued": "出具文书",
-    "accepted": "受理",
-    "correction_requested": "一次性告知补正",
-    "correction_received": "接收补正材料",
-    "refused": "不予受理",
-    "withdrawn": "撤件",
-    "decided": "办结",
-    "delivered": "送达",
-    "paused": "暂停计时",
-    "resumed": "恢复计时",
-    "warning": "预警",
-    "urged": "督办",
-    "copied": "抄送",
-    "suspended": "挂起",
-}
+# the process's steps people read; claims, releases and other bookkeeping stay in the log
+SHOWN = frozenset(
+    (
+        InstanceEventKind.STARTED,
+        InstanceEventKind.TASK_COMPLETED,
+        InstanceEventKind.AUTO_COMPLETED,
+        InstanceEventKind.TIMER_FIRED,
+        InstanceEventKind.ERROR,
+        InstanceEventKind.TERMINATED,
+        *InstanceEventKind.operations(),
+    )
+)
 
 
 @dataclass
@@ -69,13 +48,17 @@ def history_rows(
     session, runtime: Runtime, instance: m.ProcessInstance, events: list[m.InstanceEvent]
 ) -> list[HistoryRow]:
     """The process's steps as people read them."""
-    shown = [e for e in events if e.kind in EVENT_ZH and (e.kind != "task_completed" or e.actor)]
+    shown = [
+        e
+        for e in events
+        if e.kind in SHOWN and (e.kind != InstanceEventKind.TASK_COMPLETED or e.actor)
+    ]
     names = display_names(session, {e.actor for e in shown} | {e.on_behalf_of for e in shown})
     forms = runtime.process_specs(instance.definition_id).forms
     rows = []
     for event in shown:
         data = event.data if isinstance(event.data, dict) else {}
-        form = forms.get(event.bpmn_id) if event.kind == "task_completed" else None
+        form = forms.get(event.bpmn_id) if event.kind == InstanceEventKind.TASK_COMPLETED else None
         rows.append(
             HistoryRow(
                 at=event.at,
@@ -83,7 +66,9 @@ def history_rows(
                 actor=names.get(event.actor, event.actor),
                 on_behalf_of=names.get(event.on_behalf_of, event.on_behalf_of),
                 decision=_decision_title(form["schema"] if form else None, data),
-                opinion=data.get(OPINION) if event.kind == "task_completed" else _note(event),
+                opinion=data.get(OPINION)
+                if event.kind == InstanceEventKind.TASK_COMPLETED
+                else _note(event),
             )
         )
     return rows
@@ -98,7 +83,7 @@ def case_history(session, runtime: Runtime, case: Case) -> list[HistoryRow]:
     rows = [
         HistoryRow(
             at=e.at,
-            step=CASE_EVENT_ZH.get(e.kind, e.kind),
+            step=CaseEventKind.label_of(e.kind),
             actor=names.get(e.actor, e.actor),
             on_behalf_of=None,
             decision=None,
@@ -108,29 +93,35 @@ def case_history(session, runtime: Runtime, case: Case) -> list[HistoryRow]:
     ]
     if case.instance is not None:
         process = history_rows(session, runtime, case.instance, runtime.history(case.instance.id))
-        rows += [r for r in process if r.step != EVENT_ZH["started"]]
+        rows += [r for r in process if r.step != InstanceEventKind.STARTED.label]
     return sorted(rows, key=lambda r: r.at)
 
 
 def _step_of(event: m.InstanceEvent) -> str:
-    if event.kind in ("started", "terminated"):
-        return EVENT_ZH[event.kind]
+    kind = InstanceEventKind.parse(event.kind)
+    if kind in (InstanceEventKind.STARTED, InstanceEventKind.TERMINATED):
+        return kind.label
     return event.name or event.bpmn_id or ""
 
 
 def _note(event: m.InstanceEvent) -> str | None:
     """The system's words on a step nobody filled in; an operation with its reason."""
-    if event.kind in ("auto_completed", "timer_fired", "error"):
-        return EVENT_ZH[event.kind] + (f"：{event.message}" if event.message else "")
-    if event.kind in OPERATIONS:
+    kind = InstanceEventKind.parse(event.kind)
+    said = f"：{event.message}" if event.message else ""
+    if kind in (
+        InstanceEventKind.AUTO_COMPLETED,
+        InstanceEventKind.TIMER_FIRED,
+        InstanceEventKind.ERROR,
+    ):
+        return kind.label + said
+    if kind in InstanceEventKind.operations():
         data = event.data if isinstance(event.data, dict) else {}
         whom = data.get("to_name") or data.get("to") or data.get("signer")
-        head = EVENT_ZH[event.kind] + (
-            f"至 {whom}" if whom and event.kind != "signer_removed" else ""
-        )
-        if event.kind in ("signer_added", "signer_removed") and whom:
-            head = f"{EVENT_ZH[event.kind]} {whom}"
-        return head + (f"：{event.message}" if event.message else "")
+        if not whom:
+            return kind.label + said
+        if kind in (InstanceEventKind.SIGNER_ADDED, InstanceEventKind.SIGNER_REMOVED):
+            return f"{kind.label} {whom}{said}"
+        return f"{kind.label}至 {whom}{said}"
     return event.message
 
 

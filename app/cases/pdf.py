@@ -19,6 +19,8 @@ import re
 import threading
 from pathlib import Path
 
+from app.errors import DomainError
+
 FONT_PACKAGE = Path(__file__).resolve().parents[2] / "node_modules" / "@fontsource" / "noto-sans-sc"
 FONT_FAMILY = "Noto Sans SC"
 FONT_WEIGHTS = (400, 700)
@@ -33,12 +35,11 @@ _LOCK = threading.Lock()
 _FONTS: dict = {}
 
 
-class PdfUnavailable(Exception):
+class PdfUnavailable(DomainError):
     """The PDF renderer or its font is not installed here; ``message`` says what to install."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+    code = "pdf_unavailable"
+    status = 503
 
 
 def _weasyprint():

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.models.supervision import CaseWarning
+from app.vocabulary import InstanceEventKind, WorkItemStatus
 from workflows import models as wm
 from workflows.xmlsafe import parse_xml
 
@@ -45,17 +46,20 @@ def step_marks(session, case, events=None) -> dict:
     if events is None:
         events = platform_runtime().history(instance.id)
     done = {
-        e.bpmn_id for e in events if e.kind in ("task_completed", "auto_completed") and e.bpmn_id
+        e.bpmn_id
+        for e in events
+        if e.kind in (InstanceEventKind.TASK_COMPLETED, InstanceEventKind.AUTO_COMPLETED)
+        and e.bpmn_id
     }
     active, overdue = set(), set()
     days: dict[str, int] = defaultdict(int)
     seconds: dict[str, float] = defaultdict(float)
     for item in items:
-        if item.status == wm.OPEN:
+        if item.status == WorkItemStatus.OPEN:
             active.add(item.bpmn_id)
             if item.id in red_items or (item.due_at is not None and item.due_at < now):
                 overdue.add(item.bpmn_id)
-        end = item.completed_at or (now if item.status == wm.OPEN else None)
+        end = item.completed_at or (now if item.status == WorkItemStatus.OPEN else None)
         if end is not None:
             days[item.bpmn_id] += max(0, clock.workdays_spanned(item.created_at, end))
             seconds[item.bpmn_id] += max(0.0, (end - item.created_at).total_seconds())

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import CenterClock, center_clock
 from app.engine import platform_runtime
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.models.cases import (
     SPECIAL_PROCEDURES,
     Case,
@@ -31,6 +31,15 @@ from app.models.cases import (
 )
 from app.models.items import Item
 from app.models.org import Region
+from app.vocabulary import (
+    CaseChannel,
+    CaseEventKind,
+    CaseResult,
+    CaseStatus,
+    InstanceStatus,
+    ItemStatus,
+    WorkItemStatus,
+)
 from workflows import models as wm
 from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
@@ -46,11 +55,14 @@ class CaseError(DomainError):
     """A refused window action; ``field`` names the form field at fault, if any."""
 
 
-class CaseSuspended(RuntimeErrorBase):
-    """The case is suspended (挂起): its work waits until a supervisor resumes it."""
+class CaseSuspended(Conflict, RuntimeErrorBase):
+    """The case is suspended (挂起): its work waits until a supervisor resumes it.
+
+    Also a ``RuntimeErrorBase``: the runtime's guard raises it, and the desk's
+    operation views catch runtime errors.
+    """
 
     code = "case_suspended"
-    http_status = 409
 
 
 @dataclass
@@ -84,7 +96,7 @@ class Intake:
     applicant: Applicant
     place: Region
     received: set[int] = field(default_factory=set)  # ids of ItemMaterials received
-    channel: str = "window"
+    channel: str = CaseChannel.WINDOW
     green_channel: bool = False
     data: dict = field(default_factory=dict)  # the item's intake form (diagram), if any
 
@@ -148,7 +160,12 @@ def promised_date(session, item: Item, accepted: datetime) -> date:
 
 
 def _event(
-    session, case: Case, kind: str, actor: str | None, message: str | None = None, data=None
+    session,
+    case: Case,
+    kind: CaseEventKind,
+    actor: str | None,
+    message: str | None = None,
+    data=None,
 ):
     session.add(CaseEvent(case_id=case.id, kind=kind, actor=actor, message=message, data=data))
 
@@ -165,7 +182,7 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
     problems = intake.applicant.problems()
     if problems:
         raise CaseError("申请人信息有误。", fields=problems)
-    if intake.item.status != "published":
+    if intake.item.status != ItemStatus.PUBLISHED:
         raise CaseError(f"事项“{intake.item.name}”未发布，不能受理。", "item")
     clock = center_clock(session)
     now = clock.now()
@@ -174,7 +191,7 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
     case = Case(
         number=next_case_number(session, county, clock.day_of(now)),
         item=intake.item,
-        status="applied",
+        status=CaseStatus.APPLIED,
         channel=intake.channel,
         green_channel=intake.green_channel and intake.item.green_channel,
         applicant_type=intake.applicant.type,
@@ -204,7 +221,7 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
         )
     session.add(case)
     session.flush()
-    _event(session, case, "received", actor, f"收到申请：{intake.item.name}")
+    _event(session, case, CaseEventKind.RECEIVED, actor, f"收到申请：{intake.item.name}")
     received = [m for m in case.materials if m.received]
     documents.issue(session, case, "receipt", actor=actor, materials=_materials_facts(received))
     return case, password
@@ -240,7 +257,7 @@ def process_data(case: Case, clock: CenterClock) -> dict:
 
 def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> Case:
     """受理: start the item's process, fix the promised date, issue the 受理通知书."""
-    _require_status(case, "applied")
+    _require_status(case, CaseStatus.APPLIED)
     missing = missing_materials(case)
     if missing and not deemed:
         names = "、".join(m.name for m in missing)
@@ -252,9 +269,15 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
     case.accepted_by = actor
     case.accepted_on_day_received = deemed
     case.promised_date = clock.promised_date(case.accepted_at, case.item.committed_days)
-    case.status = "accepted"
+    case.status = CaseStatus.ACCEPTED
     _start_process(session, case, actor, clock)
-    _event(session, case, "accepted", actor, "视为受理（逾期未告知补正）" if deemed else "受理")
+    _event(
+        session,
+        case,
+        CaseEventKind.ACCEPTED,
+        actor,
+        "视为受理（逾期未告知补正）" if deemed else "受理",
+    )
     documents.issue(
         session,
         case,
@@ -288,12 +311,12 @@ def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -
 
 def request_correction(session, case: Case, actor: str | None, note: str | None = None) -> Case:
     """补正: list every missing material at once (一次性告知); the clock has not started."""
-    _require_status(case, "applied")
+    _require_status(case, CaseStatus.APPLIED)
     missing = missing_materials(case)
     if not missing and not note:
         raise CaseError("材料已齐全；如需补正其他内容，请在说明中写明。", "note")
-    case.status = "correcting"
-    _event(session, case, "correction_requested", actor, note)
+    case.status = CaseStatus.CORRECTING
+    _event(session, case, CaseEventKind.CORRECTION_REQUESTED, actor, note)
     documents.issue(
         session,
         case,
@@ -307,7 +330,7 @@ def request_correction(session, case: Case, actor: str | None, note: str | None 
 
 def receive_correction(session, case: Case, actor: str | None, received: set[int]) -> Case:
     """补正材料接收: mark what came in, issue the receipt; the case can then be accepted."""
-    _require_status(case, "correcting")
+    _require_status(case, CaseStatus.CORRECTING)
     now = utcnow()
     rounds = max((m.received_round for m in case.materials), default=0) + 1
     came = []
@@ -315,9 +338,15 @@ def receive_correction(session, case: Case, actor: str | None, received: set[int
         if material.id in received and not material.received:
             material.received, material.received_at, material.received_round = True, now, rounds
             came.append(material)
-    case.status = "applied"
+    case.status = CaseStatus.APPLIED
     case.decision_due = center_clock(session).decision_due(now)
-    _event(session, case, "correction_received", actor, "、".join(m.name for m in came) or None)
+    _event(
+        session,
+        case,
+        CaseEventKind.CORRECTION_RECEIVED,
+        actor,
+        "、".join(m.name for m in came) or None,
+    )
     documents.issue(
         session, case, "correction_receipt", actor=actor, materials=_materials_facts(came)
     )
@@ -326,36 +355,36 @@ def receive_correction(session, case: Case, actor: str | None, received: set[int
 
 def refuse(session, case: Case, actor: str | None, reason: str) -> Case:
     """不予受理, with the reason; the case is closed."""
-    _require_status(case, "applied", "correcting")
+    _require_status(case, CaseStatus.APPLIED, CaseStatus.CORRECTING)
     if not reason or not reason.strip():
         raise CaseError("请写明不予受理的理由。", "reason")
-    case.status = "refused"
+    case.status = CaseStatus.REFUSED
     case.closed_at = utcnow()
     case.close_reason = reason.strip()
-    _event(session, case, "refused", actor, reason.strip())
+    _event(session, case, CaseEventKind.REFUSED, actor, reason.strip())
     documents.issue(session, case, "refusal", actor=actor, reason=reason.strip())
     return case
 
 
 def withdraw(session, case: Case, actor: str | None, reason: str) -> Case:
     """撤件 at the applicant's request; a running process is terminated."""
-    _require_status(case, "applied", "correcting", "accepted", "processing")
+    _require_status(case, CaseStatus.APPLIED, CaseStatus.CORRECTING, *CaseStatus.in_progress())
     if not reason or not reason.strip():
         raise CaseError("请写明撤件原因（申请人的请求）。", "reason")
-    case.status = "withdrawn"
+    case.status = CaseStatus.WITHDRAWN
     case.closed_at = utcnow()
     case.close_reason = reason.strip()
-    if case.instance is not None and case.instance.status in ("running", "error"):
+    if case.instance is not None and case.instance.status in InstanceStatus.active():
         platform_runtime(session).terminate(
             case.instance.id, f"撤件：{reason.strip()}", actor or "system"
         )
-    _event(session, case, "withdrawn", actor, reason.strip())
+    _event(session, case, CaseEventKind.WITHDRAWN, actor, reason.strip())
     return case
 
 
 def deliver(session, case: Case, actor: str | None, method: str, receiver: str) -> Case:
     """送达 the decision; issues the 送达回证."""
-    _require_status(case, "decided")
+    _require_status(case, CaseStatus.DECIDED)
     if delivered_in_process(session, case):
         raise CaseError("本事项的结果由流程中的送达步骤送达，请在待办中办理该步骤。")
     if not receiver or not receiver.strip():
@@ -370,11 +399,11 @@ def delivered_in_process(session, case: Case) -> bool:
 
 
 def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> None:
-    case.status = "delivered"
+    case.status = CaseStatus.DELIVERED
     clock = center_clock(session)
     case.delivered_at = clock.now()
     case.closed_at = case.delivered_at
-    _event(session, case, "delivered", actor, f"{method}：{receiver}")
+    _event(session, case, CaseEventKind.DELIVERED, actor, f"{method}：{receiver}")
     documents.issue(
         session,
         case,
@@ -388,7 +417,11 @@ def _mark_delivered(session, case: Case, actor, method: str, receiver: str) -> N
 
 def apply_deemed_acceptance(session, today: date) -> list[Case]:
     """Art. 32: an application not answered in time counts as accepted on the day received."""
-    stmt = select(Case).where(Case.status == "applied", Case.decision_due < today).order_by(Case.id)
+    stmt = (
+        select(Case)
+        .where(Case.status == CaseStatus.APPLIED, Case.decision_due < today)
+        .order_by(Case.id)
+    )
     if is_postgresql(session):
         stmt = stmt.with_for_update(skip_locked=True)  # several schedulers never accept twice
     overdue = session.scalars(stmt).all()
@@ -399,7 +432,7 @@ def apply_deemed_acceptance(session, today: date) -> list[Case]:
 
 def decisions_due_soon(session, today: date, *, place_ids=None) -> list[Case]:
     """Applications whose 5-working-day answer is due today or earlier (warn the window)."""
-    stmt = select(Case).where(Case.status == "applied", Case.decision_due <= today)
+    stmt = select(Case).where(Case.status == CaseStatus.APPLIED, Case.decision_due <= today)
     if place_ids is not None:
         stmt = stmt.where(Case.place_id.in_(place_ids))
     return list(session.scalars(stmt.order_by(Case.decision_due)))
@@ -426,7 +459,7 @@ def start_special_procedure(
     expected_end: date | None = None,
 ) -> CasePause:
     """特别程序: the limit stops; the applicant gets the 特别程序告知书."""
-    _require_status(case, "accepted", "processing")
+    _require_status(case, *CaseStatus.in_progress())
     if procedure not in SPECIAL_PROCEDURES:
         raise CaseError("请选择特别程序的种类。", "procedure")
     if not reason or not reason.strip():
@@ -447,7 +480,7 @@ def start_special_procedure(
         started_by=actor,
     )
     session.add(pause)
-    _event(session, case, "paused", actor, f"{procedure}：{reason.strip()}")
+    _event(session, case, CaseEventKind.PAUSED, actor, f"{procedure}：{reason.strip()}")
     documents.issue(
         session,
         case,
@@ -478,7 +511,7 @@ def end_pause(session, case: Case, actor: str | None, note: str | None = None) -
     _event(
         session,
         case,
-        "resumed",
+        CaseEventKind.RESUMED,
         actor,
         message + (f"。{pause.end_note}" if pause.end_note else "。"),
     )
@@ -495,7 +528,7 @@ def end_special_procedure(session, case: Case, actor: str | None, note: str | No
 
 def suspend(session, case: Case, actor: str, reason: str) -> CasePause:
     """挂起 by a supervisor: nobody may work the case and its clock stops until resumed."""
-    _require_status(case, "accepted", "processing")
+    _require_status(case, *CaseStatus.in_progress())
     if not reason or not reason.strip():
         raise CaseError("请填写挂起理由。", "reason")
     current = open_pause(session, case)
@@ -503,7 +536,7 @@ def suspend(session, case: Case, actor: str, reason: str) -> CasePause:
         raise CaseError(f"办件正在“{current.title}”中，不能再挂起。")
     pause = CasePause(case_id=case.id, kind="suspended", reason=reason.strip(), started_by=actor)
     session.add(pause)
-    _event(session, case, "suspended", actor, reason.strip())
+    _event(session, case, CaseEventKind.SUSPENDED, actor, reason.strip())
     return pause
 
 
@@ -559,7 +592,7 @@ def _follow_correction(session, case: Case, waiting: list) -> None:
         session.add(
             CasePause(case_id=case.id, kind="correction", reason="流程退回补正，等待申请人补正材料")
         )
-        _event(session, case, "paused", None, "退回补正：等待申请人补正材料，暂停计时")
+        _event(session, case, CaseEventKind.PAUSED, None, "退回补正：等待申请人补正材料，暂停计时")
     elif not correcting and pause is not None and pause.kind == "correction":
         end_pause(session, case, None, "补正材料已接收")
 
@@ -569,17 +602,17 @@ def _is_intake(item) -> bool:
 
 
 def _delivers(item) -> bool:
-    return (item.properties or {}).get("case_status") == "delivered"
+    return (item.properties or {}).get("case_status") == CaseStatus.DELIVERED
 
 
 def _waiting(session, instance) -> list:
     """The open work items of a running instance (none once it has ended)."""
-    if instance.status != wm.RUNNING:
+    if instance.status != InstanceStatus.RUNNING:
         return []
     return list(
         session.scalars(
             select(wm.WorkItem).where(
-                wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == wm.OPEN
+                wm.WorkItem.instance_id == instance.id, wm.WorkItem.status == WorkItemStatus.OPEN
             )
         )
     )
@@ -595,33 +628,39 @@ class CaseObserver:
 
     def instance_saved(self, session, instance, completed) -> None:
         case = session.scalars(select(Case).where(Case.instance_id == instance.id)).first()
-        if case is None or case.status in ("withdrawn", "refused", "delivered"):
+        if case is None or case.status in (
+            CaseStatus.WITHDRAWN,
+            CaseStatus.REFUSED,
+            CaseStatus.DELIVERED,
+        ):
             return
-        if case.status == "accepted" and any(not _is_intake(w) for w in completed):
-            case.status = "processing"
+        if case.status == CaseStatus.ACCEPTED and any(not _is_intake(w) for w in completed):
+            case.status = CaseStatus.PROCESSING
         waiting = _waiting(session, instance)  # read once for both questions
-        if case.status in ("accepted", "processing"):
+        if case.status in CaseStatus.in_progress():
             _follow_correction(session, case, waiting)
         delivered = next((w for w in completed if _delivers(w)), None)
-        if case.status != "decided" and (instance.status == "completed" or _at_delivery(waiting)):
+        if case.status != CaseStatus.DECIDED and (
+            instance.status == InstanceStatus.COMPLETED or _at_delivery(waiting)
+        ):
             self._decided(session, case, instance)
-        if delivered is not None and case.status == "decided":
+        if delivered is not None and case.status == CaseStatus.DECIDED:
             data = delivered.data or {}
             receiver = str(data.get("receiver_name") or case.applicant_name)
             _mark_delivered(session, case, delivered.completed_by, "窗口直接送达", receiver)
-        if instance.status == "terminated" and case.status in ("accepted", "processing"):
-            case.status = "terminated"
+        if instance.status == InstanceStatus.TERMINATED and case.status in CaseStatus.in_progress():
+            case.status = CaseStatus.TERMINATED
             case.closed_at = utcnow()
             case.close_reason = instance.end_reason
 
     def _decided(self, session, case: Case, instance) -> None:
         data = instance.data or {}
         result = data.get("result") or data.get("decision")
-        case.result = result if result in ("approve", "reject") else "approve"
-        case.status = "decided"
+        case.result = CaseResult.parse(result) or CaseResult.APPROVE
+        case.status = CaseStatus.DECIDED
         clock = center_clock(session)
         case.decided_at = clock.now()
-        _event(session, case, "decided", None, "准予" if case.result == "approve" else "不予")
+        _event(session, case, CaseEventKind.DECIDED, None, case.result.label)
         documents.issue(
             session,
             case,

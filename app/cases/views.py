@@ -11,13 +11,15 @@ from sqlalchemy import or_, select
 from app import policy
 from app.clock import center_clock
 from app.engine import platform_runtime
+from app.errors import refusals_return_to
 from app.extensions import db
 from app.files import store
-from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, STATUSES, Case, CasePause
+from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
 from app.models.items import Item
 from app.models.org import Region
 from app.models.supervision import CaseWarning
 from app.policy import STAFF, requires
+from app.vocabulary import CaseStatus, ItemStatus
 from workflows.errors import RuntimeErrorBase
 
 from . import services
@@ -41,7 +43,7 @@ DONE = {
 
 def _published_items():
     return db.session.scalars(
-        select(Item).where(Item.status == "published").order_by(Item.kind, Item.code)
+        select(Item).where(Item.status == ItemStatus.PUBLISHED).order_by(Item.kind, Item.code)
     ).all()
 
 
@@ -73,7 +75,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
 @requires("intake")
 def intake():
     item = db.session.get(Item, request.args.get("item", type=int) or 0)
-    if item is not None and item.status != "published":
+    if item is not None and item.status != ItemStatus.PUBLISHED:
         item = None
     return _intake_page(item)
 
@@ -117,7 +119,7 @@ def _run_action(case: Case, action: str, form) -> None:
 def intake_submit():
     item = db.session.get(Item, request.form.get("item", type=int) or 0)
     action = request.form.get("action")
-    if item is None or item.status != "published" or action not in ACTIONS:
+    if item is None or item.status != ItemStatus.PUBLISHED or action not in ACTIONS:
         flash("请选择已发布的事项和受理操作。", "danger")
         return redirect(url_for("cases.intake"))
     try:
@@ -159,7 +161,7 @@ def _visible_cases(stmt):
 def index():
     page = max(request.args.get("page", 1, type=int), 1)
     text = request.args.get("q", "").strip()
-    status = request.args.get("status") if request.args.get("status") in STATUSES else None
+    status = CaseStatus.parse(request.args.get("status"))
     stmt = _visible_cases(select(Case))
     if text:
         stmt = stmt.where(or_(Case.number == text, Case.applicant_name.contains(text)))
@@ -175,7 +177,7 @@ def index():
         cases=cases,
         q=text,
         status=status,
-        statuses=STATUSES,
+        statuses=CaseStatus.labels(),
         page=page,
         has_next=len(cases) == PAGE_SIZE,
     )
@@ -195,7 +197,7 @@ def _cosigns(case: Case, open_items) -> list[dict]:
 
 
 def _working_days_left(case: Case) -> int | None:
-    if case.promised_date is None or case.status not in ("accepted", "processing"):
+    if case.promised_date is None or case.status not in CaseStatus.in_progress():
         return None
     return center_clock(db.session).workdays_left(case.promised_date)
 
@@ -231,15 +233,12 @@ def _act(number: str, change, success: str):
         policy.has(current_user, "intake") and may_receive_at(db.session, current_user, case.place)
     ):
         abort(403)
-    try:
-        change(case)
-    except (services.CaseError, RuntimeErrorBase, store.FileRejected) as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("cases.detail", number=number))
+    page = url_for("cases.detail", number=number)
+    refusals_return_to(page)
+    change(case)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(page)
 
 
 def _date(text: str | None):

@@ -10,34 +10,21 @@ from sqlalchemy.orm import selectinload
 from app.engine import platform_runtime
 from app.extensions import db
 from app.policy import requires
+from app.vocabulary import InstanceEventKind, InstanceStatus
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
 
 from .forms import RetryForm, TerminateForm
 
 PAGE_SIZE = 50
-STATUSES = {m.RUNNING: "办理中", m.ERROR: "出错", m.COMPLETED: "已办结", m.TERMINATED: "已终止"}
-EVENTS = {
-    "started": "发起",
-    "task_completed": "完成步骤",
-    "claimed": "认领",
-    "released": "释放",
-    "task_cancelled": "步骤取消",
-    "timer_fired": "定时器触发",
-    "error": "出错",
-    "retried": "重试",
-    "migrated": "迁移版本",
-    "terminated": "终止",
-    "completed": "办结",
-}
 
 
 @requires("instances.manage")
 def index():
-    status = request.args.get("status") or None
+    status = InstanceStatus.parse(request.args.get("status"))
     page = max(request.args.get("page", 1, type=int), 1)
     stmt = select(m.ProcessInstance).options(selectinload(m.ProcessInstance.definition))
-    if status in STATUSES:
+    if status is not None:
         stmt = stmt.where(m.ProcessInstance.status == status)
     rows = db.session.scalars(
         stmt.order_by(m.ProcessInstance.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
@@ -51,7 +38,7 @@ def index():
         "designer/instances.html",
         instances=rows,
         status=status,
-        statuses=STATUSES,
+        statuses=InstanceStatus.labels(),
         counts=counts,
         page=page,
         has_next=len(rows) == PAGE_SIZE,
@@ -65,8 +52,8 @@ def _detail_page(instance_id: int, retry_form=None, terminate_form=None, status=
         render_template(
             "designer/instance.html",
             instance=instance,
-            statuses=STATUSES,
-            events=EVENTS,
+            statuses=InstanceStatus.labels(),
+            events=InstanceEventKind.labels(),
             work_items=runtime.open_work_items(instance.id),
             history=runtime.history(instance.id),
             retry_form=retry_form or RetryForm(),
@@ -93,7 +80,7 @@ def retry(instance_id: int):
         flash(exc.message, "danger")
         return _detail_page(instance_id, retry_form=form, status=exc.http_status)
     db.session.commit()
-    if instance.status == m.ERROR:
+    if instance.status == InstanceStatus.ERROR:
         flash("已重试，但流程仍然出错，请查看下方错误信息。", "warning")
     else:
         flash("已重试，办件继续流转。", "success")

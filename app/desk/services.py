@@ -23,6 +23,7 @@ from app.models.items import Item
 from app.models.org import Post
 from app.models.routing import WorkItemCandidate
 from app.models.supervision import CaseWarning
+from app.vocabulary import CaseEventKind, WorkItemStatus
 from workflows import models as m
 from workflows.timeutil import utcnow
 
@@ -127,7 +128,8 @@ def _as_rows(result) -> list[WorkRow]:
 
 def _open_stmt(session, user: User):
     return select(m.WorkItem.id).where(
-        m.WorkItem.status == m.OPEN, policy.work_item_filter(session, user, narrow=policy.open_only)
+        m.WorkItem.status == WorkItemStatus.OPEN,
+        policy.work_item_filter(session, user, narrow=policy.open_only),
     )
 
 
@@ -189,7 +191,7 @@ def done_work_query(
     """已办: work items the user completed (for themselves or as B角), newest first."""
     stmt = _work_rows(
         select(m.WorkItem).where(
-            m.WorkItem.completed_by == user.username, m.WorkItem.status == m.DONE
+            m.WorkItem.completed_by == user.username, m.WorkItem.status == WorkItemStatus.DONE
         )
     )
     stmt = (filters or WorkFilter()).apply(stmt, m.WorkItem.completed_at, clock)
@@ -309,7 +311,7 @@ def send_copies(
         session.add(
             CaseEvent(
                 case_id=case_id,
-                kind="copied",
+                kind=CaseEventKind.COPIED,
                 actor=sender,
                 message=f"抄送 {names}" + (f"：{note}" if note else ""),
                 data={"to": [u.username for u in recipients], "work_item_id": work_item_id},

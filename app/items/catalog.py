@@ -23,8 +23,9 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.errors import DomainError
-from app.models.items import KINDS, MATERIAL_FORMS, STATUSES, Item, ItemMaterial
+from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
 from app.models.org import Department
+from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
 
@@ -232,12 +233,12 @@ def _check(session, entry, index: int) -> dict:
     process_id = _text(entry, "process_id", where, code)
     if process_id is None:
         raise CatalogError(f"{where}没有指定办理流程 process_id。", code)
-    status = entry.get("status", "draft")
-    if status not in STATUSES:
-        allowed = "、".join(STATUSES)
-        raise CatalogError(f"{where}的状态“{status}”不正确，应为 {allowed} 之一。", code)
+    status = ItemStatus.parse(entry.get("status", ItemStatus.DRAFT))
+    if status is None:
+        allowed = "、".join(ItemStatus)
+        raise CatalogError(f"{where}的状态“{entry['status']}”不正确，应为 {allowed} 之一。", code)
     materials = _materials(entry, where, code)
-    if status == "published":
+    if status == ItemStatus.PUBLISHED:
         if not process_deployed(session, process_id):
             raise CatalogError(
                 f"{where}不能发布：流程 {process_id} 尚未部署。"

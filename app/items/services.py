@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from app.errors import DomainError
 from app.items.warning_rules import RuleError, parse_rule
 from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
+from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
 
@@ -54,10 +55,10 @@ def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | Non
     if duplicate is not None and duplicate is not item:
         raise ItemError(f"事项编码 {values['code']} 已被“{duplicate.name}”使用。", "code")
     if item is None:
-        item = Item(status="draft")
+        item = Item(status=ItemStatus.DRAFT)
         session.add(item)
     if (
-        item.status == "published"
+        item.status == ItemStatus.PUBLISHED
         and values.get("process_id")
         and not process_deployed(session, values["process_id"])
     ):
@@ -96,13 +97,13 @@ def publish(session, item: Item) -> None:
         raise ItemError(f"流程 {item.process_id} 尚未部署，不能发布。", "process_id")
     if not item.materials:
         raise ItemError("请至少列出一项申请材料，才能发布。")
-    item.status = "published"
+    item.status = ItemStatus.PUBLISHED
     item.updated_at = utcnow()
 
 
 def retire(session, item: Item) -> None:
     """停用: no new applications; running cases go on."""
-    item.status = "retired"
+    item.status = ItemStatus.RETIRED
     item.updated_at = utcnow()
 
 

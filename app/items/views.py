@@ -5,11 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
+from app.errors import refusals_return_to
 from app.extensions import db
 from app.files import store
-from app.models.items import KINDS, STATUSES, Item
+from app.models.items import KINDS, Item
 from app.models.org import Department
 from app.policy import STAFF, requires
+from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
 
 from . import services
@@ -76,7 +78,7 @@ def index():
         kind=kind,
         status=status,
         kinds=KINDS,
-        statuses=STATUSES,
+        statuses=ItemStatus.labels(),
         page=page,
         has_next=len(items) == PAGE_SIZE,
     )
@@ -133,15 +135,12 @@ def _detail_page(item: Item, material_form: MaterialForm, status: int = 200):
 
 
 def _act(item: Item, change, success: str):
-    try:
-        change()
-    except services.ItemError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-    else:
-        db.session.commit()
-        flash(success, "success")
-    return redirect(url_for("items.detail", item_id=item.id))
+    page = url_for("items.detail", item_id=item.id)
+    refusals_return_to(page)
+    change()
+    db.session.commit()
+    flash(success, "success")
+    return redirect(page)
 
 
 @requires(MANAGE)

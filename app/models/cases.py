@@ -9,25 +9,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.items import Item
 from app.models.org import Department, Region
+from app.vocabulary import CaseChannel, CaseStatus
 from workflows.db import Base
 from workflows.models import ProcessInstance
 from workflows.timeutil import utcnow
 
-STATUSES = {
-    "applied": "申请",
-    "accepted": "受理",
-    "correcting": "补正",
-    "processing": "办理中",
-    "decided": "办结",
-    "delivered": "送达",
-    "refused": "不予受理",
-    "withdrawn": "撤件",
-    "terminated": "终止",
-}
-OPEN_STATUSES = ("applied", "correcting", "accepted", "processing", "decided")
-CHANNELS = {"window": "窗口", "online": "网上申请", "api": "系统对接"}
 APPLICANT_TYPES = {"person": "个人", "company": "企业/单位"}
-RESULTS = {"approve": "准予", "reject": "不予"}
 
 
 class Case(Base):
@@ -42,8 +29,8 @@ class Case(Base):
     number: Mapped[str] = mapped_column(String(32), unique=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), unique=True)
-    status: Mapped[str] = mapped_column(String(16), default="applied")
-    channel: Mapped[str] = mapped_column(String(16), default="window")
+    status: Mapped[str] = mapped_column(String(16), default=CaseStatus.APPLIED)
+    channel: Mapped[str] = mapped_column(String(16), default=CaseChannel.WINDOW)
     green_channel: Mapped[bool] = mapped_column(default=False)
 
     applicant_type: Mapped[str] = mapped_column(String(16), default="person")
@@ -86,7 +73,7 @@ class Case(Base):
 
     @property
     def status_zh(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return CaseStatus.label_of(self.status)
 
 
 class CaseMaterial(Base):

@@ -9,11 +9,11 @@ from sqlalchemy import ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.org import Department
+from app.vocabulary import ItemStatus
 from workflows.db import Base
 from workflows.timeutil import utcnow
 
 KINDS = {"instant": "即办件", "promise": "承诺件", "report": "上报件", "joint": "联办件"}
-STATUSES = {"draft": "草稿", "published": "已发布", "retired": "已停用"}
 MATERIAL_FORMS = {
     "original": "原件",
     "copy": "复印件",
@@ -45,7 +45,7 @@ class Item(Base):
     # per-step limits in working days, by the step's bpmn id or name; a diagram's own
     # ``limit_days``/``limit_hours`` wins
     step_limits: Mapped[dict | None]
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.DRAFT)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -60,7 +60,7 @@ class Item(Base):
 
     @property
     def status_zh(self) -> str:
-        return STATUSES.get(self.status, self.status)
+        return ItemStatus.label_of(self.status)
 
 
 class ItemMaterial(Base):

@@ -82,8 +82,9 @@ def create():
 @requires(MANAGE)
 def end(backup_id: int):
     entry = db.get_or_404(Backup, backup_id)
-    act(lambda: end_backup(db.session, entry), "该 AB角设置已结束。")
-    return redirect(url_for("org.backups"))
+    page = url_for("org.backups")
+    act(lambda: end_backup(db.session, entry), "该 AB角设置已结束。", refused_to=page)
+    return redirect(page)
 
 
 def _leave(form: LeaveForm) -> Backup:

@@ -117,11 +117,14 @@ def edit(department_id: int):
 def delete(department_id: int):
     department = db.get_or_404(Department, department_id)
     name, region_id, parent_id = department.name, department.region_id, department.parent_id
-    if act(lambda: delete_department(db.session, department), f"已删除“{name}”。"):
-        if parent_id:
-            return redirect(url_for("org.department", department_id=parent_id))
-        return redirect(url_for("org.region", region_id=region_id))
-    return redirect(url_for("org.department", department_id=department_id))
+    act(
+        lambda: delete_department(db.session, department),
+        f"已删除“{name}”。",
+        refused_to=url_for("org.department", department_id=department_id),
+    )
+    if parent_id:
+        return redirect(url_for("org.department", department_id=parent_id))
+    return redirect(url_for("org.region", region_id=region_id))
 
 
 @requires(MANAGE)
@@ -140,8 +143,9 @@ def add_post(department_id: int):
 def remove_post(post_id: int):
     post = db.get_or_404(Post, post_id)
     department_id, title = post.department_id, post.title
-    act(lambda: delete_post(db.session, post), f"已删除岗位“{title}”。")
-    return redirect(url_for("org.department", department_id=department_id))
+    page = url_for("org.department", department_id=department_id)
+    act(lambda: delete_post(db.session, post), f"已删除岗位“{title}”。", refused_to=page)
+    return redirect(page)
 
 
 @requires(MANAGE)
@@ -168,5 +172,6 @@ def remove_holder(post_id: int, user_id: int):
     user = db.get_or_404(User, user_id)
     department_id = post.department_id
     message = f"已将 {user.display_name} 移出“{post.title}”。"
-    act(lambda: unassign_user(db.session, user, post), message)
-    return redirect(url_for("org.department", department_id=department_id))
+    page = url_for("org.department", department_id=department_id)
+    act(lambda: unassign_user(db.session, user, post), message, refused_to=page)
+    return redirect(page)

@@ -116,6 +116,9 @@ def edit(region_id: int):
 def delete(region_id: int):
     region = db.get_or_404(Region, region_id)
     parent_id, name = region.parent_id, region.name
-    if act(lambda: delete_region(db.session, region), f"已删除区划“{name}”。"):
-        return redirect(url_for("org.regions", parent=parent_id))
-    return redirect(url_for("org.region", region_id=region_id))
+    act(
+        lambda: delete_region(db.session, region),
+        f"已删除区划“{name}”。",
+        refused_to=url_for("org.region", region_id=region_id),
+    )
+    return redirect(url_for("org.regions", parent=parent_id))

@@ -121,5 +121,6 @@ def deactivate(user_id: int):
 def _set_active(user_id: int, active: bool, done: str):
     user = db.get_or_404(User, user_id)
     message = f"{done}用户 {user.username}。"
-    act(lambda: set_user_active(db.session, user, active, current_user), message)
-    return redirect(url_for("org.user", user_id=user_id))
+    page = url_for("org.user", user_id=user_id)
+    act(lambda: set_user_active(db.session, user, active, current_user), message, refused_to=page)
+    return redirect(page)

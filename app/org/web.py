@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import flash
 
+from app.errors import refusals_return_to
 from app.extensions import db
 
 from .services import OrgError
@@ -38,14 +39,12 @@ def save(form, change: Callable):
     return result
 
 
-def act(change: Callable, success: str) -> bool:
-    """Run a change behind a button (no fields) and commit; the outcome is flashed."""
-    try:
-        change()
-    except OrgError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
-        return False
+def act(change: Callable, success: str, *, refused_to: str) -> None:
+    """Run a change behind a button (no fields) and commit; the outcome is flashed.
+
+    A refusal is rolled back and flashed on the page ``refused_to`` by the error handler.
+    """
+    refusals_return_to(refused_to)
+    change()
     db.session.commit()
     flash(success, "success")
-    return True

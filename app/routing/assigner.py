@@ -12,6 +12,7 @@ from app.models.items import Item
 from app.models.org import Backup, Department, Post, user_post
 from app.models.routing import WorkItemCandidate
 from app.org.services import rules_for
+from app.vocabulary import InstanceEventKind
 from workflows.models import InstanceEvent
 from workflows.timeutil import utcnow
 
@@ -210,7 +211,7 @@ class OrgAssigner:
             InstanceEvent(
                 instance_id=instance.id,
                 at=self.clock(),
-                kind="routing_rule",
+                kind=InstanceEventKind.ROUTING_RULE,
                 bpmn_id=item.bpmn_id,
                 name=item.name,
                 task_id=item.task_id,

@@ -9,7 +9,11 @@ from sqlalchemy import func, or_, select
 from app.models.cases import Case
 from app.models.org import Region
 from app.models.supervision import CaseWarning
+from app.vocabulary import CaseStatus, InstanceEventKind, WorkItemStatus
 from workflows import models as m
+
+# the board shows what is being worked on and what is decided but not yet delivered
+BOARD_STATUSES = (*CaseStatus.in_progress(), CaseStatus.DECIDED)
 
 
 def _place_codes(regions: list[Region]):
@@ -29,7 +33,9 @@ def routing_decisions(session, regions: list[Region], *, limit: int = 20) -> lis
         session.scalars(
             select(m.InstanceEvent)
             .where(
-                m.InstanceEvent.kind.in_(("routing_rule", "auto_completed")),
+                m.InstanceEvent.kind.in_(
+                    (InstanceEventKind.ROUTING_RULE, InstanceEventKind.AUTO_COMPLETED)
+                ),
                 m.InstanceEvent.instance_id.in_(_instances_under(regions)),
             )
             .order_by(m.InstanceEvent.id.desc())
@@ -88,7 +94,7 @@ def cases_board(session, regions: list[Region], filters: BoardFilters, *, limit:
     if filters.status:
         base = base.where(Case.status == filters.status)
     else:
-        base = base.where(Case.status.in_(("accepted", "processing", "decided")))
+        base = base.where(Case.status.in_(BOARD_STATUSES))
     if filters.item_id:
         base = base.where(Case.item_id == filters.item_id)
     if filters.department_id:
@@ -166,7 +172,7 @@ def open_steps(session, instance_ids: list[int]) -> dict[int, list[m.WorkItem]]:
         return out
     for w in session.scalars(
         select(m.WorkItem)
-        .where(m.WorkItem.instance_id.in_(instance_ids), m.WorkItem.status == m.OPEN)
+        .where(m.WorkItem.instance_id.in_(instance_ids), m.WorkItem.status == WorkItemStatus.OPEN)
         .order_by(m.WorkItem.id)
     ):
         out.setdefault(w.instance_id, []).append(w)

@@ -9,8 +9,9 @@ from sqlalchemy import func, or_, select
 from app import policy
 from app.cases import services as case_services
 from app.cases.access import visible_case
-from app.cases.history import CASE_EVENT_ZH, EVENT_ZH, display_names
+from app.cases.history import display_names
 from app.clock import center_clock
+from app.errors import refusals_return_to
 from app.extensions import db
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
@@ -18,28 +19,25 @@ from app.models.items import Item
 from app.models.org import Department, Region
 from app.models.supervision import Deduction
 from app.policy import requires
+from app.vocabulary import CaseEventKind, CaseStatus, InstanceEventKind, InstanceStatus
 
 from . import services, warnings
 
 PAGE_SIZE = 50
-ACTION_ZH = {
-    **EVENT_ZH,
-    **CASE_EVENT_ZH,
-    "claimed": "认领",
-    "released": "释放",
-    "routing_rule": "分派规则",
-    "completed": "流程结束",
-    "task_cancelled": "步骤取消",
-    "migrated": "迁移流程版本",
+# the audit log's actions: the process's and the window's events, and the center's own
+ACTIONS = {
+    **InstanceEventKind.labels(),
+    **CaseEventKind.labels(),
     "deploy": "部署流程",
     "deduction": "扣分",
     "deduction_reversed": "冲销扣分",
 }
-STATUSES = {"running": "办理中", "error": "出错", "completed": "已办结", "terminated": "已终止"}
-
-
-CASE_STATUSES = {"accepted": "受理", "processing": "办理中", "decided": "办结"}
 LEVEL_FILTERS = {"red": "红牌", "yellow": "黄牌", "none": "正常"}
+
+
+def _board_status(value: str | None) -> CaseStatus | None:
+    status = CaseStatus.parse(value)
+    return status if status in services.BOARD_STATUSES else None
 
 
 @requires("supervise")
@@ -48,7 +46,7 @@ def index():
     args = request.args
     filters = services.BoardFilters(
         region_id=args.get("region", type=int),
-        status=args.get("status") if args.get("status") in CASE_STATUSES else None,
+        status=_board_status(args.get("status")),
         item_id=args.get("item", type=int),
         department_id=args.get("department", type=int),
         level=args.get("level") if args.get("level") in LEVEL_FILTERS else None,
@@ -67,7 +65,7 @@ def index():
         total=total,
         level_counts=counts,
         filters=filters,
-        statuses=CASE_STATUSES,
+        statuses={s: s.label for s in services.BOARD_STATUSES},
         levels=LEVEL_FILTERS,
         places=services.sub_regions(db.session, regions),
         items=db.session.scalars(select(Item).order_by(Item.code)).all(),
@@ -83,7 +81,7 @@ def index():
         has_next=page * PAGE_SIZE < total,
         instances=instances,
         instance_total=instance_total,
-        instance_statuses=STATUSES,
+        instance_statuses=InstanceStatus.labels(),
         decisions=services.routing_decisions(db.session, regions),
     )
 
@@ -103,7 +101,7 @@ def case_audit(number: str):
         names=display_names(
             db.session, {e.actor for e in entries} | {e.on_behalf_of for e in entries}
         ),
-        actions=ACTION_ZH,
+        actions=ACTIONS,
     )
 
 
@@ -132,7 +130,7 @@ def urge(number: str):
     db.session.add(
         CaseEvent(
             case_id=case.id,
-            kind="urged",
+            kind=CaseEventKind.URGED,
             actor=current_user.username,
             message=f"{steps}：{message}",
         )
@@ -207,17 +205,12 @@ def reverse_deduction(deduction_id: int):
     )
     if not allowed:
         abort(403)
-    try:
-        warnings.reverse(
-            db.session, deduction, current_user.username, request.form.get("reason", "")
-        )
-    except ValueError as exc:
-        db.session.rollback()
-        flash(str(exc), "danger")
-    else:
-        db.session.commit()
-        flash("已冲销。", "success")
-    return redirect(url_for("supervision.deductions"))
+    ledger = url_for("supervision.deductions")
+    refusals_return_to(ledger)
+    warnings.reverse(db.session, deduction, current_user.username, request.form.get("reason", ""))
+    db.session.commit()
+    flash("已冲销。", "success")
+    return redirect(ledger)
 
 
 @requires("supervise")
@@ -225,17 +218,14 @@ def suspend(number: str):
     """挂起 / 恢复: the case's work waits and its clock stops, with a reason."""
     case = visible_case(number)
     form = request.form
-    try:
-        if form.get("change") == "resume":
-            case_services.resume(db.session, case, current_user.username, form.get("note"))
-            done = "已恢复办理，承诺办结日期已顺延。"
-        else:
-            case_services.suspend(db.session, case, current_user.username, form.get("reason", ""))
-            done = "已挂起：办件暂停办理、暂停计时。"
-    except case_services.CaseError as exc:
-        db.session.rollback()
-        flash(exc.message, "danger")
+    page = url_for("cases.detail", number=number)
+    refusals_return_to(page)
+    if form.get("change") == "resume":
+        case_services.resume(db.session, case, current_user.username, form.get("note"))
+        done = "已恢复办理，承诺办结日期已顺延。"
     else:
-        db.session.commit()
-        flash(done, "success")
-    return redirect(url_for("cases.detail", number=number))
+        case_services.suspend(db.session, case, current_user.username, form.get("reason", ""))
+        done = "已挂起：办件暂停办理、暂停计时。"
+    db.session.commit()
+    flash(done, "success")
+    return redirect(page)

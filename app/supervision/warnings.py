@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from app.clock import CenterClock, center_clock
+from app.errors import DomainError
 from app.items.warning_rules import Rule, warning_rules
 from app.models.auth import User
 from app.models.cases import Case, CaseEvent, CasePause
@@ -30,10 +31,13 @@ from app.models.notifications import Notification
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
 from app.models.supervision import LEVELS, CaseWarning, Deduction
+from app.vocabulary import CaseEventKind, CaseStatus, WorkItemStatus
 from workflows import models as wm
 from workflows.timeutil import utcnow
 
-RUNNING = ("accepted", "processing")
+
+class LedgerError(DomainError):
+    """A refused change to the points ledger (扣分台账): it is only ever reversed, once."""
 
 
 def level_of(rules: dict[str, Rule], limit: int, left: int) -> str | None:
@@ -141,7 +145,11 @@ def _issue(session, m: Measured, now: datetime) -> CaseWarning | None:
     if inserted is None:
         return None
     warning = session.get(CaseWarning, inserted)
-    session.add(CaseEvent(case_id=m.case.id, at=now, kind="warning", actor=None, message=message))
+    session.add(
+        CaseEvent(
+            case_id=m.case.id, at=now, kind=CaseEventKind.WARNING, actor=None, message=message
+        )
+    )
     return warning
 
 
@@ -187,7 +195,11 @@ def measure(session, clock: CenterClock | None = None) -> list[Measured]:
     cases = session.scalars(
         select(Case)
         .options(selectinload(Case.item))
-        .where(Case.status.in_(RUNNING), Case.promised_date.is_not(None), Case.id.not_in(paused))
+        .where(
+            Case.status.in_(CaseStatus.in_progress()),
+            Case.promised_date.is_not(None),
+            Case.id.not_in(paused),
+        )
     ).all()
     steps: dict[int, list[wm.WorkItem]] = {}
     running = [c.instance_id for c in cases if c.instance_id is not None]
@@ -195,7 +207,7 @@ def measure(session, clock: CenterClock | None = None) -> list[Measured]:
         for item in session.scalars(
             select(wm.WorkItem).where(
                 wm.WorkItem.instance_id.in_(running[start : start + 1000]),
-                wm.WorkItem.status == wm.OPEN,
+                wm.WorkItem.status == WorkItemStatus.OPEN,
                 wm.WorkItem.due_at.is_not(None),
             )
         ):
@@ -264,7 +276,8 @@ def open_items(session, case: Case) -> list[wm.WorkItem]:
     return list(
         session.scalars(
             select(wm.WorkItem).where(
-                wm.WorkItem.instance_id == case.instance_id, wm.WorkItem.status == wm.OPEN
+                wm.WorkItem.instance_id == case.instance_id,
+                wm.WorkItem.status == WorkItemStatus.OPEN,
             )
         )
     )
@@ -273,12 +286,12 @@ def open_items(session, case: Case) -> list[wm.WorkItem]:
 def reverse(session, deduction: Deduction, actor: str, reason: str) -> Deduction:
     """冲销: a supervisor cancels a deduction by a new row of opposite points."""
     if not reason or not reason.strip():
-        raise ValueError("请填写冲销理由。")
+        raise LedgerError("请填写冲销理由。", "reason")
     if deduction.reverses_id is not None or deduction.points < 0:
-        raise ValueError("冲销记录不能再冲销。")
+        raise LedgerError("冲销记录不能再冲销。")
     already = session.scalar(select(Deduction.id).where(Deduction.reverses_id == deduction.id))
     if already is not None:
-        raise ValueError("该扣分已冲销。")
+        raise LedgerError("该扣分已冲销。")
     reversal = Deduction(
         warning_id=deduction.warning_id,
         department_id=deduction.department_id,

@@ -11,11 +11,11 @@ from flask import current_app, render_template, request
 from sqlalchemy import select
 
 from app.cases import documents, services
-from app.cases.history import CASE_EVENT_ZH
 from app.cases.identity import mask
 from app.engine import platform_runtime
 from app.extensions import db
 from app.models.cases import Case, CaseEvent
+from app.vocabulary import CaseEventKind, CaseStatus
 
 from .forms import CaseQueryForm, VerifyForm
 from .throttle import Throttle, minutes
@@ -76,13 +76,7 @@ def code(code: str):
 # --- 办件查询 -------------------------------------------------------------------------
 
 # what the applicant sees of the case's record (the window's words, no staff names)
-PUBLIC_EVENTS = {
-    kind: CASE_EVENT_ZH[kind]
-    for kind in (
-        "received", "accepted", "correction_requested", "correction_received", "refused",
-        "withdrawn", "decided", "delivered", "paused", "resumed",
-    )
-}  # fmt: skip
+PUBLIC_EVENTS = {kind: kind.label for kind in CaseEventKind.public()}
 
 
 def _public_events(case: Case) -> list[CaseEvent]:
@@ -95,7 +89,7 @@ def _public_events(case: Case) -> list[CaseEvent]:
 
 def _case_page(form, *, case=None, error=None, status=200):
     steps = []
-    if case is not None and case.instance is not None and case.status == "processing":
+    if case is not None and case.instance is not None and case.status == CaseStatus.PROCESSING:
         steps = [w.name for w in platform_runtime().open_work_items(case.instance.id)]
     return render_template(
         "verify/case.html",

@@ -20,7 +20,7 @@ from app.models.cases import Case, CaseEvent
 from app.models.notifications import Notification
 from app.models.org import Department
 from app.models.supervision import CaseWarning, Deduction
-from app.supervision.warnings import issue_warnings, reverse
+from app.supervision.warnings import LedgerError, issue_warnings, reverse
 from workflows import models as wm
 from workflows.calendar import WorkCalendar
 
@@ -104,12 +104,12 @@ def test_a_case_gets_yellow_then_red_once_with_points_and_notices(app, shipped, 
     session.rollback()
     with app.app_context():
         first = db.session.get(Deduction, deductions[1].id)
-        with pytest.raises(ValueError):
+        with pytest.raises(LedgerError):
             reverse(db.session, first, "center_inspector", " ")
         reversal = reverse(db.session, first, "center_inspector", "系统故障导致超期")
         db.session.commit()
         assert reversal.points == Decimal("-1")
-        with pytest.raises(ValueError):
+        with pytest.raises(LedgerError):
             reverse(db.session, db.session.get(Deduction, first.id), "center_inspector", "再来")
         first.points = Decimal("0")
         with pytest.raises(ValueError):
