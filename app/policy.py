@@ -21,6 +21,7 @@ from app.models.auth import User
 from app.models.desk import CaseCopy
 from app.models.org import Backup, Department, Post, Region, user_post
 from app.models.routing import WorkItemCandidate
+from app.vocabulary import WorkItemStatus
 from workflows import models as m
 from workflows.timeutil import utcnow
 
@@ -173,7 +174,7 @@ def everything(_item) -> tuple:
 
 
 def open_only(item) -> tuple:
-    return (item.status == m.OPEN,)
+    return (item.status == WorkItemStatus.OPEN,)
 
 
 def _one_item(item_id: int):
@@ -228,7 +229,7 @@ def _item_matches(session, item: m.WorkItem, condition) -> bool:
 
 def can_act(session, user: User, item: m.WorkItem) -> bool:
     """May this user claim, release or complete the work item?"""
-    if item.status != m.OPEN or user.is_admin:
+    if item.status != WorkItemStatus.OPEN or user.is_admin:
         return True  # a closed item gets the runtime's clear conflict; administrators may step in
     return _item_matches(session, item, work_item_filter(session, user, narrow=_one_item(item.id)))
 
@@ -238,7 +239,7 @@ def claimed_by_colleague(session, user: User, item: m.WorkItem) -> bool:
     as well (a colleague on the same post, or a B角): the user is then told who holds
     it (a conflict), not that it is none of their business. Work transferred (转办) to
     someone outside its routing is no longer theirs at all."""
-    if item.status != m.OPEN or not item.assignee or item.assignee == user.username:
+    if item.status != WorkItemStatus.OPEN or not item.assignee or item.assignee == user.username:
         return False
     holder = session.scalars(select(User).where(User.username == item.assignee)).first()
     return (

@@ -19,6 +19,7 @@ from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
 from app.policy import requires
+from app.vocabulary import CaseChannel, WorkItemStatus
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
 from workflows.errors import InvalidTaskData, NotFound
@@ -171,7 +172,7 @@ def list_work_items():
     instance = _int_arg("instance")
     if instance is not None:
         stmt = stmt.where(m.WorkItem.instance_id == instance)
-    stmt = stmt.where(m.WorkItem.status == request.args.get("status", m.OPEN))
+    stmt = stmt.where(m.WorkItem.status == request.args.get("status", WorkItemStatus.OPEN))
     if request.args.get("lane"):
         stmt = stmt.where(m.WorkItem.lane == request.args["lane"])
     if request.args.get("assignee"):
@@ -300,9 +301,7 @@ def _case_intake(body: dict):
         ),
         place=place,
         received=received,
-        channel=str(body.get("channel") or "api")
-        if body.get("channel") in ("window", "online", "api")
-        else "api",
+        channel=CaseChannel.parse(body.get("channel")) or CaseChannel.API,
         green_channel=bool(body.get("green_channel")),
         data=body.get("data") if isinstance(body.get("data"), dict) else {},
     )

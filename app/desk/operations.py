@@ -12,25 +12,25 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import policy
+from app.errors import DomainError, Forbidden
 from app.models.auth import User
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
+from app.vocabulary import WorkItemStatus
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
 
 
-class OperationForbidden(RuntimeErrorBase):
+class OperationForbidden(Forbidden, RuntimeErrorBase):
     """The person may not do this operation on this work item or case."""
 
     code = "forbidden"
-    http_status = 403
 
 
-class UnknownReceiver(RuntimeErrorBase):
+class UnknownReceiver(DomainError, RuntimeErrorBase):
     """The person named to receive the work does not exist or cannot work."""
 
     code = "unknown_receiver"
-    http_status = 422
 
 
 def _item(runtime, item_id: int) -> m.WorkItem:
@@ -41,7 +41,7 @@ def require_actor(session, user: User, item: m.WorkItem) -> None:
     """Open work must be this person's; work routed to them that a colleague has
     claimed goes on to the runtime, which says who holds it (409)."""
     if (
-        item.status == m.OPEN
+        item.status == WorkItemStatus.OPEN
         and not policy.can_act(session, user, item)
         and not policy.claimed_by_colleague(session, user, item)
     ):

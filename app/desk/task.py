@@ -32,6 +32,7 @@ from app.models.cases import Case
 from app.models.desk import OpinionPhrase, TaskDraft
 from app.policy import STAFF, requires
 from app.schema_forms import fields, other_errors, parse
+from app.vocabulary import WorkItemStatus
 from workflows import models as m
 from workflows.errors import InstanceNotActive, InvalidTaskData, WorkItemConflict
 from workflows.runtime import Runtime
@@ -49,7 +50,6 @@ CASE_FACTS = (
     ("item_name", "申请事项"),
     ("place_name", "所在地"),
 )
-ITEM_STATUS_ZH = {m.OPEN: "待办", m.DONE: "已办结", m.CANCELLED: "已取消"}
 # --- pages -------------------------------------------------------------------------
 
 
@@ -57,7 +57,7 @@ ITEM_STATUS_ZH = {m.OPEN: "待办", m.DONE: "已办结", m.CANCELLED: "已取消
 def show(item_id: int):
     runtime = platform_runtime()
     item = runtime.work_item(item_id)
-    if item.status == m.OPEN:
+    if item.status == WorkItemStatus.OPEN:
         if not policy.can_act(db.session, current_user, item):
             abort(403)
     elif not policy.can_view_instance(db.session, current_user, item.instance):
@@ -145,8 +145,8 @@ def file(item_id: int, field: str):
 
 
 def _save_draft(runtime: Runtime, item: m.WorkItem, typed: dict):
-    if item.status != m.OPEN:
-        message = f"该待办{ITEM_STATUS_ZH.get(item.status, item.status)}，草稿未保存。"
+    if item.status != WorkItemStatus.OPEN:
+        message = f"该待办{WorkItemStatus.label_of(item.status)}，草稿未保存。"
         return _page(runtime, item, typed=typed, conflict=message, status=409)
     save_draft(db.session, item.id, current_user.id, typed)
     db.session.commit()
@@ -173,7 +173,7 @@ def _page(
     instance = item.instance
     may_act = (
         conflict is None
-        and item.status == m.OPEN
+        and item.status == WorkItemStatus.OPEN
         and policy.can_act(db.session, current_user, item)
     )
     # 委派: the delegate answers (no form to complete); the owner waits for the answer
@@ -213,7 +213,7 @@ def _page(
         on_behalf_of=policy.acting_for(db.session, current_user, item) if actionable else None,
         draft=draft,
         conflict=conflict,
-        status_zh=ITEM_STATUS_ZH.get(item.status, item.status),
+        status_zh=WorkItemStatus.label_of(item.status),
         phrases=PHRASES,
         my_phrases=db.session.scalars(
             select(OpinionPhrase)
@@ -252,7 +252,7 @@ def form_values(
 
     A closed item shows what was submitted, and nothing else.
     """
-    if item.status != m.OPEN and typed is None:
+    if item.status != WorkItemStatus.OPEN and typed is None:
         return {name: None for name in schema.get("properties") or {}} | (item.data or {})
     values = prefill(schema, item.instance.data or {}, events, item.bpmn_id)
     values.update(typed if typed is not None else (draft.data if draft else {}))
