@@ -55,15 +55,22 @@ MOMENTS = {
 
 
 def pytest_generate_tests(metafunc):
-    """``@pytest.mark.moments``: one run per moment (all, or those the marker names)."""
+    """``@pytest.mark.moments``: one run per moment, all of ``MOMENTS`` or those the marker
+    gives (by name, or as an aware datetime of the test's own)."""
     marker = metafunc.definition.get_closest_marker("moments")
     if marker is None:
         return
-    names = list(marker.args) or list(MOMENTS)
-    unknown = [n for n in names if n not in MOMENTS]
-    if unknown:
-        raise pytest.UsageError(f"unknown moments {unknown}; known: {list(MOMENTS)}")
-    metafunc.parametrize("moment", [MOMENTS[n] for n in names], ids=names, indirect=True)
+    chosen = {}
+    for given in marker.args or MOMENTS:
+        if isinstance(given, datetime) and given.tzinfo is not None:
+            chosen[given.strftime("%Y%m%d-%H%M")] = given
+        elif given in MOMENTS:
+            chosen[given] = MOMENTS[given]
+        else:
+            raise pytest.UsageError(
+                f"moment {given!r}: name one of {list(MOMENTS)} or an aware datetime"
+            )
+    metafunc.parametrize("moment", list(chosen.values()), ids=list(chosen), indirect=True)
 
 
 @pytest.fixture(autouse=True)
