@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -311,6 +311,34 @@ def test_a_pause_from_seven_to_nine_in_the_morning_moves_no_date(app, item, coun
     assert pause.started_at.date() == date(2026, 11, 23)  # as stored, in UTC
     assert pause.paused_workdays == 0
     assert case.promised_date == promised == date(2026, 12, 1)
+
+
+@pytest.mark.moments
+def test_a_suspension_moves_the_promised_date_by_the_local_working_days_it_lasted(
+    app, item, county, tx
+):
+    calendar = WorkCalendar()
+    with app.app_context():
+        item, village = _in(tx, item, county)
+        case, _ = services.receive(
+            tx,
+            services.Intake(
+                item, services.Applicant(**_applicant()), village, {m.id for m in item.materials}
+            ),
+            "v11_window_clerk",
+        )
+        services.accept(tx, case, "v11_window_clerk")
+        services.suspend(tx, case, "center_inspector", "申请人涉诉，等待法院裁定")
+        tx.commit()
+        promised, suspended_on = case.promised_date, center_clock(tx).today()
+        # resumed nine days later at 07:30, when UTC still says the day before
+        resumed_on = suspended_on + timedelta(days=9)
+        with time_machine.travel(datetime.combine(resumed_on, time(7, 30), tzinfo=BEIJING)):
+            pause = services.resume(tx, case, "center_inspector", "裁定已出")
+            tx.commit()
+    paused = calendar.workdays_between(suspended_on, resumed_on)
+    assert paused > 0 and pause.paused_workdays == paused
+    assert case.promised_date == calendar.add_workdays(promised, paused)
 
 
 def test_withdrawal_terminates_the_process(app, item, county, session):
