@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import services
+from app.cases import documents, services
 from app.cases.identity import credit_code_problem, id_card_problem, mask
 from app.clock import center_clock
 from app.models.cases import Case
@@ -254,13 +254,22 @@ def _deemed(item, county, session):
     assert due == WorkCalendar().add_workdays(center_clock(session).today(), 5)
     assert services.decisions_due_soon(session, due - timedelta(days=1)) == []
     assert services.decisions_due_soon(session, due) == [case]
-    assert services.apply_deemed_acceptance(session, due) == []
-    deemed = services.apply_deemed_acceptance(session, due + timedelta(days=1))
-    session.commit()
+    received_on = center_clock(session).day_of(case.received_at)
+    # ten past midnight after the answer was due (16:10 UTC: still the due day in UTC)
+    after = datetime.combine(due + timedelta(days=1), time(0, 10), tzinfo=BEIJING)
+    with time_machine.travel(after):
+        today = center_clock(session).today()
+        assert services.apply_deemed_acceptance(session, due) == []
+        deemed = services.apply_deemed_acceptance(session, today)
+        session.commit()
+    assert today == after.date()
     assert deemed == [case]
     assert case.status == "accepted" and case.accepted_on_day_received
     assert case.accepted_at == case.received_at
     assert case.promised_date == center_clock(session).promised_date(case.received_at, 5)
+    notice = dict(documents.public_facts(case.documents[-1]))
+    assert notice["受理日期"] == documents.zh_date(received_on)  # accepted the day received
+    assert notice["出具日期"] == documents.zh_date(today)
 
 
 @pytest.mark.moments("fri-1729", "fri-1731")
