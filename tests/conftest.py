@@ -45,7 +45,7 @@ BEIJING = ZoneInfo("Asia/Shanghai")
 # The local moments a day-dependent test must pass at, whatever day the suite runs.
 MOMENTS = {
     "tue-0930": datetime(2026, 11, 24, 9, 30, tzinfo=BEIJING),  # an ordinary working morning
-    "mon-0750": datetime(2026, 11, 30, 7, 50, tzinfo=BEIJING),  # still Sunday in UTC
+    "wed-0750": datetime(2026, 11, 25, 7, 50, tzinfo=BEIJING),  # still Tuesday in UTC
     "fri-1729": datetime(2026, 11, 27, 17, 29, tzinfo=BEIJING),  # a minute before closing
     "fri-1731": datetime(2026, 11, 27, 17, 31, tzinfo=BEIJING),  # after hours: Monday's work
     "sun-1500": datetime(2026, 11, 29, 15, 0, tzinfo=BEIJING),  # a rest day

@@ -153,7 +153,7 @@ def kinds(session, number: str) -> list[str]:
 # --- the three items done by test client ---------------------------------------------
 
 
-@pytest.mark.moments
+@pytest.mark.moments("wed-0750", "fri-1731", "sun-1500", "sep30-2145")
 def test_instant_item_is_decided_at_the_window_and_delivered(app, shipped, session):
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
@@ -599,7 +599,7 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, sh
     assert "恢复计时" in case_page(clerk, number)
 
 
-@pytest.mark.moments
+@pytest.mark.moments("wed-0750", "sun-1500", "2027-0104")
 def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shipped, session):
     clerk = window(app)
     facts = AD

@@ -90,7 +90,7 @@ def local_days_ago(app, session, days: int) -> tuple[date, date, datetime]:
     return today, day, clock.from_local(datetime.combine(day, time(7, 30)))
 
 
-@pytest.mark.moments("mon-0750", "fri-1731", "2027-0104")
+@pytest.mark.moments("wed-0750", "fri-1731", "2027-0104")
 def test_open_work_filters_by_item_step_applicant_number_and_arrival(app, shipped, session):
     clerk = window(app)
     zhou = joint(clerk, session, "周建华")
@@ -116,7 +116,6 @@ def test_open_work_filters_by_item_step_applicant_number_and_arrival(app, shippe
     assert rows(open_work(app, date_from=day, date_to=day)) == [old]
     assert old not in rows(open_work(app, date_from=(arrived + timedelta(days=1)).isoformat()))
     assert set(rows(open_work(app, date_from=today.isoformat()))) == {zhou, wang}
-    assert set(rows(open_work(app, date_to=today.isoformat()))) == {zhou, wang, old}
     html = open_work(app, applicant="王秀", date_to=(arrived + timedelta(days=30)).isoformat())
     assert rows(html) == [old]
     assert 'value="王秀"' in html  # the form keeps what was asked
@@ -149,7 +148,7 @@ def test_a_colleague_who_claimed_the_work_keeps_it_out_of_my_list(app, shipped, 
 # --- 已办 and 我经办的 --------------------------------------------------------------------
 
 
-@pytest.mark.moments("mon-0750", "fri-1731", "2027-0104")
+@pytest.mark.moments("wed-0750", "fri-1731", "2027-0104")
 def test_done_work_lists_what_i_completed_newest_first(app, shipped, session):
     clerk = window(app)
     first, second, waiting = (joint(clerk, session, name) for name in ("周建华", "王秀英", "李强"))

@@ -124,7 +124,7 @@ def api_item(app, case: Case, username: str) -> int:
     return items.get_json()["work_items"][0]["id"]
 
 
-@pytest.mark.moments
+@pytest.mark.moments("wed-0750", "fri-1731", "sep30-2145")
 def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))

@@ -126,7 +126,6 @@ def test_boundary_timer_escalates_the_lead_summary(joint, rt):
     assert any(e["kind"] == "timer_fired" for e in joint.instance(instance_id)["history"])
 
 
-@pytest.mark.moments
 def test_timers_fire_through_the_admin_endpoint(joint, app, client):
     from ..conftest import Api, make_user
 
