@@ -183,6 +183,7 @@ def _correction_then_acceptance(item, county, session):
         "v11_window_clerk",
     )
     clock = center_clock(session)
+    assert case.number[6:14] == f"{clock.today():%Y%m%d}"  # numbered by the local day
     answer_by = WorkCalendar().add_workdays(clock.today(), 5)  # from the local day received
     assert case.decision_due == answer_by
     services.request_correction(session, case, "v11_window_clerk", "请补交营业执照复印件")

@@ -569,16 +569,19 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, sh
     promised = case_of(session, number).promised_date
     refused = act(clerk, number, "special", {"procedure": "专家评审", "reason": " "})
     assert "请填写需要特别程序的理由" in refused
-    html = act(
-        clerk,
-        number,
-        "special",
-        {"procedure": "专家评审", "reason": "生产工艺需专家论证", "expected_end": ""},
+    with app.app_context():
+        today = center_clock().today()  # the local day, whatever UTC says
+    expert = {"procedure": "专家评审", "reason": "生产工艺需专家论证"}
+    yesterday = (today - timedelta(days=1)).isoformat()
+    assert "预计结束日期不能早于今天" in act(
+        clerk, number, "special", {**expert, "expected_end": yesterday}
     )
+    html = act(clerk, number, "special", {**expert, "expected_end": today.isoformat()})
     assert "已开始特别程序" in html and 'id="paused"' in html
     case = case_of(session, number)
     notice = case.documents[-1]
     assert notice.kind == "special_procedure" and notice.facts["procedure"] == "专家评审"
+    assert (notice.facts["start"], notice.facts["expected_end"]) == (today.isoformat(),) * 2
     again = act(clerk, number, "special", {"procedure": "检验", "reason": "再检验"})
     assert "办件已在暂停计时中" in again
     assert len(session.scalars(select(CasePause)).all()) == 1
