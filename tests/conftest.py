@@ -3,6 +3,10 @@
 ``YIMEN_TEST_DATABASES`` chooses the databases (default ``sqlite,postgresql``).
 PostgreSQL is started by the tests from Debian's packages; the schema comes from
 the Alembic migrations, run once per database per session.
+
+A test marked ``moments`` runs once at each of the center's awkward local moments
+(``MOMENTS``), with the clock travelled there (time-machine, ticking) before its
+app and database are built; ``@pytest.mark.moments("fri-1731", ...)`` names a few.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ import io
 import os
 import re
 import sqlite3
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -32,6 +39,54 @@ DATABASES = [
     for d in os.environ.get("YIMEN_TEST_DATABASES", "sqlite,postgresql").split(",")
     if d.strip()
 ]
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+# The local moments a day-dependent test must pass at, whatever day the suite runs.
+MOMENTS = {
+    "tue-0930": datetime(2026, 11, 24, 9, 30, tzinfo=BEIJING),  # an ordinary working morning
+    "wed-0750": datetime(2026, 11, 25, 7, 50, tzinfo=BEIJING),  # still Tuesday in UTC
+    "fri-1729": datetime(2026, 11, 27, 17, 29, tzinfo=BEIJING),  # a minute before closing
+    "fri-1731": datetime(2026, 11, 27, 17, 31, tzinfo=BEIJING),  # after hours: Monday's work
+    "sun-1500": datetime(2026, 11, 29, 15, 0, tzinfo=BEIJING),  # a rest day
+    "sep30-2145": datetime(2026, 9, 30, 21, 45, tzinfo=BEIJING),  # the eve of National Day
+    "2027-0104": datetime(2027, 1, 4, 10, 0, tzinfo=BEIJING),  # a year the package does not know
+}
+
+
+def pytest_generate_tests(metafunc):
+    """``@pytest.mark.moments``: one run per moment, all of ``MOMENTS`` or those the marker
+    gives (by name, or as an aware datetime of the test's own)."""
+    marker = metafunc.definition.get_closest_marker("moments")
+    if marker is None:
+        return
+    chosen = {}
+    for given in marker.args or MOMENTS:
+        if isinstance(given, datetime) and given.tzinfo is not None:
+            chosen[given.strftime("%Y%m%d-%H%M")] = given
+        elif given in MOMENTS:
+            chosen[given] = MOMENTS[given]
+        else:
+            raise pytest.UsageError(
+                f"moment {given!r}: name one of {list(MOMENTS)} or an aware datetime"
+            )
+    metafunc.parametrize("moment", list(chosen.values()), ids=list(chosen), indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def moment(request):
+    """The local moment a ``moments`` test runs at, the clock travelled there (and ticking)
+    for the whole test; None for other tests, which run at the real time.
+
+    Autouse, so it is set up before the function-scoped fixtures that build the app,
+    the database and its rows: everything the test stores was stored "then".
+    """
+    when = getattr(request, "param", None)
+    if when is None:
+        yield None
+        return
+    with time_machine.travel(when, tick=True):
+        yield when
 
 
 def pytest_collection_modifyitems(config, items):

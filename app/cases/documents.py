@@ -295,7 +295,8 @@ def _materials_rows(f: dict) -> list[tuple[str, str]]:
 
 def _acceptance_rows(f: dict) -> list[tuple[str, str]]:
     return [
-        ("受理日期", zh_date(f.get("issued_date"))),
+        # the day the case was accepted: a deemed acceptance (Art. 32) is issued days later
+        ("受理日期", zh_date(f.get("accepted_date") or f.get("issued_date"))),
         ("承诺办结时间", zh_date(f.get("promised_date"))),
     ]
 

@@ -331,7 +331,8 @@ def request_correction(session, case: Case, actor: str | None, note: str | None 
 def receive_correction(session, case: Case, actor: str | None, received: set[int]) -> Case:
     """补正材料接收: mark what came in, issue the receipt; the case can then be accepted."""
     _require_status(case, CaseStatus.CORRECTING)
-    now = utcnow()
+    clock = center_clock(session)
+    now = clock.now()
     rounds = max((m.received_round for m in case.materials), default=0) + 1
     came = []
     for material in case.materials:
@@ -339,7 +340,7 @@ def receive_correction(session, case: Case, actor: str | None, received: set[int
             material.received, material.received_at, material.received_round = True, now, rounds
             came.append(material)
     case.status = CaseStatus.APPLIED
-    case.decision_due = center_clock(session).decision_due(now)
+    case.decision_due = clock.decision_due(now)  # 5 working days again from this local day
     _event(
         session,
         case,

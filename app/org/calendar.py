@@ -15,6 +15,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import delete, select
 
+from app.clock import center_clock
 from app.errors import DomainError
 from app.extensions import db
 from app.policy import requires
@@ -113,8 +114,13 @@ def official_runs(year: int) -> list[dict]:
     return runs
 
 
+def _this_year() -> int:
+    """The center's current year (its local day: New Year's morning is not last year)."""
+    return center_clock().today().year
+
+
 def _years() -> list[int]:
-    this = utcnow().year
+    this = _this_year()
     return [this - 1, this, this + 1]
 
 
@@ -140,7 +146,7 @@ def _page(year: int, text: str = "", status: int = 200):
 
 @requires(MANAGE)
 def index():
-    return _page(request.args.get("year", type=int) or utcnow().year)
+    return _page(request.args.get("year", type=int) or _this_year())
 
 
 @requires(MANAGE)
@@ -150,7 +156,7 @@ def enter():
         rows = parse_lines(text)
     except CalendarInputError as exc:
         flash(exc.message, "danger")
-        year = request.form.get("year", type=int) or utcnow().year
+        year = request.form.get("year", type=int) or _this_year()
         return _page(year, text, 400)
     save_days(db.session, rows, current_user.username)
     db.session.commit()

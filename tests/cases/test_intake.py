@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.cases import services
+from app.cases import documents, services
 from app.cases.identity import credit_code_problem, id_card_problem, mask
+from app.clock import center_clock
 from app.models.cases import Case
 from app.models.items import Item, ItemMaterial
 from app.models.org import Region
 from workflows.calendar import WorkCalendar
 from workflows.models import CalendarDay
 
-from ..conftest import api_for, engine_of
+from ..conftest import BEIJING, MOMENTS, api_for, engine_of
 from ..diagrams import laned, user
 
 PERSON = {
@@ -165,6 +167,7 @@ def test_bad_identity_and_place_out_of_reach_are_refused(app, item, county):
     assert post_case(app, "scj_reviewer", item, county).status_code == 403  # not a window
 
 
+@pytest.mark.moments
 def test_correction_then_acceptance(app, item, county, tx):
     with app.app_context():
         _correction_then_acceptance(item, county, tx)
@@ -182,6 +185,10 @@ def _correction_then_acceptance(item, county, session):
         services.Intake(item, services.Applicant(**_applicant()), village, {item.materials[0].id}),
         "v11_window_clerk",
     )
+    clock = center_clock(session)
+    assert case.number[6:14] == f"{clock.today():%Y%m%d}"  # numbered by the local day
+    answer_by = WorkCalendar().add_workdays(clock.today(), 5)  # from the local day received
+    assert case.decision_due == answer_by
     services.request_correction(session, case, "v11_window_clerk", "请补交营业执照复印件")
     session.commit()
     assert case.status == "correcting"
@@ -192,9 +199,12 @@ def _correction_then_acceptance(item, county, session):
         services.accept(session, case, "v11_window_clerk")
     session.rollback()
     services.receive_correction(session, case, "v11_window_clerk", {case.materials[1].id})
+    assert case.decision_due == answer_by  # the materials came in the same local day
     services.accept(session, case, "v11_window_clerk")
     session.commit()
     assert case.status == "accepted"
+    assert case.promised_date == clock.promised_date(case.accepted_at, 5)
+    assert case.instance.data["accept_date"] == clock.today().isoformat()
     assert [d.kind for d in case.documents] == [
         "receipt",
         "correction",
@@ -225,6 +235,7 @@ def _refusal(item, county, session):
     assert case.documents[-1].facts["reason"] == "不属于本机关职权范围"
 
 
+@pytest.mark.moments
 def test_unanswered_applications_count_as_accepted_on_the_day_received(app, item, county, tx):
     with app.app_context():
         _deemed(item, county, tx)
@@ -244,13 +255,103 @@ def _deemed(item, county, session):
     )
     session.commit()
     due = case.decision_due
+    assert due == WorkCalendar().add_workdays(center_clock(session).today(), 5)
+    assert services.decisions_due_soon(session, due - timedelta(days=1)) == []
     assert services.decisions_due_soon(session, due) == [case]
-    assert services.apply_deemed_acceptance(session, due) == []
-    deemed = services.apply_deemed_acceptance(session, due + timedelta(days=1))
-    session.commit()
+    received_on = center_clock(session).day_of(case.received_at)
+    # ten past midnight after the answer was due (16:10 UTC: still the due day in UTC)
+    after = datetime.combine(due + timedelta(days=1), time(0, 10), tzinfo=BEIJING)
+    with time_machine.travel(after):
+        today = center_clock(session).today()
+        assert services.apply_deemed_acceptance(session, due) == []
+        deemed = services.apply_deemed_acceptance(session, today)
+        session.commit()
+    assert today == after.date()
     assert deemed == [case]
     assert case.status == "accepted" and case.accepted_on_day_received
     assert case.accepted_at == case.received_at
+    assert case.promised_date == center_clock(session).promised_date(case.received_at, 5)
+    notice = dict(documents.public_facts(case.documents[-1]))
+    assert notice["受理日期"] == documents.zh_date(received_on)  # accepted the day received
+    assert notice["出具日期"] == documents.zh_date(today)
+
+
+@pytest.mark.moments("fri-1729", "fri-1731")
+def test_a_case_accepted_on_friday_starts_its_clock_that_day_or_on_monday_after_hours(
+    app, item, county, session, moment
+):
+    start = {MOMENTS["fri-1729"]: date(2026, 11, 27), MOMENTS["fri-1731"]: date(2026, 11, 30)}
+    clock_starts = start[moment]
+    body = post_case(app, "center_window_clerk", item, county).get_json()
+    assert body["promised_date"] == WorkCalendar().add_workdays(clock_starts, 5).isoformat()
+    assert body["decision_due"] == "2026-12-04"  # received Friday: answered within 5 days
+    assert body["number"][6:14] == "20261127"
+    case = session.scalars(select(Case).where(Case.number == body["number"])).one()
+    assert case.instance.data["accept_date"] == "2026-11-27"
+    acceptance = case.documents[-1].facts
+    assert (acceptance["issued_date"], acceptance["promised_date"]) == (
+        "2026-11-27",
+        body["promised_date"],
+    )
+    item.committed_days = 0  # 即办件: due the working day it is handled on
+    session.commit()
+    instant = post_case(app, "center_window_clerk", item, county).get_json()
+    assert instant["promised_date"] == clock_starts.isoformat()
+
+
+def test_a_pause_from_seven_to_nine_in_the_morning_moves_no_date(app, item, county, tx):
+    """07:00 Beijing is 23:00 UTC the day before: the pause lies within one local day."""
+    with app.app_context():
+        item, village = _in(tx, item, county)
+        with time_machine.travel(datetime(2026, 11, 24, 7, 0, tzinfo=BEIJING)):
+            case, _ = services.receive(
+                tx,
+                services.Intake(
+                    item,
+                    services.Applicant(**_applicant()),
+                    village,
+                    {m.id for m in item.materials},
+                ),
+                "v11_window_clerk",
+            )
+            services.accept(tx, case, "v11_window_clerk")
+            services.start_special_procedure(tx, case, "v11_window_clerk", "专家评审", "工艺论证")
+            tx.commit()
+        promised = case.promised_date
+        with time_machine.travel(datetime(2026, 11, 24, 9, 0, tzinfo=BEIJING)):
+            pause = services.end_special_procedure(tx, case, "v11_window_clerk", "论证完毕")
+            tx.commit()
+    assert pause.started_at.date() == date(2026, 11, 23)  # as stored, in UTC
+    assert pause.paused_workdays == 0
+    assert case.promised_date == promised == date(2026, 12, 1)
+
+
+@pytest.mark.moments
+def test_a_suspension_moves_the_promised_date_by_the_local_working_days_it_lasted(
+    app, item, county, tx
+):
+    calendar = WorkCalendar()
+    with app.app_context():
+        item, village = _in(tx, item, county)
+        case, _ = services.receive(
+            tx,
+            services.Intake(
+                item, services.Applicant(**_applicant()), village, {m.id for m in item.materials}
+            ),
+            "v11_window_clerk",
+        )
+        services.accept(tx, case, "v11_window_clerk")
+        services.suspend(tx, case, "center_inspector", "申请人涉诉，等待法院裁定")
+        tx.commit()
+        promised, suspended_on = case.promised_date, center_clock(tx).today()
+        # resumed nine days later at 07:30, when UTC still says the day before
+        resumed_on = suspended_on + timedelta(days=9)
+        with time_machine.travel(datetime.combine(resumed_on, time(7, 30), tzinfo=BEIJING)):
+            pause = services.resume(tx, case, "center_inspector", "裁定已出")
+            tx.commit()
+    paused = calendar.workdays_between(suspended_on, resumed_on)
+    assert paused > 0 and pause.paused_workdays == paused
+    assert case.promised_date == calendar.add_workdays(promised, paused)
 
 
 def test_withdrawal_terminates_the_process(app, item, county, session):

@@ -14,16 +14,18 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+import time_machine
 from sqlalchemy import select, update
 
 from app.cases.identity import mask
+from app.clock import center_clock
 from app.models.cases import Case, CasePause
 from app.models.items import Item
 from app.models.org import Region
 from workflows.calendar import WorkCalendar
-from workflows.timeutil import utcnow
 
-from ..conftest import CSRF, DEMO_PASSWORD, signed_in
+from ..conftest import BEIJING, CSRF, DEMO_PASSWORD, signed_in
 
 ID_NUMBER = "11010519491231002X"
 # the item-specific intake fields of the shipped items (prefix f_: see app/cases/intake_form.py)
@@ -151,6 +153,7 @@ def kinds(session, number: str) -> list[str]:
 # --- the three items done by test client ---------------------------------------------
 
 
+@pytest.mark.moments("wed-0750", "fri-1731", "sun-1500", "sep30-2145")
 def test_instant_item_is_decided_at_the_window_and_delivered(app, shipped, session):
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",)))
@@ -321,6 +324,31 @@ def test_missing_materials_are_told_at_once_then_the_case_is_accepted(app, shipp
     assert case.status == "accepted" and case.promised_date is not None
     assert case.instance.data["workshop_name"] == "老周豆腐坊"
     assert kinds(session, number) == ["receipt", "correction", "correction_receipt", "acceptance"]
+
+
+@pytest.mark.moments
+def test_the_intake_desk_warns_of_applications_to_answer_by_the_next_working_day(
+    app, shipped, session, moment
+):
+    clerk = window(app)
+    number = received(intake(clerk, session, "SCJ-GTGSH-BGDJ", "receive", skip=("委托书",)))
+    case = case_of(session, number)
+    calendar = WorkCalendar()
+    with app.app_context():
+        received_on = center_clock().day_of(case.received_at)
+    assert received_on == moment.date()  # the local day, even when UTC still says yesterday
+    assert case.decision_due == calendar.add_workdays(received_on, 5)
+    warning = f"{number}</a>（周建华，{case.decision_due} 前）"
+
+    def desk_on(working_days_later: int) -> str:
+        day = calendar.add_workdays(received_on, working_days_later)
+        with time_machine.travel(datetime.combine(day, time(10), tzinfo=BEIJING)):
+            return clerk.get("/cases/intake").get_data(as_text=True)
+
+    assert warning not in clerk.get("/cases/intake").get_data(as_text=True)
+    assert warning not in desk_on(3)
+    assert warning in desk_on(4)  # the answer is due the next working day
+    assert warning in desk_on(5)
 
 
 def test_refusal_at_the_window_prints_the_notice_with_the_reason(app, shipped, session):
@@ -533,6 +561,7 @@ def backdate_pause(session, number: str, started: datetime) -> None:
     )
 
 
+@pytest.mark.moments
 def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, shipped, session):
     clerk = window(app)
     facts = FOOD
@@ -540,26 +569,30 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, sh
     promised = case_of(session, number).promised_date
     refused = act(clerk, number, "special", {"procedure": "专家评审", "reason": " "})
     assert "请填写需要特别程序的理由" in refused
-    html = act(
-        clerk,
-        number,
-        "special",
-        {"procedure": "专家评审", "reason": "生产工艺需专家论证", "expected_end": ""},
+    with app.app_context():
+        today = center_clock().today()  # the local day, whatever UTC says
+    expert = {"procedure": "专家评审", "reason": "生产工艺需专家论证"}
+    yesterday = (today - timedelta(days=1)).isoformat()
+    assert "预计结束日期不能早于今天" in act(
+        clerk, number, "special", {**expert, "expected_end": yesterday}
     )
+    html = act(clerk, number, "special", {**expert, "expected_end": today.isoformat()})
     assert "已开始特别程序" in html and 'id="paused"' in html
     case = case_of(session, number)
     notice = case.documents[-1]
     assert notice.kind == "special_procedure" and notice.facts["procedure"] == "专家评审"
+    assert (notice.facts["start"], notice.facts["expected_end"]) == (today.isoformat(),) * 2
     again = act(clerk, number, "special", {"procedure": "检验", "reason": "再检验"})
     assert "办件已在暂停计时中" in again
     assert len(session.scalars(select(CasePause)).all()) == 1
 
-    # the review took from Monday 2026-11-16 to today: those working days do not count
-    started = datetime(2026, 11, 16, 2, 0)
+    # the review took eight days up to now: the working days in them do not count
+    with app.app_context():
+        clock = center_clock()
+        started = clock.now() - timedelta(days=8)
+        paused = clock.calendar.workdays_between(clock.day_of(started), clock.today())
     backdate_pause(session, number, started)
     calendar = WorkCalendar()
-    today = utcnow().date()
-    paused = calendar.workdays_between(started.date(), today)
     html = act(clerk, number, "resume", {"note": "专家评审已完成"})
     assert "已恢复计时" in html
     case = case_of(session, number)
@@ -569,6 +602,7 @@ def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, sh
     assert "恢复计时" in case_page(clerk, number)
 
 
+@pytest.mark.moments("wed-0750", "sun-1500", "2027-0104")
 def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shipped, session):
     clerk = window(app)
     facts = AD
@@ -579,7 +613,10 @@ def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shippe
     pause = session.scalars(select(CasePause)).one()
     assert pause.kind == "correction" and pause.ended_at is None
     assert 'id="paused"' in case_page(clerk, number)
-    started = datetime(2026, 11, 17, 2, 0)
+    with app.app_context():
+        clock = center_clock()
+        started = clock.now() - timedelta(days=7)  # the applicant took a week
+        paused = clock.calendar.workdays_between(clock.day_of(started), clock.today())
     backdate_pause(session, number, started)
     do(
         app,
@@ -592,7 +629,6 @@ def test_a_return_for_correction_inside_the_process_pauses_the_clock(app, shippe
     session.expire_all()
     pause = session.scalars(select(CasePause)).one()
     calendar = WorkCalendar()
-    paused = calendar.workdays_between(started.date(), utcnow().date())
     assert pause.ended_at is not None and pause.paused_workdays == paused
     assert case_of(session, number).promised_date == calendar.add_workdays(promised, paused)
 

@@ -8,11 +8,12 @@ in the database where a test needs them to differ.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
+from app.clock import center_clock
 from app.desk import views
 from app.models.desk import CaseCopy
 from app.models.items import Item
@@ -79,12 +80,24 @@ def test_open_work_comes_green_first_then_nearest_deadline_then_oldest(app, ship
     assert re.search(r'id="open-count">5<', html)
 
 
+def local_days_ago(app, session, days: int) -> tuple[date, date, datetime]:
+    """Today's local day and a local day ``days`` before it, and 07:30 that morning as stored
+    (23:30 UTC the day before: a filter by UTC dates would put it on the wrong day)."""
+    with app.app_context():
+        clock = center_clock(session)
+    today = clock.today()
+    day = today - timedelta(days=days)
+    return today, day, clock.from_local(datetime.combine(day, time(7, 30)))
+
+
+@pytest.mark.moments("wed-0750", "fri-1731", "2027-0104")
 def test_open_work_filters_by_item_step_applicant_number_and_arrival(app, shipped, session):
     clerk = window(app)
     zhou = joint(clerk, session, "周建华")
     wang = joint(clerk, session, "王秀英")
     old = joint(clerk, session, "王秀兰")
-    set_item(session, old, created_at=datetime(2026, 10, 1, 2))  # 10:00 in 青山县
+    today, arrived, morning = local_days_ago(app, session, 60)
+    set_item(session, old, created_at=morning)
     step = reviewer_item(session, zhou).name
     joint_id = item_id(session, JOINT)
     other_item = session.scalars(select(Item.id).where(Item.id != joint_id)).first()
@@ -99,9 +112,11 @@ def test_open_work_filters_by_item_step_applicant_number_and_arrival(app, shippe
     assert rows(open_work(app, item=other_item)) == []
     assert set(rows(open_work(app, step=step[:2]))) == {zhou, wang, old}
     assert rows(open_work(app, step="不存在的步骤")) == []
-    assert rows(open_work(app, date_from="2026-10-01", date_to="2026-10-01")) == [old]
-    assert old not in rows(open_work(app, date_from="2026-10-02"))
-    html = open_work(app, applicant="王秀", date_to="2026-10-31")
+    day = arrived.isoformat()
+    assert rows(open_work(app, date_from=day, date_to=day)) == [old]
+    assert old not in rows(open_work(app, date_from=(arrived + timedelta(days=1)).isoformat()))
+    assert set(rows(open_work(app, date_from=today.isoformat()))) == {zhou, wang}
+    html = open_work(app, applicant="王秀", date_to=(arrived + timedelta(days=30)).isoformat())
     assert rows(html) == [old]
     assert 'value="王秀"' in html  # the form keeps what was asked
     assert rows(open_work(app, date_from="不是日期")) != []  # a bad date filters nothing
@@ -133,12 +148,14 @@ def test_a_colleague_who_claimed_the_work_keeps_it_out_of_my_list(app, shipped, 
 # --- 已办 and 我经办的 --------------------------------------------------------------------
 
 
+@pytest.mark.moments("wed-0750", "fri-1731", "2027-0104")
 def test_done_work_lists_what_i_completed_newest_first(app, shipped, session):
     clerk = window(app)
     first, second, waiting = (joint(clerk, session, name) for name in ("周建华", "王秀英", "李强"))
     do(app, session, REVIEWER, first, reviewer_item(session, first).bpmn_id, REVIEW)
     do(app, session, REVIEWER, second, reviewer_item(session, second).bpmn_id, REVIEW)
-    set_item(session, first, completed_at=datetime(2026, 10, 1, 2))
+    today, done_on, morning = local_days_ago(app, session, 60)
+    set_item(session, first, completed_at=morning)
 
     me = window(app, REVIEWER)
     html = me.get("/desk/done").get_data(as_text=True)
@@ -147,8 +164,14 @@ def test_done_work_lists_what_i_completed_newest_first(app, shipped, session):
     assert rows(open_work(app)) == [waiting]
     by_number = me.get("/desk/done", query_string={"number": first}).get_data(as_text=True)
     assert rows(by_number, "done-list") == [first]
-    by_day = me.get("/desk/done", query_string={"date_to": "2026-10-31"}).get_data(as_text=True)
-    assert rows(by_day, "done-list") == [first]
+    for days in (
+        {"date_to": done_on.isoformat()},
+        {"date_from": done_on.isoformat(), "date_to": done_on.isoformat()},
+    ):
+        by_day = me.get("/desk/done", query_string=days).get_data(as_text=True)
+        assert rows(by_day, "done-list") == [first]
+    today_only = me.get("/desk/done", query_string={"date_from": today.isoformat()})
+    assert rows(today_only.get_data(as_text=True), "done-list") == [second]
     # another reviewer of the same cases completed nothing
     other = window(app, "sthj_reviewer").get("/desk/done").get_data(as_text=True)
     assert rows(other, "done-list") == []

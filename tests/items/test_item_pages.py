@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from app.models.items import Item
@@ -184,6 +185,7 @@ def test_an_item_may_set_its_own_warning_rules(app, shipped, session):
     assert (item.warn_yellow, item.warn_red) == ("left:3", None)
 
 
+@pytest.mark.moments("fri-1731", "2027-0104")
 def test_an_item_sets_limits_for_its_steps(app, shipped, session):
     from workflows import models as wm
 
@@ -219,4 +221,7 @@ def test_an_item_sets_limits_for_its_steps(app, shipped, session):
     from app.clock import center_clock
 
     with app.app_context():  # 承办: two working days from its arrival
-        assert handle.due_at == center_clock().step_due(handle.created_at, days=2)
+        clock = center_clock()
+        assert handle.due_at == clock.step_due(handle.created_at, days=2)
+        arrived = clock.calendar.next_workday(clock.day_of(handle.created_at))
+        assert handle.due_at == clock.end_of_day(clock.add_workdays(arrived, 2))

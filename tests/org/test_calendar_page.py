@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+import re
+from datetime import date, datetime
 
+import pytest
 from sqlalchemy import select
 
 from app.org.calendar import CalendarInputError, official_runs, parse_lines
 from workflows.calendar import load_calendar
 from workflows.models import CalendarDay
 
-from ..conftest import make_user, signed_in
+from ..conftest import BEIJING, make_user, signed_in
 from .conftest import csrf_token
 
 HOLIDAYS_2027 = "2027-01-01 休 元旦\n2027-02-08 休 春节\n2027-02-06 班 春节调休\n"
@@ -72,3 +74,12 @@ def test_the_admin_enters_next_years_holidays_and_the_warning_goes(app, session,
 
     make_user(app, "cal_clerk", password="pw-cal_clerk")
     assert signed_in(app, "cal_clerk").get("/org/calendar").status_code == 403
+
+
+@pytest.mark.moments("tue-0930", "2027-0104", datetime(2027, 1, 1, 7, 0, tzinfo=BEIJING))
+def test_the_calendar_opens_on_the_centers_year_and_warns_of_years_not_entered(admin, moment):
+    html = admin.get("/org/calendar").get_data(as_text=True)
+    this = moment.year  # on New Year's morning in Beijing it is still the old year in UTC
+    assert re.search(rf'btn-primary[^"]*" href="/org/calendar\?year={this}"', html)
+    shown = [int(y) for y in re.findall(r'id="unknown-(\d{4})"', html)]
+    assert shown == [y for y in (this, this + 1) if y >= 2027]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import select
+
+from app.clock import center_clock
 from app.models.org import AssignmentRules, Backup
+from workflows import models as wm
+from workflows.calendar import WorkCalendar
 from workflows.timeutil import utcnow
 
 from ..conftest import api_for
@@ -312,3 +318,45 @@ def test_a_backup_limited_to_another_process_or_department_does_not_apply(
     )
     session.commit()
     assert holders_of(app, "township", instance_id) == {"t1_reviewer", "t2_reviewer"}
+
+
+LIMITED = laned(
+    "limited",
+    ("村 窗口受理员", user("accept", "受理登记")),
+    ("乡镇 审核人", user("check", "乡镇核实", {"limit_hours": "4"})),
+    ("乡镇 审核人", user("sign", "乡镇签批", {"limit_days": "2"})),
+)
+
+
+def step_row(session, instance_id: int, bpmn_id: str) -> wm.WorkItem:
+    session.expire_all()
+    return session.scalars(
+        select(wm.WorkItem).where(
+            wm.WorkItem.instance_id == instance_id, wm.WorkItem.bpmn_id == bpmn_id
+        )
+    ).one()
+
+
+@pytest.mark.moments
+def test_a_step_is_due_exactly_from_the_moment_it_opened(app, api, county, session, moment):
+    assert api.deploy(("limited.bpmn", LIMITED)).status_code == 201
+    instance_id = api.start("limited", {"place": county.code("v11")}).get_json()["id"]
+    clerk, reviewer = api_for(app, "v11_window_clerk"), api_for(app, "t1_reviewer")
+    assert clerk.complete(api.open_items(instance_id)["accept"]).status_code == 200
+    check = step_row(session, instance_id, "check")
+    calendar = WorkCalendar()
+    with app.app_context():
+        clock = center_clock()
+        assert abs(check.created_at - clock.from_local(moment)) < timedelta(minutes=1)
+        # 4 hours counted on working days only, from the very moment it opened
+        assert check.due_at == clock.step_due(check.created_at, hours=4)
+        assert clock.working_hours_between(check.created_at, check.due_at) == 4
+        assert calendar.is_workday(clock.day_of(check.due_at))
+    assert reviewer.complete(api.open_items(instance_id)["check"]).status_code == 200
+    sign = step_row(session, instance_id, "sign")
+    with app.app_context():
+        clock = center_clock()
+        # 2 working days: the end of the second working day after the day it arrived
+        assert sign.due_at == clock.step_due(sign.created_at, days=2)
+        arrived = calendar.next_workday(clock.day_of(sign.created_at))
+        assert sign.due_at == clock.end_of_day(calendar.add_workdays(arrived, 2))

@@ -124,6 +124,7 @@ def api_item(app, case: Case, username: str) -> int:
     return items.get_json()["work_items"][0]["id"]
 
 
+@pytest.mark.moments("wed-0750", "fri-1731", "sep30-2145")
 def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
@@ -137,9 +138,10 @@ def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     step_due = {w.due_at for w in reviews if w.bpmn_id.startswith("Task_DeptReview")}
     assert len(step_due) == 1  # 5 working days each, from the same moment
     (due_at,) = step_due
-    due = (due_at + timedelta(hours=8)).date()
     with app.app_context():
-        opened = CALENDAR.next_workday(center_clock().day_of(case.accepted_at))
+        clock = center_clock()
+        due = clock.day_of(due_at)
+        opened = CALENDAR.next_workday(clock.day_of(case.accepted_at))
     assert CALENDAR.workdays_between(opened, due) == 5
 
     # fire brigade answers in time; the other two are late
@@ -218,6 +220,7 @@ def test_two_scheduler_processes_issue_each_card_once(
     assert len(session.scalars(select(Notification)).all()) == 8
 
 
+@pytest.mark.moments
 def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
     import re
 
@@ -245,6 +248,7 @@ def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
     assert f"剩余 {left} 个工作日" in page.split('id="case-time"')[1][:40]
 
 
+@pytest.mark.moments
 def test_a_limit_in_hours_counts_working_days_only(app, api, county, session):
     from ..conftest import api_for
     from ..diagrams import laned, user

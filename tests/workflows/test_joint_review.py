@@ -99,6 +99,7 @@ def test_correction_loops_back_to_the_window_across_the_split_and_join(joint):
     assert body["data"]["review_round"] == 2
 
 
+@pytest.mark.moments
 def test_boundary_timer_escalates_the_lead_summary(joint, rt):
     instance_id = start_and_accept(joint)
     complete_reviews(joint, instance_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from app.scheduler import fire_timers_job
 from workflows.timeutil import utcnow
 
 from ..conftest import DIAGRAMS
-from ..diagrams import chain, timer_catch, user
+from ..diagrams import HEADER, chain, timer_catch, user
 
 
 @pytest.mark.parametrize(
@@ -101,6 +101,7 @@ def test_camunda_modeler_diagram_runs_with_juel_conditions_and_standard_timers(a
     assert body["status"] == "completed"
 
 
+@pytest.mark.moments
 def test_the_scheduler_job_fires_due_timers(api, app):
     api.deploy(("t.bpmn", chain("quick", timer_catch("tick", "PT10M"), user("after"))))
     instance_id = api.start("quick").get_json()["id"]
@@ -150,3 +151,43 @@ def test_two_schedulers_at_once_fire_each_timer_once(api, app):
         )
     assert events == 20
     assert all(list(api.open_items(i)) == ["after"] for i in ids)
+
+
+NUDGE_HOURLY = (
+    HEADER.format(pid="nudge_hourly")
+    + """<bpmn:process id="nudge_hourly" isExecutable="true">
+<bpmn:startEvent id="start"/>
+<bpmn:userTask id="work" name="办理"/>
+<bpmn:boundaryEvent id="hourly" name="hourly" attachedToRef="work" cancelActivity="false">
+<bpmn:timerEventDefinition>
+<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R2/PT1H</bpmn:timeCycle>
+</bpmn:timerEventDefinition>
+</bpmn:boundaryEvent>
+<bpmn:userTask id="nudge" name="催办"/>
+<bpmn:endEvent id="end"/>
+<bpmn:endEvent id="nudged"/>
+<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="work"/>
+<bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="end"/>
+<bpmn:sequenceFlow id="f3" sourceRef="hourly" targetRef="nudge"/>
+<bpmn:sequenceFlow id="f4" sourceRef="nudge" targetRef="nudged"/>
+</bpmn:process></bpmn:definitions>
+"""
+).encode()
+
+
+@pytest.mark.moments
+def test_a_cycle_timer_nudges_twice_then_stops(api, rt):
+    """SpiffWorkflow reads the real clock for cycles: under time travel it moves too."""
+    assert api.deploy(("nudge.bpmn", NUDGE_HOURLY)).status_code == 201
+    instance_id = api.start("nudge_hourly").get_json()["id"]
+    started = utcnow()
+    first = datetime.fromisoformat(api.instance(instance_id)["next_timer_at"].rstrip("Z"))
+    assert timedelta(minutes=59) < first - started <= timedelta(hours=1)
+    assert rt.fire_due_timers(now=utcnow()) == []
+    for _ in range(2):
+        fired = rt.fire_due_timers(now=utcnow() + timedelta(minutes=61))
+        assert [(f.instance_id, f.timers) for f in fired] == [(instance_id, ["hourly"])]
+    assert rt.fire_due_timers(now=utcnow() + timedelta(days=1)) == []
+    assert api.instance(instance_id)["next_timer_at"] is None
+    listed = api.get(f"/api/v1/work-items?instance={instance_id}").get_json()["work_items"]
+    assert sorted(i["bpmn_id"] for i in listed) == ["nudge", "nudge", "work"]
