@@ -1,4 +1,4 @@
-"""Approval operations of issue 5: 退回, 撤回, 转办, 委派, 加签 and 减签.
+"""The approval operations: 退回, 撤回, 转办, 委派, 加签 and 减签.
 
 Functions over the runtime's public API: each opens a change (which locks the
 instance row like a completion does and asks the guard), checks everything

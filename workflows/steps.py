@@ -1,4 +1,4 @@
-"""Tree surgery and multi-instance rules behind the approval operations of issue 5.
+"""Tree surgery and multi-instance rules behind the approval operations (退回, 撤回, 会签).
 
 Pure functions on SpiffWorkflow objects (no database): which earlier steps a
 step may return to, how a step is started anew after pruning dropped its old

@@ -1,4 +1,4 @@
-"""Approval operations (issue 5): 退回, 撤回, 转办, 委派, 加签/减签, 会签 completion modes."""
+"""Approval operations: 退回, 撤回, 转办, 委派, 加签/减签, 会签 completion modes."""
 
 from __future__ import annotations
 
