@@ -561,7 +561,7 @@ def backdate_pause(session, number: str, started: datetime) -> None:
     )
 
 
-@pytest.mark.moments
+@pytest.mark.moments("wed-0750", "fri-1731", "sun-1500", "sep30-2145", "2027-0104")
 def test_a_special_procedure_stops_the_clock_and_moves_the_promised_date(app, shipped, session):
     clerk = window(app)
     facts = FOOD

@@ -220,7 +220,7 @@ def test_two_scheduler_processes_issue_each_card_once(
     assert len(session.scalars(select(Notification)).all()) == 8
 
 
-@pytest.mark.moments
+@pytest.mark.moments("wed-0750", "fri-1731", "sun-1500", "sep30-2145", "2027-0104")
 def test_steps_and_cases_show_time_used_and_left(app, shipped, session):
     import re
 
