@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, abort, send_from_directory
+from flask import Flask, abort, g, request, send_from_directory
 from flask_login import current_user
 
-from workflows.db import configure_engine
+from workflows.db import begin_read_only, configure_engine, end_read_only
 
 from . import (
     engine,
+    limits,  # noqa: F401  (every text checked against its column before a flush)
     models,  # noqa: F401  (every table known to the metadata)
 )
 from .api.blueprint import bp as api_bp
@@ -59,12 +60,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
     with app.app_context():
-        configure_engine(db.engine)
-
-    @app.teardown_request
-    def _end_transaction(_exc):
-        # A request never leaves a transaction open (SQLite holds its write lock until then).
-        db.session.remove()
+        configure_engine(db.engine, sqlite_busy_ms=app.config["SQLITE_BUSY_MS"])
+    _read_only_requests(app)
 
     _plug_features(app)
     _register_blueprints(app)
@@ -80,6 +77,25 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config.get("SCHEDULER_ENABLED"):
         start_embedded_scheduler(app)
     return app
+
+
+def _read_only_requests(app: Flask) -> None:
+    """GET and HEAD requests read only: on SQLite they never wait for the write lock."""
+
+    @app.before_request
+    def _begin():
+        view = app.view_functions.get(request.endpoint)
+        reading = request.method in ("GET", "HEAD") and not getattr(view, "writes_on_get", False)
+        if reading or getattr(view, "reads_only", False):
+            g.read_only_token = begin_read_only()
+
+    @app.teardown_request
+    def _end_transaction(_exc):
+        # A request never leaves a transaction open (SQLite holds its write lock until then).
+        db.session.remove()
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            end_read_only(token)
 
 
 def _plug_features(app: Flask) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from app import policy
 from app.clock import center_clock
 from app.engine import platform_runtime
-from app.errors import refusals_return_to
+from app.errors import DomainError, refusals_return_to
 from app.extensions import db
 from app.files import store
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
@@ -127,7 +127,8 @@ def intake_submit():
             db.session, _intake_from(request.form, item), current_user.username
         )
         _run_action(case, action, request.form)
-    except (services.CaseError, RuntimeErrorBase) as exc:
+        db.session.flush()  # a text over its column's size is refused here, with the form
+    except (DomainError, RuntimeErrorBase) as exc:
         db.session.rollback()
         errors = dict(getattr(exc, "fields", {}) or {})
         if getattr(exc, "field", None):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app import policy
 from app.clock import center_clock
 from app.engine import platform_runtime
-from app.extensions import db
+from app.extensions import db, writes_on_get
 from app.models.auth import User
 from app.models.cases import Case
 from app.models.desk import CaseCopy
@@ -98,6 +98,7 @@ def copies():
 
 
 @requires(STAFF)
+@writes_on_get
 def copy(copy_id: int):
     """One copy: read it (which marks it read), then open the case."""
     found = db.session.get(CaseCopy, copy_id)
