@@ -51,6 +51,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=False)
     app.config.update(load_config(instance_path))
     app.config.update(overrides or {})
+    app.request_class = limits.BoundedRequest
+    app.url_map.converters["int"] = limits.BoundedIntegerConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))

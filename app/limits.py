@@ -1,4 +1,6 @@
-"""Every text the platform stores is bounded: its column's size, checked before each flush.
+"""Bounds on what a request may bring: texts within their columns, numbers within BIGINT.
+
+Every text the platform stores is bounded by its column's size, checked before each flush.
 
 A form or an API call that sends a longer text is refused with a 422 naming the
 field; nothing is truncated. The check sits on the session, so every way into the
@@ -10,7 +12,12 @@ unbounded ``Text`` columns (reasons, notes, messages people write) get
 
 from __future__ import annotations
 
+import re
+
+from flask import Request
 from sqlalchemy import String, event, inspect
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.routing import IntegerConverter
 
 from app.errors import DomainError
 from app.extensions import db
@@ -51,3 +58,63 @@ def check_lengths(instance) -> None:
 def _bounded_texts(session, _context, _instances):
     for instance in (*session.new, *session.dirty):
         check_lengths(instance)
+
+
+# --- numbers from the request -------------------------------------------------------
+
+# what a database integer holds (BIGINT); a larger id in a URL or form names nothing
+MAX_ID = 2**63 - 1
+MAX_PAGE = 100_000
+
+
+def bounded_int(value) -> int:
+    """``int`` for request values that refuses numbers no database column holds."""
+    number = int(value)
+    if not -MAX_ID <= number <= MAX_ID:
+        raise ValueError("out of range")
+    return number
+
+
+class BoundedArgs(ImmutableMultiDict):
+    """Query and form values where ``get(..., type=int)`` ignores out-of-range numbers."""
+
+    def get(self, key, default=None, type=None):
+        return super().get(key, default, bounded_int if type is int else type)
+
+
+class BoundedRequest(Request):
+    parameter_storage_class = BoundedArgs
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` in URLs up to ``MAX_ID``: a larger id is a 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def page_number(args) -> int:
+    """The ``page`` query value, 1 to ``MAX_PAGE`` (a page beyond the last one is empty)."""
+    return min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
+
+
+# --- JSON bodies ---------------------------------------------------------------------
+
+MAX_JSON_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_problem(value, depth: int = 1) -> str | None:
+    """Why a parsed JSON body cannot be stored (too deep, a lone surrogate), or None."""
+    if depth > MAX_JSON_DEPTH:
+        return f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层。"
+    if isinstance(value, str):
+        return "含有无效的 Unicode 字符（孤立的代理项）。" if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    return next(filter(None, (json_problem(child, depth + 1) for child in children)), None)

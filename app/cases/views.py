@@ -14,6 +14,7 @@ from app.engine import platform_runtime
 from app.errors import DomainError, refusals_return_to
 from app.extensions import db
 from app.files import store
+from app.limits import page_number
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
 from app.models.items import Item
 from app.models.org import Region
@@ -160,7 +161,7 @@ def _visible_cases(stmt):
 
 @requires(STAFF)
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     text = request.args.get("q", "").strip()
     status = CaseStatus.parse(request.args.get("status"))
     stmt = _visible_cases(select(Case))
