@@ -11,7 +11,7 @@ from workflows.db import begin_read_only, configure_engine, end_read_only
 
 from . import (
     engine,
-    limits,  # noqa: F401  (every text checked against its column before a flush)
+    limits,
     models,  # noqa: F401  (every table known to the metadata)
 )
 from .api.blueprint import bp as api_bp
@@ -64,6 +64,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine, sqlite_busy_ms=app.config["SQLITE_BUSY_MS"])
     _read_only_requests(app)
+    _security_headers(app)
 
     _plug_features(app)
     _register_blueprints(app)
@@ -98,6 +99,45 @@ def _read_only_requests(app: Flask) -> None:
         token = g.pop("read_only_token", None)
         if token is not None:
             end_read_only(token)
+
+
+# No inline script anywhere (behaviour lives in app/static/js); inline styles stay allowed
+# for the templates' style attributes and bpmn-js, which styles the diagram it draws.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+CACHED_ENDPOINTS = {"static", "vendor"}
+
+
+def _security_headers(app: Flask) -> None:
+    """Every answer: the CSP, no framing, no sniffing, no referrer abroad, no caching of pages.
+
+    Pages show personal data (staff pages, the public case query), so only the static
+    files and vendored packages may be cached.
+    """
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        cached = request.endpoint in CACHED_ENDPOINTS
+        if not cached and "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _plug_features(app: Flask) -> None:
