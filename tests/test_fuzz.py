@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
