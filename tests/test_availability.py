@@ -124,3 +124,19 @@ def test_a_name_longer_than_its_column_is_refused_naming_the_field(app, item, co
     assert "申请人名称" in error["message"] and "200" in error["message"]
     assert "applicant_name" in error["fields"]
     assert session.scalars(select(Case)).all() == []
+
+
+def test_the_intake_page_refuses_a_name_longer_than_its_column_and_keeps_the_form(
+    app, shipped, session
+):
+    from .cases.test_window_pages import intake, window
+
+    long_name = "周" * 100_000
+    response = intake(
+        window(app), session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",),
+        extra={"applicant_name": long_name},
+    )  # fmt: skip
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "「申请人名称」太长：最多 200 个字符" in page and 'id="intake-form"' in page
+    assert session.scalars(select(Case)).all() == []
