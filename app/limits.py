@@ -12,8 +12,6 @@ unbounded ``Text`` columns (reasons, notes, messages people write) get
 
 from __future__ import annotations
 
-import re
-
 from flask import Request
 from sqlalchemy import String, event, inspect
 from werkzeug.datastructures import ImmutableMultiDict
@@ -97,24 +95,3 @@ class BoundedIntegerConverter(IntegerConverter):
 def page_number(args) -> int:
     """The ``page`` query value, 1 to ``MAX_PAGE`` (a page beyond the last one is empty)."""
     return min(max(args.get("page", 1, type=int), 1), MAX_PAGE)
-
-
-# --- JSON bodies ---------------------------------------------------------------------
-
-MAX_JSON_DEPTH = 32
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def json_problem(value, depth: int = 1) -> str | None:
-    """Why a parsed JSON body cannot be stored (too deep, a lone surrogate), or None."""
-    if depth > MAX_JSON_DEPTH:
-        return f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层。"
-    if isinstance(value, str):
-        return "含有无效的 Unicode 字符（孤立的代理项）。" if _SURROGATE.search(value) else None
-    if isinstance(value, dict):
-        children = [*value.keys(), *value.values()]
-    elif isinstance(value, list):
-        children = value
-    else:
-        return None
-    return next(filter(None, (json_problem(child, depth + 1) for child in children)), None)

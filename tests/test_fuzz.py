@@ -79,6 +79,12 @@ def test_the_api_answers_every_hostile_body_with_a_4xx_and_stores_nothing(
                 assert response.status_code in (404, 405), (method, path)
     for query in ("limit=99999999999999999999", "offset=-99999999999999999999", "instance=10**20"):
         answer_ok(api.get("/api/v1/work-items?" + query))
+    for files in (
+        [("form.json", b'{"title": "\\ud800", "type": "object"}')],
+        [("form.json", NESTED.encode())],
+        [("x.bpmn", b'<?xml version="1.0"?><a xmlns="\xed\xa0\x80"/>')],
+    ):
+        answer_ok(api.deploy(*files))
     after = row_counts(app)
     assert after == before
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import jsonschema
 
 from .errors import InvalidTaskData
@@ -94,3 +96,25 @@ def validate_task_data(schema: dict | None, data) -> dict:
         if fields:
             raise InvalidTaskData("表单填写有误，请按提示修改后再提交。", fields)
     return data
+
+
+# --- any JSON from outside (request bodies, uploaded forms) ----------------------
+
+MAX_JSON_DEPTH = 32
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_problem(value, depth: int = 1) -> str | None:
+    """Why parsed JSON cannot be stored (too deep; a lone surrogate, which PostgreSQL's
+    JSONB and UTF-8 refuse), or None."""
+    if depth > MAX_JSON_DEPTH:
+        return f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层。"
+    if isinstance(value, str):
+        return "含有无效的 Unicode 字符（孤立的代理项）。" if _SURROGATE.search(value) else None
+    if isinstance(value, dict):
+        children = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        children = value
+    else:
+        return None
+    return next(filter(None, (json_problem(child, depth + 1) for child in children)), None)

@@ -15,7 +15,7 @@ from app.desk import operations
 from app.engine import platform_runtime
 from app.errors import BadRequest, Forbidden
 from app.extensions import db
-from app.limits import MAX_ID, MAX_JSON_DEPTH, bounded_int, json_problem
+from app.limits import MAX_ID, bounded_int
 from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
@@ -24,6 +24,7 @@ from app.vocabulary import CaseChannel, WorkItemStatus
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
 from workflows.errors import InvalidTaskData, NotFound
+from workflows.forms import MAX_JSON_DEPTH, json_problem
 
 from .serialize import instance_json, iso, work_item_json
 
