@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, abort, send_from_directory
+from flask import Flask, abort, g, request, send_from_directory
 from flask_login import current_user
 
-from workflows.db import configure_engine
+from workflows.db import begin_read_only, configure_engine, end_read_only
 
 from . import (
     engine,
+    limits,
     models,  # noqa: F401  (every table known to the metadata)
 )
 from .api.blueprint import bp as api_bp
@@ -50,6 +51,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(instance_path), instance_relative_config=False)
     app.config.update(load_config(instance_path))
     app.config.update(overrides or {})
+    app.request_class = limits.BoundedRequest
+    app.url_map.converters["int"] = limits.BoundedIntegerConverter
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
@@ -59,12 +62,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "warning"
     with app.app_context():
-        configure_engine(db.engine)
-
-    @app.teardown_request
-    def _end_transaction(_exc):
-        # A request never leaves a transaction open (SQLite holds its write lock until then).
-        db.session.remove()
+        configure_engine(db.engine, sqlite_busy_ms=app.config["SQLITE_BUSY_MS"])
+    _read_only_requests(app)
+    _security_headers(app)
 
     _plug_features(app)
     _register_blueprints(app)
@@ -80,6 +80,64 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config.get("SCHEDULER_ENABLED"):
         start_embedded_scheduler(app)
     return app
+
+
+def _read_only_requests(app: Flask) -> None:
+    """GET and HEAD requests read only: on SQLite they never wait for the write lock."""
+
+    @app.before_request
+    def _begin():
+        view = app.view_functions.get(request.endpoint)
+        reading = request.method in ("GET", "HEAD") and not getattr(view, "writes_on_get", False)
+        if reading or getattr(view, "reads_only", False):
+            g.read_only_token = begin_read_only()
+
+    @app.teardown_request
+    def _end_transaction(_exc):
+        # A request never leaves a transaction open (SQLite holds its write lock until then).
+        db.session.remove()
+        token = g.pop("read_only_token", None)
+        if token is not None:
+            end_read_only(token)
+
+
+# No inline script anywhere (behaviour lives in app/static/js); inline styles stay allowed
+# for the templates' style attributes and bpmn-js, which styles the diagram it draws.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+CACHED_ENDPOINTS = {"static", "vendor"}
+
+
+def _security_headers(app: Flask) -> None:
+    """Every answer: the CSP, no framing, no sniffing, no referrer abroad, no caching of pages.
+
+    Pages show personal data (staff pages, the public case query), so only the static
+    files and vendored packages may be cached.
+    """
+
+    @app.after_request
+    def _headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        cached = request.endpoint in CACHED_ENDPOINTS
+        if not cached and "no-store" not in headers.get("Cache-Control", ""):
+            headers["Cache-Control"] = "no-store"
+        return response
 
 
 def _plug_features(app: Flask) -> None:

@@ -37,6 +37,8 @@ def load_config(instance_path: Path) -> dict:
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # how long a SQLite writer waits for the write lock before the request answers 503
+        "SQLITE_BUSY_MS": int(os.environ.get("YIMEN_SQLITE_BUSY_MS", 10000)),
         "MAX_CONTENT_LENGTH": int(os.environ.get("YIMEN_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)),
         "BPMN_MAX_FILE_BYTES": int(os.environ.get("YIMEN_BPMN_MAX_FILE_BYTES", 5 * 1024 * 1024)),
         # The embedded default runs the timer scheduler inside the web process.

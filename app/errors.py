@@ -181,8 +181,14 @@ def register_error_handlers(app) -> None:
         app.logger.exception("database error")
         message = "数据库繁忙或不可用，请稍后重试。"
         if _wants_json():
-            return _json_error(503, "database_unavailable", message)
-        return _page_error(503, message)
+            response, status = _json_error(503, "database_unavailable", message)
+        else:
+            # straight from Jinja: error.html's navigation and the context processors (the
+            # logged-in user, the counts) would ask the busy database again
+            page = app.jinja_env.get_template("busy.html").render(message=message)
+            response, status = app.response_class(page), 503
+        response.headers["Retry-After"] = "5"
+        return response, status
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError):

@@ -14,7 +14,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BASE = ("app.config", "app.extensions", "app.clock", "app.vocabulary", "app.errors")
+BASE = (
+    "app.config",
+    "app.extensions",
+    "app.clock",
+    "app.vocabulary",
+    "app.errors",
+    "app.limits",
+)
 KERNEL = ("app.policy", "app.engine", "app.files", "app.audit", "app.filters", "app.schema_forms")
 FEATURES = (
     "auth", "notifications", "org", "items", "routing", "cases", "desk", "supervision",

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from .errors import DeploymentInvalid, Problem
 from .expressions import is_iso_timer_literal, normalize_condition, normalize_timer
+from .forms import MAX_JSON_DEPTH, json_problem
 from .models import Deployment, DeploymentFile, ProcessDefinition
 from .sandbox import SandboxViolation, check_expression, check_script
 from .specs import (
@@ -192,6 +193,13 @@ def _read_form(content: bytes, check: _Checker):
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         line = getattr(exc, "lineno", None)
         check.add("json.syntax", f"表单不是合法的 JSON：{exc}", line=line)
+        return None
+    except RecursionError:
+        check.add("json.syntax", f"表单 JSON 嵌套超过 {MAX_JSON_DEPTH} 层。", line=1)
+        return None
+    problem = json_problem(schema)
+    if problem:
+        check.add("json.syntax", f"表单 JSON {problem}", line=1)
         return None
     if not isinstance(schema, dict):
         check.add("form.invalid_schema", "表单必须是一个 JSON Schema 对象。", line=1)

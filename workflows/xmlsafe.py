@@ -4,6 +4,13 @@ Uploaded BPMN and DMN files are untrusted. They are parsed here, before
 SpiffWorkflow sees them: no DTD, no entities, no network, no huge trees, a size
 limit. Any DOCTYPE is refused outright, which rules out XXE and entity
 amplification whatever the parser's defaults are.
+
+A deployed file is also served back to staff browsers (the case's diagram), so
+markup a browser executes is refused too: elements or attributes in the XHTML,
+SVG, MathML, XSLT or XInclude namespaces (e.g. a ``<script>`` inside
+``bpmn:documentation``) and processing instructions (``<?xml-stylesheet?>``).
+Extension namespaces of modelers (camunda, spiffworkflow, zeebe, bioc, color …)
+are data and stay allowed.
 """
 
 from __future__ import annotations
@@ -14,6 +21,16 @@ from lxml import etree
 
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+# namespaces whose content a browser renders or runs, or an XML processor follows
+ACTIVE_NAMESPACES = {
+    "http://www.w3.org/1999/xhtml": "XHTML",
+    "http://www.w3.org/2000/svg": "SVG",
+    "http://www.w3.org/1998/Math/MathML": "MathML",
+    "http://www.w3.org/1999/XSL/Transform": "XSLT",
+    "http://www.w3.org/2001/XInclude": "XInclude",
+    "http://www.w3.org/2003/XInclude": "XInclude",
+}
 
 
 class XmlRejected(Exception):
@@ -33,7 +50,7 @@ def _parser() -> etree.XMLParser:
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        remove_pis=True,
+        remove_pis=False,
     )
 
 
@@ -64,4 +81,39 @@ def parse_xml(content: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
         raise XmlRejected("xml.syntax", f"不是合法的 XML：{exc.msg}", line) from None
     if tree.docinfo.doctype:
         raise XmlRejected("xml.doctype_forbidden", "文件包含 DOCTYPE，不予接受。", 1)
+    _refuse_active_content(tree)
     return tree
+
+
+def _namespace(qualified: str) -> str | None:
+    return qualified[1:].split("}", 1)[0] if qualified.startswith("{") else None
+
+
+def _nodes(tree: etree._ElementTree):
+    """Every node: what precedes and follows the root (PIs, comments) and the root's subtree."""
+    root = tree.getroot()
+    yield from reversed(list(root.itersiblings(preceding=True)))
+    yield from root.iter()
+    yield from root.itersiblings()
+
+
+def _refuse_active_content(tree: etree._ElementTree) -> None:
+    for node in _nodes(tree):
+        if isinstance(node, etree._ProcessingInstruction):
+            raise XmlRejected(
+                "xml.processing_instruction",
+                f"文件包含处理指令 <?{node.target} …?>，出于安全原因不予接受；请删除后重新上传。",
+                node.sourceline,
+            )
+        if not isinstance(node.tag, str):
+            continue  # comments and entities carry no markup
+        names = [node.tag, *node.attrib.keys()]
+        for name in names:
+            kind = ACTIVE_NAMESPACES.get(_namespace(name))
+            if kind is not None:
+                raise XmlRejected(
+                    "xml.active_content",
+                    f"文件包含 {kind} 内容（{etree.QName(name).localname}），浏览器可能执行它，"
+                    "出于安全原因不予接受；文档说明请使用纯文本。",
+                    node.sourceline,
+                )

@@ -2,6 +2,7 @@ from flask import Blueprint, g, request
 
 from app.auth.services import user_for_token
 from app.extensions import db
+from workflows.db import is_read_only
 
 from . import views
 
@@ -13,7 +14,9 @@ def _bearer_token():
     """The API authenticates by bearer token only (never the login cookie)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     found = scheme.lower() == "bearer" and token.strip()
-    g.api_user = user_for_token(db.session, token.strip()) if found else None
+    g.api_user = (
+        user_for_token(db.session, token.strip(), record_use=not is_read_only()) if found else None
+    )
 
 
 bp.add_url_rule("/deployments", view_func=views.create_deployment, methods=["POST"])

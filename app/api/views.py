@@ -15,6 +15,7 @@ from app.desk import operations
 from app.engine import platform_runtime
 from app.errors import BadRequest, Forbidden
 from app.extensions import db
+from app.limits import MAX_ID, bounded_int
 from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
@@ -23,6 +24,7 @@ from app.vocabulary import CaseChannel, WorkItemStatus
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
 from workflows.errors import InvalidTaskData, NotFound
+from workflows.forms import MAX_JSON_DEPTH, json_problem
 
 from .serialize import instance_json, iso, work_item_json
 
@@ -32,9 +34,15 @@ MAX_PAGE = 500
 def _json_body() -> dict:
     if not request.data:
         return {}
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        raise BadRequest(f"请求体 JSON 嵌套超过 {MAX_JSON_DEPTH} 层。") from None
     if not isinstance(body, dict):
         raise BadRequest("请求体必须是 JSON 对象。")
+    problem = json_problem(body)
+    if problem:
+        raise BadRequest("请求体" + problem)
     return body
 
 
@@ -42,7 +50,7 @@ def _version(body: dict, required: bool = False) -> int | None:
     value = body.get("version")
     if value is None and not required:
         return None
-    if not isinstance(value, int) or isinstance(value, bool):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_ID:
         raise BadRequest("version 必须是整数（打开待办时看到的版本号）。")
     return value
 
@@ -159,9 +167,9 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        return bounded_int(value)
     except ValueError:
-        raise BadRequest(f"参数 {name} 必须是整数。")
+        raise BadRequest(f"参数 {name} 必须是整数（不超过 {MAX_ID}）。") from None
 
 
 @requires(policy.STAFF)
@@ -288,7 +296,19 @@ def _case_intake(body: dict):
     if place is None or not may_receive_at(db.session, api_user(), place):
         raise Forbidden("place 不在您的受理范围内（或区划代码不存在）。")
     applicant = body.get("applicant") or {}
-    names = {str(n) for n in body.get("materials") or []}
+    if not isinstance(applicant, dict):
+        raise InvalidTaskData(
+            "applicant 必须是 JSON 对象（type、name、id_number、phone）。",
+            {"applicant": "类型不正确"},
+        )
+    materials = body.get("materials") or []
+    if not isinstance(materials, list) or not all(isinstance(n, str | int) for n in materials):
+        raise InvalidTaskData(
+            "materials 必须是材料名称（或编号）的列表。", {"materials": "类型不正确"}
+        )
+    if not isinstance(body.get("data", {}), dict):
+        raise InvalidTaskData("data 必须是 JSON 对象。", {"data": "类型不正确"})
+    names = {str(n) for n in materials}
     received = {m.id for m in item.materials if m.name in names or str(m.id) in names}
     return case_services.Intake(
         item=item,
@@ -297,13 +317,13 @@ def _case_intake(body: dict):
             name=str(applicant.get("name") or ""),
             id_number=str(applicant.get("id_number") or ""),
             phone=str(applicant.get("phone") or ""),
-            contact_name=applicant.get("contact_name"),
+            contact_name=str(applicant["contact_name"]) if applicant.get("contact_name") else None,
         ),
         place=place,
         received=received,
         channel=CaseChannel.parse(body.get("channel")) or CaseChannel.API,
         green_channel=bool(body.get("green_channel")),
-        data=body.get("data") if isinstance(body.get("data"), dict) else {},
+        data=body.get("data") or {},
     )
 
 

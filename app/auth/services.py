@@ -88,15 +88,19 @@ def issue_token(session, username: str, name: str = "cli") -> str:
     return token
 
 
-def user_for_token(session, token: str) -> User | None:
-    """The active user a bearer token belongs to, if the token is valid."""
+def user_for_token(session, token: str, *, record_use: bool = True) -> User | None:
+    """The active user a bearer token belongs to, if the token is valid.
+
+    ``record_use`` stamps ``last_used_at``; read-only requests leave it (they take no
+    write lock), so it is the last use by a request that may change something.
+    """
     row = session.scalars(
         select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))
     ).first()
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
     now = utcnow()
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+    if record_use and (row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60):
         row.last_used_at = now
     return row.user
 

@@ -36,4 +36,16 @@ def xml(number: str):
     content = bpmn_file(case.instance.definition)
     if content is None:
         abort(404)
-    return Response(content, mimetype="application/xml")
+    return diagram_download(content, f"{number}.bpmn")
+
+
+def diagram_download(content: bytes | str, filename: str) -> Response:
+    """A designer's BPMN or DMN file, never rendered by the browser that fetches it.
+
+    The viewer reads it with ``fetch``; opened directly it is a download, and even a
+    browser that ignored that would find no type to render and no right to run scripts.
+    """
+    response = Response(content, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -14,6 +14,7 @@ from app.models.cases import Case, CaseDocument
 from app.policy import requires
 
 from . import documents
+from . import pdf as renderer
 from .access import can_view_case
 
 bp = Blueprint("documents", __name__, url_prefix="/cases", template_folder="templates")
@@ -41,11 +42,14 @@ def html(number: str, doc_id: int):
 @requires(policy.STAFF)
 def pdf(number: str, doc_id: int):
     document = _document(number, doc_id)
-    content = documents.render_pdf(document)  # PdfUnavailable is shown as a 503 page
+    page, name = documents.render_html(document, for_pdf=True), f"{number}-{document.kind}.pdf"
+    # the transaction ends before the slow part: rendering never holds a database lock
+    db.session.close()
+    content = renderer.html_to_pdf(page)  # PdfUnavailable is shown as a 503 page
     response = send_file(
         io.BytesIO(content),
         mimetype="application/pdf",
-        download_name=f"{number}-{document.kind}.pdf",
+        download_name=name,
         as_attachment=False,
     )
     response.headers["Cache-Control"] = "private, no-store"

@@ -34,12 +34,23 @@ _RANGE = re.compile(r"unicode-range:\s*([^;]+);")
 _LOCK = threading.Lock()
 _FONTS: dict = {}
 
+# A document's page is a few kilobytes; the bounds keep one request from holding the
+# renderer (and its lock) for long: a larger page is refused, a busy renderer is not waited
+# for beyond LOCK_WAIT_SECONDS.
+MAX_HTML_CHARS = 200_000
+LOCK_WAIT_SECONDS = 20
+
 
 class PdfUnavailable(DomainError):
     """The PDF renderer or its font is not installed here; ``message`` says what to install."""
 
     code = "pdf_unavailable"
     status = 503
+
+
+class PdfTooLarge(DomainError):
+    code = "pdf_too_large"
+    status = 413
 
 
 def _weasyprint():
@@ -123,8 +134,17 @@ def warm_up() -> None:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """A PDF of a standalone HTML page; its own CSS must not set the ``html`` font-family."""
-    with _LOCK:
+    """A PDF of a standalone HTML page; its own CSS must not set the ``html`` font-family.
+
+    Call it outside any database transaction: rendering takes time.
+    """
+    if len(html) > MAX_HTML_CHARS:
+        raise PdfTooLarge("文书内容过长，无法生成 PDF；请使用网页版打印。")
+    if not _LOCK.acquire(timeout=LOCK_WAIT_SECONDS):
+        raise PdfUnavailable("PDF 生成繁忙，请稍后重试；网页版文书仍可打印。")
+    try:
         fonts = _fonts()
         document = fonts["weasyprint"].HTML(string=html, url_fetcher=fonts["fetcher"])
         return document.write_pdf(stylesheets=fonts["stylesheets"], font_config=fonts["config"])
+    finally:
+        _LOCK.release()

@@ -11,9 +11,10 @@ from sqlalchemy import or_, select
 from app import policy
 from app.clock import center_clock
 from app.engine import platform_runtime
-from app.errors import refusals_return_to
+from app.errors import DomainError, refusals_return_to
 from app.extensions import db
 from app.files import store
+from app.limits import page_number
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
 from app.models.items import Item
 from app.models.org import Region
@@ -127,7 +128,8 @@ def intake_submit():
             db.session, _intake_from(request.form, item), current_user.username
         )
         _run_action(case, action, request.form)
-    except (services.CaseError, RuntimeErrorBase) as exc:
+        db.session.flush()  # a text over its column's size is refused here, with the form
+    except (DomainError, RuntimeErrorBase) as exc:
         db.session.rollback()
         errors = dict(getattr(exc, "fields", {}) or {})
         if getattr(exc, "field", None):
@@ -159,7 +161,7 @@ def _visible_cases(stmt):
 
 @requires(STAFF)
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     text = request.args.get("q", "").strip()
     status = CaseStatus.parse(request.args.get("status"))
     stmt = _visible_cases(select(Case))

@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 
 from app.engine import platform_runtime
 from app.extensions import db
+from app.limits import page_number
 from app.policy import requires
 from app.vocabulary import InstanceEventKind, InstanceStatus
 from workflows import models as m
@@ -22,7 +23,7 @@ PAGE_SIZE = 50
 @requires("instances.manage")
 def index():
     status = InstanceStatus.parse(request.args.get("status"))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     stmt = select(m.ProcessInstance).options(selectinload(m.ProcessInstance.definition))
     if status is not None:
         stmt = stmt.where(m.ProcessInstance.status == status)

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from app import policy
 from app.clock import center_clock
 from app.engine import platform_runtime
-from app.extensions import db
+from app.extensions import db, writes_on_get
+from app.limits import page_number
 from app.models.auth import User
 from app.models.cases import Case
 from app.models.desk import CaseCopy
@@ -26,7 +27,7 @@ NOTE_MAX = 500
 
 
 def _page() -> int:
-    return max(request.args.get("page", 1, type=int), 1)
+    return page_number(request.args)
 
 
 def _list(rows: list, page: int) -> dict:
@@ -98,6 +99,7 @@ def copies():
 
 
 @requires(STAFF)
+@writes_on_get
 def copy(copy_id: int):
     """One copy: read it (which marks it read), then open the case."""
     found = db.session.get(CaseCopy, copy_id)

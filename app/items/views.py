@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.errors import refusals_return_to
 from app.extensions import db
 from app.files import store
+from app.limits import page_number
 from app.models.items import KINDS, Item
 from app.models.org import Department
 from app.policy import STAFF, requires
@@ -65,7 +66,7 @@ def _values(form: ItemForm) -> dict:
 
 @requires(STAFF)
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     text = request.args.get("q", "").strip()
     kind, status = request.args.get("kind") or None, request.args.get("status") or None
     items = services.search(

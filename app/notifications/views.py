@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from app.extensions import db
+from app.limits import page_number
 from app.models.notifications import Notification
 from app.policy import STAFF, requires
 from workflows.timeutil import utcnow
@@ -16,7 +17,7 @@ PAGE_SIZE = 50
 
 @requires(STAFF)
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     rows = db.session.scalars(
         select(Notification)
         .where(Notification.username == current_user.username)

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app.clock import center_clock
-from app.errors import DomainError
+from app.errors import BadRequest, DomainError
 from app.extensions import db
 from app.policy import requires
 from workflows.calendar import load_calendar
@@ -144,9 +144,21 @@ def _page(year: int, text: str = "", status: int = 200):
     ), status
 
 
+# the years a calendar page can show (date() knows 1..9999; the official calendar far less)
+FIRST_YEAR, LAST_YEAR = 1949, 2100
+
+
+def _year(value: int | None) -> int:
+    if not value:
+        return _this_year()
+    if not FIRST_YEAR <= value <= LAST_YEAR:
+        raise BadRequest(f"年份应在 {FIRST_YEAR} 至 {LAST_YEAR} 之间。", field="year")
+    return value
+
+
 @requires(MANAGE)
 def index():
-    return _page(request.args.get("year", type=int) or _this_year())
+    return _page(_year(request.args.get("year", type=int)))
 
 
 @requires(MANAGE)
@@ -156,7 +168,7 @@ def enter():
         rows = parse_lines(text)
     except CalendarInputError as exc:
         flash(exc.message, "danger")
-        year = request.form.get("year", type=int) or _this_year()
+        year = _year(request.form.get("year", type=int))
         return _page(year, text, 400)
     save_days(db.session, rows, current_user.username)
     db.session.commit()

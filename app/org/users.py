@@ -10,6 +10,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.extensions import db
+from app.limits import page_number
 from app.models.auth import User
 from app.policy import requires
 
@@ -25,7 +26,7 @@ PAGE_SIZE = 50
 @requires(MANAGE)
 def index():
     text = request.args.get("q", "").strip()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     users, total = queries.users_page(db.session, text, page, PAGE_SIZE)
     return render_template(
         "org/users.html",

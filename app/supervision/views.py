@@ -13,6 +13,7 @@ from app.cases.history import display_names
 from app.clock import center_clock
 from app.errors import refusals_return_to
 from app.extensions import db
+from app.limits import page_number
 from app.models.audit import AuditEntry
 from app.models.cases import Case, CaseEvent
 from app.models.items import Item
@@ -52,7 +53,7 @@ def index():
         level=args.get("level") if args.get("level") in LEVEL_FILTERS else None,
         green=args.get("green") == "1",
     )
-    page = max(args.get("page", 1, type=int), 1)
+    page = page_number(args)
     rows, total, counts = services.cases_board(
         db.session, regions, filters, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )
@@ -151,7 +152,7 @@ def _departments_under(regions):
 @requires("supervise")
 def deductions():
     regions = policy.home_regions(db.session, current_user, ("inspector",))
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = page_number(request.args)
     rows, totals = [], []
     if regions:
         mine = Deduction.department_id.in_(_departments_under(regions))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.cases import documents, services
 from app.cases.identity import mask
 from app.engine import platform_runtime
-from app.extensions import db
+from app.extensions import db, reads_only
 from app.models.cases import Case, CaseEvent
 from app.vocabulary import CaseEventKind, CaseStatus
 
@@ -60,6 +60,7 @@ def _check(form, code: str):
     return _page(form, document=document)
 
 
+@reads_only
 def index():
     form = VerifyForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -103,6 +104,7 @@ def _case_page(form, *, case=None, error=None, status=200):
     ), status
 
 
+@reads_only
 def case():
     form = CaseQueryForm()
     if request.method != "POST" or not form.validate_on_submit():

@@ -221,3 +221,33 @@ def test_the_shipped_bundle_deploys_with_its_forms(api):
     assert response.get_json()["processes"] == [
         {"id": "joint_review", "version": 1, "name": "联合审查示例（抄告相关）"}
     ]
+
+
+@pytest.mark.parametrize(
+    "insert, key",
+    [
+        (
+            '<bpmn:documentation><h:script xmlns:h="http://www.w3.org/1999/xhtml">'
+            "alert(document.cookie)</h:script></bpmn:documentation>",
+            "xml.active_content",
+        ),
+        (
+            '<bpmn:extensionElements><xi:include xmlns:xi="http://www.w3.org/2001/XInclude"'
+            ' href="/etc/passwd" parse="text"/></bpmn:extensionElements>',
+            "xml.active_content",
+        ),
+        ('<?xml-stylesheet type="text/xsl" href="data:,x"?>', "xml.processing_instruction"),
+    ],
+)
+def test_markup_a_browser_runs_is_refused_at_deployment_with_file_and_line(api, insert, key):
+    plain = (DIAGRAMS / "bpmnio_plain.bpmn").read_text(encoding="utf-8")
+    hostile = plain.replace(
+        '<bpmn:startEvent id="StartEvent_1" name="提交申请">',
+        '<bpmn:startEvent id="StartEvent_1" name="提交申请">' + insert,
+        1,
+    )
+    problems = problems_of(api.deploy(("hostile.bpmn", hostile.encode())))
+    found = [p for p in problems if p["key"] == key]
+    assert found and found[0]["file"] == "hostile.bpmn" and found[0]["line"] == 4
+    assert "不予接受" in found[0]["message"]
+    assert api.deploy(DIAGRAMS / "bpmnio_plain.bpmn").status_code == 201

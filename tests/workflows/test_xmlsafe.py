@@ -57,3 +57,82 @@ def test_plain_xml_parses():
         b'<?xml version="1.0" encoding="UTF-8"?><definitions id="d"><!-- c --></definitions>'
     )
     assert tree.getroot().get("id") == "d"
+
+
+BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+
+def _definitions(inner: str, prolog: str = "") -> bytes:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>{prolog}\n'
+        f'<bpmn:definitions xmlns:bpmn="{BPMN}" id="d">\n{inner}\n</bpmn:definitions>'
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "content, key",
+    [
+        (
+            _definitions(
+                '<bpmn:process id="p"><bpmn:documentation>'
+                '<script xmlns="http://www.w3.org/1999/xhtml">alert(document.cookie)</script>'
+                "</bpmn:documentation></bpmn:process>"
+            ),
+            "xml.active_content",
+        ),
+        (
+            _definitions(
+                '<bpmn:process id="p"><bpmn:extensionElements>'
+                '<svg:svg xmlns:svg="http://www.w3.org/2000/svg" onload="alert(1)"/>'
+                "</bpmn:extensionElements></bpmn:process>"
+            ),
+            "xml.active_content",
+        ),
+        (
+            _definitions(
+                '<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" href="file:///etc/passwd"/>'
+            ),
+            "xml.active_content",
+        ),
+        (
+            _definitions(
+                '<bpmn:process id="p" xmlns:h="http://www.w3.org/1999/xhtml" h:onclick="x()"/>'
+            ),
+            "xml.active_content",
+        ),
+        (
+            _definitions("", '\n<?xml-stylesheet type="text/xsl" href="evil.xsl"?>'),
+            "xml.processing_instruction",
+        ),
+        (
+            _definitions('<bpmn:process id="p"><?php echo 1; ?></bpmn:process>'),
+            "xml.processing_instruction",
+        ),
+    ],
+)
+def test_markup_a_browser_would_run_is_refused_with_its_line(content, key):
+    with pytest.raises(XmlRejected) as info:
+        parse_xml(content)
+    assert info.value.key == key
+    assert info.value.line in (2, 3)
+    assert "不予接受" in info.value.message
+
+
+def test_modeler_extension_namespaces_are_data():
+    tree = parse_xml(
+        _definitions(
+            '<bpmn:process id="p" xmlns:camunda="http://camunda.org/schema/1.0/bpmn"'
+            ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"'
+            ' xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"'
+            ' xmlns:modeler="http://camunda.org/schema/modeler/1.0"'
+            ' xmlns:bioc="http://bpmn.io/schema/bpmn/biocolor/1.0"'
+            ' xmlns:color="http://www.omg.org/spec/BPMN/non-normative/color/1.0"'
+            ' camunda:versionTag="1" modeler:executionPlatform="Camunda Platform">'
+            "<bpmn:documentation>&lt;script&gt;plain text&lt;/script&gt;</bpmn:documentation>"
+            "<bpmn:extensionElements><zeebe:taskDefinition type='x'/>"
+            "<spiffworkflow:properties/><camunda:formData/></bpmn:extensionElements>"
+            '<bpmn:userTask id="t" bioc:fill="#fff" color:background-color="#fff"/>'
+            "</bpmn:process>"
+        )
+    )
+    assert tree.getroot().get("id") == "d"
