@@ -275,7 +275,7 @@ def _row_fields(covered: Covered, values: Mapping, digest: str | None) -> dict:
 
 def _change_row(covered: Covered, obj, action: str, message: str | None = None) -> dict:
     if action == "deleted":  # only the key is sure to be loaded
-        values, digest = {covered.key_column.key: inspect(obj).identity[0]}, None
+        values, digest = {covered.key_column.key: _key_of(obj)}, None
     else:
         values = _values(obj)
         digest = covered.digest(values)
@@ -312,6 +312,14 @@ def _update_message(obj, changed: list[str]) -> str:
     return note
 
 
+def _key_of(obj):
+    """The primary key of a flushed object (identity keys are set only after the flush)."""
+    state = inspect(obj)
+    if state.identity is not None:
+        return state.identity[0]
+    return state.mapper.primary_key_from_instance(obj)[0]
+
+
 def _collection_rows(covered: Covered, obj) -> list[dict]:
     state, rows = inspect(obj), []
     for name in covered.collections:
@@ -320,7 +328,7 @@ def _collection_rows(covered: Covered, obj) -> list[dict]:
             for member in members or ():
                 rows.append(
                     _change_row(covered, obj, f"{name}_{verb}")
-                    | {"message": f"{member.__table__.name} #{inspect(member).identity[0]}"}
+                    | {"message": f"{member.__table__.name} #{_key_of(member)}"}
                 )
     return rows
 
@@ -459,13 +467,15 @@ def _affected_ids(state, covered: Covered) -> list:
     return list(state.session.execute(stmt).scalars())
 
 
-def _statement_row(state, covered_source: str, table_name: str, verb: str, count: int) -> dict:
+def _statement_row(state, source: str, table_name: str) -> dict:
+    """One entry for a Core statement whose rows are not named (bulk inserts)."""
+    verb = "insert" if state.is_insert else "update" if state.is_update else "delete"
     return {
-        "source": covered_source,
+        "source": source,
         "action": f"bulk_{verb}",
         "actor": _actor(),
         "subject": table_name,
-        "message": f"{count} 行",
+        "message": f"{len(_params(state)) or 1} 行（批量语句，未逐行记录）",
         "data_sha256": data_digest(_params(state)),
     }
 
@@ -474,9 +484,7 @@ def _covered_statement(state, covered: Covered):
     """A Core/bulk insert, update or delete of covered rows: chain each row it changed."""
     if state.is_insert:
         result = state.invoke_statement()
-        rows = [_statement_row(state, covered.source, covered.table.name, "insert", 0)]
-        rows[0]["message"] = f"{len(_params(state)) or 1} 行（批量，未逐行记录）"
-        append(state.session, rows)
+        append(state.session, [_statement_row(state, covered.source, covered.table.name)])
         return result
     names = _set_columns(state)
     if state.is_update and names is not None and not names & set(covered.protected):
@@ -512,10 +520,8 @@ def _on_execute(state):
         table = getattr(state.statement, "table", None)
         source = _WATCHED_TABLES.get(getattr(table, "name", None))
         if source is not None:
-            verb = "insert" if state.is_insert else "update" if state.is_update else "delete"
             result = state.invoke_statement()
-            count = len(_params(state)) or 1
-            append(state.session, [_statement_row(state, source, table.name, verb, count)])
+            append(state.session, [_statement_row(state, source, table.name)])
             return result
         return None
     model = state.bind_mapper.class_

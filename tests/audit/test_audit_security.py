@@ -231,3 +231,17 @@ def test_uploaded_material_files_are_recorded(app, shipped, session):
     a_case(app, session)
     log = actions(session)
     assert ("files", "created") in log  # the case's materials with their files
+
+
+def test_post_membership_is_recorded(app, session):
+    from app.org import services as org
+
+    from ..org.test_pages import small_county
+
+    _county, _township, _scj, _spg, post, li = small_county(session)
+    org.unassign_user(session, li, post)
+    session.commit()
+    log = [(r[1], r[2], r[4]) for r in audit_rows(session)]
+    assert ("holders_added", f"post #{post.id}", f"user_account #{li.id}") in log
+    assert ("holders_removed", f"post #{post.id}", f"user_account #{li.id}") in log
+    assert ("created", f"department #{_spg.id}", "") in log
