@@ -245,3 +245,19 @@ def test_post_membership_is_recorded(app, session):
     assert ("holders_added", f"post #{post.id}", f"user_account #{li.id}") in log
     assert ("holders_removed", f"post #{post.id}", f"user_account #{li.id}") in log
     assert ("created", f"department #{_spg.id}", "") in log
+
+
+def test_a_bulk_org_import_is_recorded_and_its_updates_checked(app, session, tmp_path):
+    from ..org.test_import import COUNTY_CSV, run, write
+
+    assert run(app, "import", str(write(tmp_path, COUNTY_CSV))).exit_code == 0
+    renamed = COUNTY_CSV.replace("王受理,,", "王受理,13900000009,")
+    assert run(app, "import", str(write(tmp_path, renamed, bom=False))).exit_code == 0
+    log = audit_rows(session)
+    assert ("org", "bulk_insert", "user_post") in [r[:3] for r in log]
+    assert ("org", "bulk_insert", "user_account") in [r[:3] for r in log]
+    wang = session.scalar(text("SELECT id FROM user_account WHERE username = 'wang_clerk'"))
+    assert ("org", "updated", f"user_account #{wang}") in [r[:3] for r in log]
+    assert report_of(app, session).intact
+    session.execute(text(f"UPDATE user_account SET password_hash = 'x' WHERE id = {wang}"))
+    assert f"user_account #{wang} 与第" in " ".join(report_of(app, session).rows)
