@@ -51,8 +51,8 @@ def _plain(value):
         return to_naive_utc(value).isoformat(timespec="microseconds")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value.normalize())
+    if isinstance(value, Decimal | float):  # 1, 1.0 and Numeric's 1.00 digest alike
+        return str(Decimal(repr(value) if isinstance(value, float) else value).normalize())
     return value
 
 
