@@ -261,3 +261,14 @@ def test_a_bulk_org_import_is_recorded_and_its_updates_checked(app, session, tmp
     assert report_of(app, session).intact
     session.execute(text(f"UPDATE user_account SET password_hash = 'x' WHERE id = {wang}"))
     assert f"user_account #{wang} 与第" in " ".join(report_of(app, session).rows)
+
+
+def test_the_head_is_anchored_on_demand_once_per_change(app, session):
+    runner = app.test_cli_runner()
+    assert "审计日志为空" in runner.invoke(args=["audit", "anchor"]).output
+    staff(session, "zhaoliu", "赵六")
+    session.commit()
+    assert "锚点：第 1 条" in runner.invoke(args=["audit", "anchor"]).output
+    runner.invoke(args=["audit", "anchor"])  # nothing new: no second line
+    anchors, problems = read_anchors(app.config["AUDIT_ANCHOR_PATH"])
+    assert [a.seq for a in anchors] == [1] and problems == []
