@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from types import SimpleNamespace
 
 from flask import current_app, has_app_context, has_request_context
@@ -223,12 +224,12 @@ class Covered:
     def table(self):
         return self.model.__table__
 
-    @property
+    @cached_property
     def key_column(self):
         (column,) = self.table.primary_key.columns
         return column
 
-    @property
+    @cached_property
     def protected(self) -> tuple[str, ...]:
         names = self.fields or tuple(c.key for c in self.table.columns)
         return tuple(n for n in names if n not in self.exclude)
