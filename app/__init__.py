@@ -16,7 +16,9 @@ from . import (
 )
 from .api.blueprint import bp as api_bp
 from .audit import chain as audit_chain
+from .auth.audit import COVERED as ACCOUNTS_COVERED
 from .auth.views import bp as auth_bp
+from .cases.audit import COVERED as CASES_COVERED
 from .cases.audit import case_event_row
 from .cases.blueprint import bp as cases_bp
 from .cases.document_views import bp as documents_bp
@@ -27,16 +29,21 @@ from .designer.blueprint import bp as designer_bp
 from .desk.blueprint import bp as desk_bp
 from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
+from .files.audit import COVERED as FILES_COVERED
 from .filters import register_filters
+from .items.audit import COVERED as ITEMS_COVERED
 from .items.blueprint import bp as items_bp
 from .models.cases import CaseEvent
+from .models.org import user_post
 from .models.supervision import Deduction
 from .notifications.blueprint import bp as notifications_bp
+from .org.audit import COVERED as ORG_COVERED
 from .org.blueprint import account as account_bp
 from .org.blueprint import bp as org_bp
 from .policy import has
 from .routing.assigner import OrgAssigner
 from .scheduler import start_embedded_scheduler
+from .supervision.audit import COVERED as LEDGER_COVERED
 from .supervision.audit import deduction_row
 from .supervision.blueprint import bp as supervision_bp
 from .verify.blueprint import bp as verify_bp
@@ -63,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     login_manager.login_message_category = "warning"
     with app.app_context():
         configure_engine(db.engine, sqlite_busy_ms=app.config["SQLITE_BUSY_MS"])
+        audit_chain.use_key(db.engine.url, app.config["AUDIT_KEY"])
     _read_only_requests(app)
     _security_headers(app)
 
@@ -145,6 +153,12 @@ def _plug_features(app: Flask) -> None:
     engine.plug(app, assigner=OrgAssigner(), observer=CaseObserver(), guard=SuspensionGuard())
     audit_chain.register(CaseEvent, case_event_row)
     audit_chain.register(Deduction, deduction_row)
+    for covered in (
+        *CASES_COVERED, *LEDGER_COVERED, *ACCOUNTS_COVERED, *ORG_COVERED, *ITEMS_COVERED,
+        *FILES_COVERED,
+    ):  # fmt: skip
+        audit_chain.cover(covered)
+    audit_chain.watch_table(user_post, "org")  # the importer writes memberships in bulk
     audit_chain.install()
 
 

@@ -14,15 +14,16 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def _secret_key(instance_path: Path) -> str:
-    """SECRET_KEY from the environment, else one generated once per instance folder."""
-    if os.environ.get("SECRET_KEY"):
-        return os.environ["SECRET_KEY"]
-    key_file = instance_path / "secret_key"
+def _instance_secret(instance_path: Path, env_name: str, file_name: str) -> str:
+    """A secret from the environment, else one generated once per instance folder (0600)."""
+    if os.environ.get(env_name):
+        return os.environ[env_name]
+    key_file = instance_path / file_name
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
+        key_file.touch(mode=0o600)
         key_file.chmod(0o600)
+        key_file.write_text(secrets.token_hex(32))
     return key_file.read_text().strip()
 
 
@@ -34,7 +35,13 @@ def load_config(instance_path: Path) -> dict:
     elif database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     return {
-        "SECRET_KEY": _secret_key(instance_path),
+        "SECRET_KEY": _instance_secret(instance_path, "SECRET_KEY", "secret_key"),
+        # the audit chain's HMAC key: kept out of the database (docs/SECURITY.md)
+        "AUDIT_KEY": _instance_secret(instance_path, "YIMEN_AUDIT_KEY", "audit_key"),
+        # the chain's head is appended here (and to the log) every few minutes
+        "AUDIT_ANCHOR_PATH": os.environ.get("YIMEN_AUDIT_ANCHOR_PATH")
+        or str(instance_path / "audit_anchors.jsonl"),
+        "AUDIT_ANCHOR_MINUTES": float(os.environ.get("YIMEN_AUDIT_ANCHOR_MINUTES", 5)),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # how long a SQLite writer waits for the write lock before the request answers 503

@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from app.audit.anchors import write_anchor
 from app.cases.services import apply_deemed_acceptance
 from app.clock import center_clock
 from app.engine import platform_runtime
@@ -64,6 +65,16 @@ def warnings_job(app, now=None) -> int:
     )
 
 
+def audit_anchor_job(app) -> int | None:
+    """Write the audit chain's head out of band (the anchor file and the log)."""
+    with app.app_context():
+        try:
+            anchor = write_anchor(db.session, app.config["AUDIT_ANCHOR_PATH"])
+        finally:
+            db.session.remove()
+    return anchor.seq if anchor is not None else None
+
+
 def _add_job(scheduler, app) -> None:
     scheduler.add_job(
         fire_timers_job,
@@ -89,6 +100,15 @@ def _add_job(scheduler, app) -> None:
         args=[app],
         minutes=10,
         id="case_deadlines",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        audit_anchor_job,
+        "interval",
+        args=[app],
+        minutes=app.config["AUDIT_ANCHOR_MINUTES"],
+        id="audit_anchor",
         max_instances=1,
         coalesce=True,
     )

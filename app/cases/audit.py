@@ -1,10 +1,12 @@
 """What the audit chain records of a case: every case event (the window's acts,
-notices, pauses, warnings, 督办, 抄送, 挂起)."""
+notices, pauses, warnings, 督办, 抄送, 挂起) and every change of the case's own
+rows (its facts and status, its materials and their files, its documents, its
+pauses), which ``audit verify`` then checks against the tables."""
 
 from __future__ import annotations
 
-from app.audit.chain import data_digest
-from app.models.cases import CaseEvent
+from app.audit.chain import Covered, data_digest
+from app.models.cases import Case, CaseDocument, CaseEvent, CaseMaterial, CasePause
 
 
 def case_event_row(_session, event: CaseEvent) -> dict:
@@ -17,3 +19,16 @@ def case_event_row(_session, event: CaseEvent) -> dict:
         "message": event.message,
         "data_sha256": data_digest(event.data),
     }
+
+
+def _case_of(row) -> int:
+    return row.case_id
+
+
+COVERED = (
+    Covered(Case, "case", complete=True, case_of=lambda case: case.id),
+    Covered(CaseEvent, "case", complete=True, case_of=_case_of),
+    Covered(CaseMaterial, "files", complete=True, case_of=_case_of),
+    Covered(CaseDocument, "case", complete=True, case_of=_case_of),
+    Covered(CasePause, "case", complete=True, case_of=_case_of),
+)

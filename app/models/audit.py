@@ -1,4 +1,4 @@
-"""The audit log: append-only, each entry chained to the one before by SHA-256."""
+"""The audit log: append-only, each entry chained to the one before by a keyed hash."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from workflows.db import Base
 from workflows.timeutil import utcnow
 
+ALG_PLAIN = "sha256"  # entries written before the chain had a key: anyone can recompute them
+ALG_HMAC = "hmac-sha256"  # HMAC-SHA256 with the key kept outside the database
+
 
 class AuditEntry(Base):
-    """One action on a case, a process or a deployment.
+    """One action on a case, a process, a deployment, the organisation or the catalog.
 
     ``seq`` numbers entries without gaps; ``hash`` covers the entry's fields and the
     previous entry's hash, so editing, deleting or inserting a row breaks the chain
-    from that row on (``flask --app app audit verify``).
+    from that row on (``flask --app app audit verify``). ``row_table``/``row_id``
+    name the row the entry covers and ``row_sha256`` digests that row's protected
+    fields as the entry left them (None: the row was deleted).
     """
 
     __tablename__ = "audit_entry"
@@ -37,5 +42,9 @@ class AuditEntry(Base):
     subject: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str | None] = mapped_column(Text)
     data_sha256: Mapped[str | None] = mapped_column(String(64))
+    row_table: Mapped[str | None] = mapped_column(String(40))
+    row_id: Mapped[str | None] = mapped_column(String(64))
+    row_sha256: Mapped[str | None] = mapped_column(String(64))
+    alg: Mapped[str] = mapped_column(String(16), server_default=ALG_PLAIN)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.audit.chain import Covered
 from app.models.supervision import CaseWarning, Deduction
 
 
@@ -24,3 +25,6 @@ def _case_of_warning(session, warning_id: int | None) -> int | None:
     if warning_id is None:
         return None
     return session.scalar(select(CaseWarning.case_id).where(CaseWarning.id == warning_id))
+
+
+COVERED = (Covered(Deduction, "ledger", complete=True),)

@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from app.audit.chain import append, verify
+from app.audit.chain import append, audit_key, entry_hash, verify
 from app.models.audit import AuditEntry
 
 from ..cases.test_window_pages import do, intake, received, window
@@ -72,12 +72,11 @@ def test_an_edited_or_deleted_entry_breaks_the_chain_there(app, shipped, session
     session.execute(text("DELETE FROM audit_entry WHERE seq = 7"))
     _count, broken = verify(session)
     assert broken.seq == 7 and "删除" in broken.reason
-    # re-inserting a forged entry with a fresh hash cannot link on both sides
+    # re-inserting a forged entry with a fresh hash cannot link on both sides, even
+    # for someone who holds the key
     forged = {c.key: getattr(first, c.key) for c in AuditEntry.__table__.c if c.key != "id"}
     forged["message"] = "伪造"
-    from app.audit.chain import entry_hash
-
-    forged["hash"] = entry_hash(forged["prev_hash"], forged)
+    forged["hash"] = entry_hash(forged["prev_hash"], forged, audit_key(session.get_bind()))
     session.execute(AuditEntry.__table__.insert(), [forged])
     _count, broken = verify(session)
     assert broken.seq == 8 and "链接" in broken.reason

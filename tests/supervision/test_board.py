@@ -6,6 +6,7 @@ import re
 
 from sqlalchemy import select
 
+from app.audit.report import check
 from app.models.notifications import Notification
 from app.models.supervision import Deduction
 
@@ -86,7 +87,8 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
     assert "县住房和城乡建设局" in ledger
     deduction = session.scalars(select(Deduction)).one()
     token = CSRF.search(ledger).group(1)
-    url = f"/supervision/deductions/{deduction.id}/reverse"
+    deduction_id = deduction.id
+    url = f"/supervision/deductions/{deduction_id}/reverse"
     empty = inspector.get(inspector.post(url, data={"csrf_token": token}).headers["Location"])
     assert "请填写冲销理由" in empty.get_data(as_text=True)
     done = inspector.post(url, data={"csrf_token": token, "reason": "系统停电导致超期"})
@@ -94,6 +96,10 @@ def test_red_cards_first_with_counts_filters_and_the_ledger(app, shipped, sessio
     again = inspector.post(url, data={"csrf_token": token, "reason": "再次冲销"})
     assert "该扣分已冲销" in inspector.get(again.headers["Location"]).get_data(as_text=True)
     assert len(session.scalars(select(Deduction)).all()) == 2
+
+    # the ledger is covered by the audit chain, both rows as written
+    report = check(session)
+    assert report.intact and report.count > 0
 
 
 def test_a_supervisor_suspends_a_case_and_its_work_waits(app, shipped, session):
