@@ -46,14 +46,16 @@ def register_cli(app: Flask) -> None:
     @app.cli.command("create-admin")
     def create_admin():
         """Create the ``admin`` account (password from YIMEN_ADMIN_PASSWORD or printed once)."""
-        _user, generated = ensure_admin(db.session, os.environ.get("YIMEN_ADMIN_PASSWORD"))
+        account = ensure_admin(db.session, os.environ.get("YIMEN_ADMIN_PASSWORD"))
         db.session.commit()
-        if generated:
+        if not account.created:
+            click.echo("管理员账号 admin 已存在。")
+        elif account.generated:
             click.echo("=" * 60)
-            click.echo(f"管理员账号 admin 已创建，初始密码（只显示这一次）：{generated}")
+            click.echo(f"管理员账号 admin 已创建，初始密码（只显示这一次）：{account.generated}")
             click.echo("=" * 60)
         else:
-            click.echo("管理员账号 admin 已存在。")
+            click.echo("管理员账号 admin 已创建（密码取自 YIMEN_ADMIN_PASSWORD）。")
 
     @app.cli.group("tokens")
     def tokens():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -58,19 +59,24 @@ def create_user(
     return user
 
 
-def ensure_admin(session, password: str | None) -> tuple[User, str | None]:
-    """The ``admin`` account; created on first call with the given or a new password.
+class AdminAccount(NamedTuple):
+    """What ``ensure_admin`` found or made: ``generated`` is the password to print once."""
 
-    Returns the user and the password when it was just generated (to print once).
-    """
+    user: User
+    created: bool
+    generated: str | None
+
+
+def ensure_admin(session, password: str | None) -> AdminAccount:
+    """The ``admin`` account; created on first call with the given or a new password."""
     user = find_user(session, "admin")
     if user is not None:
-        return user, None
+        return AdminAccount(user, created=False, generated=None)
     generated = None
     if not password:
         generated = password = secrets.token_urlsafe(12)
     user = create_user(session, "admin", password, display_name="系统管理员", is_admin=True)
-    return user, generated
+    return AdminAccount(user, created=True, generated=generated)
 
 
 def _token_digest(token: str) -> str:

@@ -38,15 +38,22 @@ def home_for(user) -> str:
     return url_for("auth.password")
 
 
+def is_local_path(target: str | None) -> bool:
+    """Whether ``target`` is a path on this site, safe to put in a Location header.
+
+    Control characters (CR/LF would split the header), backslashes (browsers read
+    ``/\\host`` as ``//host``) and anything with a scheme or host are refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return False
+    if not target.isprintable() or "\\" in target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc
+
+
 def _safe_next(target: str | None, user) -> str:
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return home_for(user)
+    return target if is_local_path(target) else home_for(user)
 
 
 @bp.before_app_request

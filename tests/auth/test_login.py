@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app import create_app
 
 from ..conftest import make_user
@@ -100,3 +102,44 @@ def test_a_reset_password_must_be_changed_first(app, client, session):
     response = client.get("/designer/")
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/account/password")
+
+
+def login_to(client, next_target, username="clerk", password="right-password"):
+    return client.post(
+        "/login",
+        query_string={"next": next_target},
+        data={"username": username, "password": password, "csrf_token": csrf(client)},
+    )
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/desk/\r\nSet-Cookie: evil=1",
+        "/desk/\nLocation: https://evil.example",
+        "/desk/\r",
+        "/desk/\x00",
+        "/desk/\x7f",
+        "/desk/\u2028",
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "\\\\evil.example",
+        "javascript:alert(1)",
+        " /desk/",
+        "",
+    ],
+)
+def test_a_foreign_or_broken_next_sends_the_person_home(app, client, target):
+    make_user(app, "clerk", password="right-password", admin=True)
+    response = login_to(client, target)
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    assert "evil" not in location and "\r" not in location and "\n" not in location
+    assert "Set-Cookie: evil" not in str(response.headers)
+    assert location == "/desk/"  # the home of an administrator
+
+
+def test_a_local_next_is_followed(app, client):
+    make_user(app, "clerk", password="right-password", admin=True)
+    assert login_to(client, "/org/users?q=a").headers["Location"] == "/org/users?q=a"
