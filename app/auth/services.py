@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
@@ -77,6 +78,59 @@ def ensure_admin(session, password: str | None) -> AdminAccount:
         generated = password = secrets.token_urlsafe(12)
     user = create_user(session, "admin", password, display_name="系统管理员", is_admin=True)
     return AdminAccount(user, created=True, generated=generated)
+
+
+# --- login sessions ---------------------------------------------------------------
+
+# How often a session's "last seen" moment is rewritten (each rewrite re-sends the cookie).
+SEEN_GRANULARITY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a staff login lasts: without any request, and at most after logging in."""
+
+    idle: timedelta
+    absolute: timedelta
+
+
+def _epoch(moment: datetime) -> float:
+    return moment.replace(tzinfo=UTC).timestamp()
+
+
+def session_stamp(user: User, now: datetime, started: float | None = None) -> dict:
+    """What a login session remembers of itself (kept in the signed session cookie)."""
+    return {"v": user.session_version, "at": started or _epoch(now), "seen": _epoch(now)}
+
+
+def session_is_current(stamp, user: User | None, now: datetime, limits: SessionLimits) -> bool:
+    """Whether a session may still act as ``user``: same session version, active user,
+    neither idle nor older than the limits. A session without a stamp (e.g. one a
+    remember-me cookie restored) is never current."""
+    if user is None or not user.is_active or not isinstance(stamp, dict):
+        return False
+    try:
+        version, started, seen = int(stamp["v"]), float(stamp["at"]), float(stamp["seen"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    at = _epoch(now)
+    return (
+        version == user.session_version
+        and at - seen < limits.idle.total_seconds()
+        and at - started < limits.absolute.total_seconds()
+    )
+
+
+def seen_again(stamp: dict, user: User, now: datetime) -> dict | None:
+    """The stamp with a new "last seen" moment, or None while the old one is recent enough."""
+    if _epoch(now) - float(stamp["seen"]) < SEEN_GRANULARITY.total_seconds():
+        return None
+    return session_stamp(user, now, started=float(stamp["at"]))
+
+
+def end_sessions(user: User) -> None:
+    """Every login session of ``user`` ends at its next request (cookies cannot be replayed)."""
+    user.session_version = (user.session_version or 0) + 1
 
 
 def _token_digest(token: str) -> str:
@@ -181,3 +235,4 @@ def change_password(session, user: User, current: str, new: str) -> None:
         raise PasswordRejected("新密码不能与当前密码相同。", "new")
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    end_sessions(user)

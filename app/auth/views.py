@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 
 from app.extensions import db, login_manager
 from app.models.auth import User
 from app.policy import STAFF, has, requires
+from workflows.timeutil import utcnow
 
 from .forms import ChangePasswordForm, LoginForm
-from .services import LoginRefused, PasswordRejected, authenticate, change_password
+from .services import (
+    LoginRefused,
+    PasswordRejected,
+    SessionLimits,
+    authenticate,
+    change_password,
+    end_sessions,
+    seen_again,
+    session_is_current,
+    session_stamp,
+)
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -20,9 +41,31 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 _OPEN_WHILE_CHANGING = {"auth.password", "auth.logout", "auth.login", "vendor", "static"}
 
 
+# The session key of a login's stamp (session version, login and last-seen moments).
+STAMP = "login_stamp"
+
+
+def _limits() -> SessionLimits:
+    return SessionLimits(
+        idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=current_app.config["SESSION_MAX_HOURS"]),
+    )
+
+
 @login_manager.user_loader
 def _load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+    """The logged-in user, if the session is still current (see ``session_is_current``);
+    otherwise the session is emptied and the person must log in again."""
+    user = db.session.get(User, int(user_id)) if str(user_id).isdigit() else None
+    now = utcnow()
+    stamp = session.get(STAMP)
+    if not session_is_current(stamp, user, now, _limits()):
+        session.clear()
+        return None
+    renewed = seen_again(stamp, user, now)
+    if renewed is not None:
+        session[STAMP] = renewed
+    return user
 
 
 def home_for(user) -> str:
@@ -88,6 +131,7 @@ def login():
             flash(exc.message, "danger")
             return render_template("auth/login.html", form=form), 429 if exc.status == 429 else 200
         login_user(user)
+        session[STAMP] = session_stamp(user, utcnow())
         db.session.commit()
         return redirect(_safe_next(request.args.get("next"), user))
     return render_template("auth/login.html", form=form)
@@ -95,7 +139,12 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Log out; every other session of the person (a copied cookie, too) ends as well."""
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        db.session.commit()
     logout_user()
+    session.clear()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
 
@@ -110,6 +159,8 @@ def password():
         except PasswordRejected as exc:
             form[exc.field].errors.append(exc.message)
         else:
+            # this session goes on; the person's other sessions end (change_password)
+            session[STAMP] = session_stamp(current_user, utcnow(), session[STAMP]["at"])
             db.session.commit()
             flash("密码已修改。", "success")
             return redirect(home_for(current_user))

@@ -25,6 +25,8 @@ class User(UserMixin, Base):
 
     phone: Mapped[str | None] = mapped_column(String(32))
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Raised to end every login session of the person (logout, new password, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
     posts = relationship("Post", secondary="user_post", back_populates="holders")

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.auth.services import find_user, hash_password
+from app.auth.services import end_sessions, find_user, hash_password
 from app.errors import DomainError
 from app.models.auth import User
 from app.models.org import (
@@ -415,14 +415,18 @@ def set_user_active(session, user: User, active: bool, actor: User) -> None:
     if user.id == actor.id and not active:
         raise OrgError("不能停用自己的账号")
     user.active = active
+    if not active:
+        end_sessions(user)
     session.flush()
 
 
 def reset_password(session, user: User, password=None) -> str:
-    """Set a new password (generated when empty) that must be changed at next login."""
+    """Set a new password (generated when empty) that must be changed at next login;
+    the person's open login sessions end."""
     password = clean_password(password) if password else generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    end_sessions(user)
     session.flush()
     return password
 
