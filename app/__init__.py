@@ -15,6 +15,7 @@ from . import (
 )
 from .api.blueprint import bp as api_bp
 from .audit import chain as audit_chain
+from .auth.audit import security_event_row
 from .auth.views import bp as auth_bp
 from .cases.audit import case_event_row
 from .cases.blueprint import bp as cases_bp
@@ -28,6 +29,7 @@ from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
 from .filters import register_filters
 from .items.blueprint import bp as items_bp
+from .models.auth import SecurityEvent
 from .models.cases import CaseEvent
 from .models.supervision import Deduction
 from .notifications.blueprint import bp as notifications_bp
@@ -87,6 +89,7 @@ def _plug_features(app: Flask) -> None:
     engine.plug(app, assigner=OrgAssigner(), observer=CaseObserver(), guard=SuspensionGuard())
     audit_chain.register(CaseEvent, case_event_row)
     audit_chain.register(Deduction, deduction_row)
+    audit_chain.register(SecurityEvent, security_event_row)
     audit_chain.install()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 
 from app.errors import DomainError
-from app.models.auth import ApiToken, LoginFailure, User
+from app.models.auth import ApiToken, LoginFailure, SecurityEvent, User
+from app.vocabulary import SecurityEventKind
 from workflows.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -162,11 +164,40 @@ def user_for_token(session, token: str) -> User | None:
 
 
 # --- login throttling -----------------------------------------------------------
+#
+# Failures slow the guesser down without letting anyone lock another person out:
+# an address that keeps failing waits longer and longer (minutes, across all
+# usernames, and sooner for one username from that address), while the failures
+# of a username from all addresses together only ever make its next attempt wait a
+# few seconds. So an attacker's failures at one address never stop the real
+# person at theirs, and every wait ends by time alone.
 
 FAILURE_WINDOW = timedelta(minutes=15)
-MAX_USER_FAILURES = 5
-MAX_IP_FAILURES = 30
 _DUMMY_HASH = _hasher.hash("timing-equaliser")
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """After ``free`` failures within the window, each further failure makes the next
+    attempt wait ``base``·2ⁿ (n failures beyond the free ones), at most ``cap``."""
+
+    label: str
+    free: int
+    base: timedelta
+    cap: timedelta
+
+    def wait(self, failures: list[datetime], now: datetime) -> timedelta | None:
+        """How long the next attempt must wait after ``failures`` (oldest first), if at all."""
+        beyond = len(failures) - self.free
+        if beyond < 0:
+            return None
+        until = failures[-1] + min(self.base * 2**beyond, self.cap)
+        return until - now if until > now else None
+
+
+ADDRESS = Throttle("地址", 10, timedelta(minutes=1), FAILURE_WINDOW)
+ACCOUNT_AT_ADDRESS = Throttle("用户在该地址", 5, timedelta(minutes=1), FAILURE_WINDOW)
+ACCOUNT = Throttle("用户", 10, timedelta(seconds=2), timedelta(seconds=30))
 
 
 class LoginRefused(DomainError):
@@ -176,48 +207,91 @@ class LoginRefused(DomainError):
     status = 401
 
 
-def _recent_failures(session, column, value, now) -> list:
+def _recent_failures(session, now, *conditions) -> list[datetime]:
     return list(
         session.scalars(
             select(LoginFailure.at)
-            .where(column == value, LoginFailure.at > now - FAILURE_WINDOW)
+            .where(*conditions, LoginFailure.at > now - FAILURE_WINDOW)
             .order_by(LoginFailure.at)
         )
     )
 
 
-def _blocked_for(session, username: str, ip: str, now) -> int | None:
-    """Minutes until the next attempt is allowed, if throttled."""
-    for column, value, limit in (
-        (LoginFailure.username, username, MAX_USER_FAILURES),
-        (LoginFailure.ip, ip, MAX_IP_FAILURES),
-    ):
-        failures = _recent_failures(session, column, value, now)
-        if len(failures) >= limit:
-            until = failures[-limit] + FAILURE_WINDOW
-            return max(1, -(-int((until - now).total_seconds()) // 60))
-    return None
+def _throttles(session, username: str, ip: str, now) -> list[tuple[Throttle, list[datetime]]]:
+    return [
+        (ADDRESS, _recent_failures(session, now, LoginFailure.ip == ip)),
+        (
+            ACCOUNT_AT_ADDRESS,
+            _recent_failures(
+                session, now, LoginFailure.username == username, LoginFailure.ip == ip
+            ),
+        ),
+        (ACCOUNT, _recent_failures(session, now, LoginFailure.username == username)),
+    ]
+
+
+def _longest_wait(session, username: str, ip: str, now) -> tuple[Throttle, timedelta] | None:
+    waits = [
+        (throttle, wait)
+        for throttle, failures in _throttles(session, username, ip, now)
+        if (wait := throttle.wait(failures, now)) is not None
+    ]
+    return max(waits, key=lambda pair: pair[1], default=None)
+
+
+def _wait_words(wait: timedelta) -> str:
+    seconds = max(1, math.ceil(wait.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} 秒"
+    return f"{-(-seconds // 60)} 分钟"
+
+
+def _record_failure(session, username: str, ip: str, now) -> str:
+    """Store a failure; when it makes a throttle wait, say so in the audit log.
+
+    Returns the hint for the person (how many tries are left before a wait).
+    """
+    session.add(LoginFailure(username=username, ip=ip, at=now))
+    session.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURE_WINDOW))
+    session.flush()
+    throttled = _longest_wait(session, username, ip, now)
+    if throttled is not None:
+        throttle, wait = throttled
+        session.add(
+            SecurityEvent(
+                at=now,
+                kind=SecurityEventKind.LOGIN_THROTTLED,
+                username=username or None,
+                ip=ip,
+                message=f"{throttle.label}登录失败过多，地址 {ip} 须等待 {_wait_words(wait)}",
+            )
+        )
+        return ""
+    failures = _recent_failures(
+        session, now, LoginFailure.username == username, LoginFailure.ip == ip
+    )
+    left = ACCOUNT_AT_ADDRESS.free - len(failures)
+    return f"再失败 {left} 次须等待 1 分钟后再试。" if 0 < left <= 2 else ""
 
 
 def authenticate(session, username: str, password: str, ip: str) -> User:
-    """The user for a username and password, with throttling; raises LoginRefused."""
+    """The user for a username and password, with throttling; raises LoginRefused
+    (status 429 with the time to wait while throttled)."""
     now = utcnow()
     username = username.strip()
-    minutes = _blocked_for(session, username, ip, now)
-    if minutes is not None:
-        raise LoginRefused(f"登录失败次数过多，请 {minutes} 分钟后再试。", status=429)
+    throttled = _longest_wait(session, username, ip, now)
+    if throttled is not None:
+        raise LoginRefused(f"登录失败次数过多，请 {_wait_words(throttled[1])}后再试。", status=429)
     user = find_user(session, username)
     if user is None:
         _hasher.verify(_DUMMY_HASH, "timing-equaliser")  # same cost as a real check
     if user is None or not user.is_active or not check_password(user, password):
-        session.add(LoginFailure(username=username, ip=ip, at=now))
+        hint = _record_failure(session, username, ip, now)
         session.commit()
-        left = MAX_USER_FAILURES - len(
-            _recent_failures(session, LoginFailure.username, username, now)
-        )
-        hint = f"再失败 {left} 次将暂停登录 15 分钟。" if 0 < left <= 2 else ""
         raise LoginRefused("用户名或密码不正确。" + hint)
-    session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    session.execute(
+        delete(LoginFailure).where(LoginFailure.username == username, LoginFailure.ip == ip)
+    )
     return user
 
 
