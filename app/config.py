@@ -52,6 +52,8 @@ def load_config(instance_path: Path) -> dict:
         # a staff login ends after this long without a request, and this long after login
         "SESSION_IDLE_MINUTES": float(os.environ.get("YIMEN_SESSION_IDLE_MINUTES", 30)),
         "SESSION_MAX_HOURS": float(os.environ.get("YIMEN_SESSION_MAX_HOURS", 12)),
+        # an API token's lifetime unless `tokens create --days N` says otherwise
+        "API_TOKEN_DAYS": int(os.environ.get("YIMEN_API_TOKEN_DAYS", 90)),
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
         "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
         # a case accepted after this local time starts its clock on the next working day

@@ -139,28 +139,98 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(session, username: str, name: str = "cli") -> str:
-    """A new bearer token for a user; the plain token is shown only now."""
+DEFAULT_TOKEN_DAYS = 90
+
+
+class UnknownToken(DomainError):
+    """No API token with that id (or not one of the person's own)."""
+
+    code = "unknown_token"
+    status = 404
+
+    def __init__(self, token_id):
+        super().__init__(f"访问令牌 #{token_id} 不存在。")
+
+
+def issue_token(session, username: str, name: str = "cli", days: int = DEFAULT_TOKEN_DAYS) -> str:
+    """A new bearer token for a user, valid for ``days``; the plain token is shown only now."""
     user = find_user(session, username)
     if user is None:
         raise UnknownUser(username)
+    if days < 1:
+        raise DomainError("有效期至少 1 天。", "days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, name=name, token_sha256=_token_digest(token)))
+    now = utcnow()
+    session.add(
+        ApiToken(
+            user=user,
+            name=name,
+            token_sha256=_token_digest(token),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
     session.flush()
     return token
 
 
 def user_for_token(session, token: str) -> User | None:
-    """The active user a bearer token belongs to, if the token is valid."""
+    """The active user a bearer token belongs to, if the token is valid (not revoked,
+    not expired)."""
     row = session.scalars(
         select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token))
     ).first()
-    if row is None or row.revoked_at is not None or not row.user.is_active:
-        return None
     now = utcnow()
+    if row is None or not row.valid_at(now) or not row.user.is_active:
+        return None
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         row.last_used_at = now
     return row.user
+
+
+def tokens_of(session, user: User | None = None) -> list[ApiToken]:
+    """API tokens, newest first: ``user``'s, or everyone's when None."""
+    query = select(ApiToken).order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
+
+
+def token_state(token: ApiToken, at: datetime) -> str:
+    """有效 / 已过期 / 已撤销, as people read it."""
+    if token.revoked_at is not None:
+        return "已撤销"
+    return "有效" if token.valid_at(at) else "已过期"
+
+
+def revoke_tokens(session, tokens: list[ApiToken], actor: str) -> int:
+    """Revoke the tokens not yet revoked (recorded in the audit log); returns how many."""
+    now, revoked = utcnow(), 0
+    for token in tokens:
+        if token.revoked_at is not None:
+            continue
+        token.revoked_at, token.revoked_by = now, actor
+        session.add(
+            SecurityEvent(
+                at=now,
+                kind=SecurityEventKind.TOKEN_REVOKED,
+                actor=actor,
+                username=token.user.username,
+                message=f"访问令牌 #{token.id}（{token.name}）已撤销",
+            )
+        )
+        revoked += 1
+    session.flush()
+    return revoked
+
+
+def revoke_token(session, token_id: int, actor: User | str, *, owner: User | None = None) -> int:
+    """Revoke one token; with ``owner``, only if it is theirs (else UnknownToken)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (owner is not None and token.user_id != owner.id):
+        raise UnknownToken(token_id)
+    name = actor if isinstance(actor, str) else actor.username
+    return revoke_tokens(session, [token], name)
 
 
 # --- login throttling -----------------------------------------------------------

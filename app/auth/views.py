@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -27,12 +28,16 @@ from .services import (
     LoginRefused,
     PasswordRejected,
     SessionLimits,
+    UnknownToken,
     authenticate,
     change_password,
     end_sessions,
+    revoke_token,
     seen_again,
     session_is_current,
     session_stamp,
+    token_state,
+    tokens_of,
 )
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -165,3 +170,33 @@ def password():
             flash("密码已修改。", "success")
             return redirect(home_for(current_user))
     return render_template("auth/password.html", form=form)
+
+
+# Who sees and revokes everyone's API tokens (the others: their own).
+EVERYONE_S_TOKENS = "org.manage"
+
+
+@bp.route("/account/tokens")
+@requires(STAFF)
+def tokens():
+    everyone = has(current_user, EVERYONE_S_TOKENS)
+    return render_template(
+        "auth/tokens.html",
+        tokens=tokens_of(db.session, None if everyone else current_user),
+        everyone=everyone,
+        state=token_state,
+        now=utcnow(),
+    )
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@requires(STAFF)
+def revoke(token_id: int):
+    owner = None if has(current_user, EVERYONE_S_TOKENS) else current_user
+    try:
+        revoke_token(db.session, token_id, current_user, owner=owner)
+    except UnknownToken:
+        abort(404)
+    db.session.commit()
+    flash(f"访问令牌 #{token_id} 已撤销。", "success")
+    return redirect(url_for("auth.tokens"))

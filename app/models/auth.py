@@ -77,6 +77,11 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.revoked_at is None and at < self.expires_at
