@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, abort, send_from_directory
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workflows.db import configure_engine
 
@@ -53,6 +54,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(instance_path))
     app.config.update(overrides or {})
 
+    if app.config["PROXY_HOPS"]:
+        # the client's own address (login throttling, verification limits), not the proxy's
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)

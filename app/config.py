@@ -42,6 +42,8 @@ def load_config(instance_path: Path) -> dict:
         # The embedded default runs the timer scheduler inside the web process.
         "SCHEDULER_ENABLED": _bool("YIMEN_SCHEDULER", False),
         "SCHEDULER_INTERVAL_SECONDS": float(os.environ.get("YIMEN_SCHEDULER_INTERVAL", 2)),
+        # behind N reverse proxies, the client's address is taken from X-Forwarded-For
+        "PROXY_HOPS": int(os.environ.get("YIMEN_PROXY_HOPS", 0)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure by default; an intranet served over plain http must set YIMEN_SECURE_COOKIES=0.

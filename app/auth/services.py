@@ -255,6 +255,11 @@ class Throttle:
     free: int
     base: timedelta
     cap: timedelta
+    in_minutes: bool = True  # how the wait is told: whole minutes, or seconds
+
+    def words(self, wait: timedelta) -> str:
+        seconds = max(1, math.ceil(wait.total_seconds()))
+        return f"{math.ceil(seconds / 60)} 分钟" if self.in_minutes else f"{seconds} 秒"
 
     def wait(self, failures: list[datetime], now: datetime) -> timedelta | None:
         """How long the next attempt must wait after ``failures`` (oldest first), if at all."""
@@ -265,9 +270,9 @@ class Throttle:
         return until - now if until > now else None
 
 
-ADDRESS = Throttle("地址", 10, timedelta(minutes=1), FAILURE_WINDOW)
-ACCOUNT_AT_ADDRESS = Throttle("用户在该地址", 5, timedelta(minutes=1), FAILURE_WINDOW)
-ACCOUNT = Throttle("用户", 10, timedelta(seconds=2), timedelta(seconds=30))
+ADDRESS = Throttle("该地址", 10, timedelta(minutes=1), FAILURE_WINDOW)
+ACCOUNT_AT_ADDRESS = Throttle("该用户在该地址", 5, timedelta(minutes=1), FAILURE_WINDOW)
+ACCOUNT = Throttle("该用户", 10, timedelta(seconds=2), timedelta(seconds=30), in_minutes=False)
 
 
 class LoginRefused(DomainError):
@@ -309,13 +314,6 @@ def _longest_wait(session, username: str, ip: str, now) -> tuple[Throttle, timed
     return max(waits, key=lambda pair: pair[1], default=None)
 
 
-def _wait_words(wait: timedelta) -> str:
-    seconds = max(1, math.ceil(wait.total_seconds()))
-    if seconds < 60:
-        return f"{seconds} 秒"
-    return f"{-(-seconds // 60)} 分钟"
-
-
 def _record_failure(session, username: str, ip: str, now) -> str:
     """Store a failure; when it makes a throttle wait, say so in the audit log.
 
@@ -333,7 +331,10 @@ def _record_failure(session, username: str, ip: str, now) -> str:
                 kind=SecurityEventKind.LOGIN_THROTTLED,
                 username=username or None,
                 ip=ip,
-                message=f"{throttle.label}登录失败过多，地址 {ip} 须等待 {_wait_words(wait)}",
+                message=(
+                    f"{throttle.label}登录失败过多（最近一次来自 {ip}），"
+                    f"须等待 {throttle.words(wait)}后再试"
+                ),
             )
         )
         return ""
@@ -351,7 +352,8 @@ def authenticate(session, username: str, password: str, ip: str) -> User:
     username = username.strip()
     throttled = _longest_wait(session, username, ip, now)
     if throttled is not None:
-        raise LoginRefused(f"登录失败次数过多，请 {_wait_words(throttled[1])}后再试。", status=429)
+        throttle, wait = throttled
+        raise LoginRefused(f"登录失败次数过多，请 {throttle.words(wait)}后再试。", status=429)
     user = find_user(session, username)
     if user is None:
         _hasher.verify(_DUMMY_HASH, "timing-equaliser")  # same cost as a real check

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import create_app
 
@@ -45,6 +46,31 @@ def test_an_attackers_failures_at_one_address_do_not_stop_admin_at_another(app):
     assert answers[-1].status_code == 429
     admin = attempt(app.test_client(), "admin", "the-real-password", ip="10.0.0.5")
     assert admin.status_code == 302
+
+
+def test_behind_a_proxy_clients_are_told_apart_by_their_forwarded_address(app):
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1)  # what YIMEN_PROXY_HOPS=1 sets up
+    make_user(app, "admin", admin=True, password="the-real-password")
+    proxy = {"REMOTE_ADDR": "10.0.0.1"}
+
+    def through_proxy(client, password, client_address):
+        return client.post(
+            "/login",
+            data={"username": "admin", "password": password, "csrf_token": csrf(client)},
+            environ_base=proxy,
+            headers={"X-Forwarded-For": client_address},
+        )
+
+    attacker = app.test_client()
+    answers = [through_proxy(attacker, f"guess-{n}", "203.0.113.9") for n in range(8)]
+    assert answers[-1].status_code == 429
+    assert through_proxy(app.test_client(), "the-real-password", "198.51.100.7").status_code == 302
+
+
+def test_the_proxy_hops_come_from_the_environment(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("YIMEN_PROXY_HOPS", "1")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "INSTANCE_PATH": tmp_path})
+    assert isinstance(app.wsgi_app, ProxyFix) and app.wsgi_app.x_for == 1
 
 
 def test_a_failing_address_waits_longer_each_time_and_is_free_again_by_time(app, client):
