@@ -1,4 +1,4 @@
-"""Login, logout and one's own password."""
+"""Login, logout, one's own password and API tokens; the login session's checks."""
 
 from __future__ import annotations
 
