@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import Flask, abort, g, request, send_from_directory
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workflows.db import begin_read_only, configure_engine, end_read_only
 
@@ -17,6 +18,7 @@ from . import (
 from .api.blueprint import bp as api_bp
 from .audit import chain as audit_chain
 from .auth.audit import COVERED as ACCOUNTS_COVERED
+from .auth.audit import security_event_row
 from .auth.views import bp as auth_bp
 from .cases.audit import COVERED as CASES_COVERED
 from .cases.audit import case_event_row
@@ -33,6 +35,7 @@ from .files.audit import COVERED as FILES_COVERED
 from .filters import register_filters
 from .items.audit import COVERED as ITEMS_COVERED
 from .items.blueprint import bp as items_bp
+from .models.auth import SecurityEvent
 from .models.cases import CaseEvent
 from .models.org import user_post
 from .models.supervision import Deduction
@@ -61,6 +64,10 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.request_class = limits.BoundedRequest
     app.url_map.converters["int"] = limits.BoundedIntegerConverter
 
+    if app.config["PROXY_HOPS"]:
+        # the client's own address (login throttling, verification limits), not the proxy's
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -159,6 +166,7 @@ def _plug_features(app: Flask) -> None:
     ):  # fmt: skip
         audit_chain.cover(covered)
     audit_chain.watch_table(user_post, "org")  # the importer writes memberships in bulk
+    audit_chain.register(SecurityEvent, security_event_row)
     audit_chain.install()
 
 

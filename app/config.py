@@ -51,6 +51,8 @@ def load_config(instance_path: Path) -> dict:
         # The embedded default runs the timer scheduler inside the web process.
         "SCHEDULER_ENABLED": _bool("YIMEN_SCHEDULER", False),
         "SCHEDULER_INTERVAL_SECONDS": float(os.environ.get("YIMEN_SCHEDULER_INTERVAL", 2)),
+        # behind N reverse proxies, the client's address is taken from X-Forwarded-For
+        "PROXY_HOPS": int(os.environ.get("YIMEN_PROXY_HOPS", 0)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure by default; an intranet served over plain http must set YIMEN_SECURE_COOKIES=0.
@@ -58,6 +60,11 @@ def load_config(instance_path: Path) -> dict:
         "REMEMBER_COOKIE_SECURE": _bool("YIMEN_SECURE_COOKIES", True),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "WTF_CSRF_TIME_LIMIT": None,
+        # a staff login ends after this long without a request, and this long after login
+        "SESSION_IDLE_MINUTES": float(os.environ.get("YIMEN_SESSION_IDLE_MINUTES", 30)),
+        "SESSION_MAX_HOURS": float(os.environ.get("YIMEN_SESSION_MAX_HOURS", 12)),
+        # an API token's lifetime unless `tokens create --days N` says otherwise
+        "API_TOKEN_DAYS": int(os.environ.get("YIMEN_API_TOKEN_DAYS", 90)),
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
         "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
         # a case accepted after this local time starts its clock on the next working day

@@ -188,3 +188,10 @@ class CaseEventKind(Word):
             cls.PAUSED,
             cls.RESUMED,
         )
+
+
+class SecurityEventKind(Word):
+    """What the audit log records of accounts (``security_event.kind``)."""
+
+    LOGIN_THROTTLED = "login_throttled", "登录受限"
+    TOKEN_REVOKED = "token_revoked", "撤销访问令牌"

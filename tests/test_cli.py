@@ -10,6 +10,7 @@ def test_tokens_create_prints_the_token_last_and_it_works(app, client):
     result = runner.invoke(args=["create-admin"], env={"YIMEN_ADMIN_PASSWORD": "s3cret-pass"})
     assert result.exit_code == 0, result.output
     assert "s3cret-pass" not in result.output
+    assert "已创建" in result.output and "已存在" not in result.output
     again = runner.invoke(args=["create-admin"])
     assert "已存在" in again.output
 

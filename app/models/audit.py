@@ -33,7 +33,7 @@ class AuditEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    source: Mapped[str] = mapped_column(String(16))  # process | case | deployment
+    source: Mapped[str] = mapped_column(String(16))  # process | case | deployment | ledger | auth
     action: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str | None] = mapped_column(String(80))
     on_behalf_of: Mapped[str | None] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.db import Base
@@ -25,6 +25,8 @@ class User(UserMixin, Base):
 
     phone: Mapped[str | None] = mapped_column(String(32))
     must_change_password: Mapped[bool] = mapped_column(default=False)
+    # Raised to end every login session of the person (logout, new password, deactivation).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
     posts = relationship("Post", secondary="user_post", back_populates="holders")
@@ -49,6 +51,21 @@ class LoginFailure(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SecurityEvent(Base):
+    """Something about accounts worth keeping in the audit log (a login throttled, a
+    token revoked); ``kind`` is a ``SecurityEventKind``."""
+
+    __tablename__ = "security_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(80))
+    username: Mapped[str | None] = mapped_column(String(80))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    message: Mapped[str] = mapped_column(Text)
+
+
 class ApiToken(Base):
     """A bearer token; only its sha256 is stored."""
 
@@ -60,6 +77,11 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(String(80))
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+    def valid_at(self, at: datetime) -> bool:
+        return self.revoked_at is None and at < self.expires_at

@@ -13,7 +13,7 @@ from app.policy import STAFF, requires
 from workflows.timeutil import utcnow
 
 from .forms import MyLeaveForm, local_to_utc
-from .services import OrgError, end_leave, start_leave
+from .services import OrgError, end_leave, take_own_leave
 
 
 def _page(form, status=200):
@@ -46,13 +46,12 @@ def leave():
         form.backup.errors.append("没有这个用户。")
         return _page(form, 400)
     try:
-        start_leave(
+        take_own_leave(
             db.session,
             current_user,
             backup,
             local_to_utc(form.valid_to.data),
             form.reason.data or None,
-            created_by=current_user.username,
         )
     except OrgError as exc:
         form.backup.errors.append(exc.message)

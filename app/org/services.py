@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from app.auth.services import find_user, hash_password
+from app.auth.services import end_sessions, find_user, hash_password
 from app.errors import DomainError
 from app.models.auth import User
 from app.models.org import (
@@ -415,19 +415,73 @@ def set_user_active(session, user: User, active: bool, actor: User) -> None:
     if user.id == actor.id and not active:
         raise OrgError("不能停用自己的账号")
     user.active = active
+    if not active:
+        end_sessions(user)
     session.flush()
 
 
 def reset_password(session, user: User, password=None) -> str:
-    """Set a new password (generated when empty) that must be changed at next login."""
+    """Set a new password (generated when empty) that must be changed at next login;
+    the person's open login sessions end."""
     password = clean_password(password) if password else generate_password()
     user.password_hash = hash_password(password)
     user.must_change_password = True
+    end_sessions(user)
     session.flush()
     return password
 
 
 # --- AB backups -----------------------------------------------------------
+#
+# A B角 sees and does the A角's work (full ID numbers included), so who may be named
+# is limited. When the person names their own B角 (请假 at /account/leave), it must be
+# a colleague: an active user holding a post in one of the A角's departments, a
+# section of one, or the department a section belongs to (``colleague_departments``).
+# An administrator (/org/backups) may name anyone, but within the county of the A角's
+# posts (``county_regions``): the B角 must hold a post in that region subtree. An A角
+# without any post has no county; the administrator's choice then stands unchecked.
+
+
+def colleague_departments(session, user: User) -> set[int]:
+    """Ids of the departments of ``user``'s posts, their sections and their parents."""
+    own = {post.department_id for post in user.posts}
+    parents = {post.department.parent_id for post in user.posts if post.department.parent_id}
+    children = session.scalars(select(Department.id).where(Department.parent_id.in_(own)))
+    return own | parents | set(children)
+
+
+def county_regions(session, user: User) -> set[int]:
+    """Ids of the regions in the county (or, above county level, the region itself) of
+    each of ``user``'s posts."""
+    ids: set[int] = set()
+    for post in user.posts:
+        region = post.department.region
+        root = ancestor_at_level(session, region, "county") or region
+        ids.update(region_subtree_ids(session, root))
+    return ids
+
+
+def check_backup_colleague(session, holder: User, backup: User) -> None:
+    """Self-service 请假: the B角 must work in the A角's department (see above)."""
+    allowed = colleague_departments(session, holder)
+    if not any(post.department_id in allowed for post in backup.posts):
+        raise OrgError(
+            f"{backup.display_name}（{backup.username}）不在您的部门（含股室、上级部门）任职，"
+            "不能担任您的 B角",
+            "backup",
+        )
+
+
+def check_backup_county(session, holder: User, backup: User) -> None:
+    """Administrators' AB角: the B角 must hold a post in the A角's county (see above)."""
+    if not holder.posts:
+        return
+    regions = county_regions(session, holder)
+    if not any(post.department.region_id in regions for post in backup.posts):
+        raise OrgError(
+            f"{backup.display_name}（{backup.username}）不在 A角所在的县（区）任职，不能担任 B角",
+            "backup",
+        )
 
 
 def create_backup(
@@ -442,11 +496,13 @@ def create_backup(
     reason: str | None = None,
     created_by: str | None = None,
 ) -> Backup:
-    """B角 ``backup`` receives ``holder``'s work (optionally of one department or process)."""
+    """B角 ``backup`` receives ``holder``'s work (optionally of one department or process);
+    ``backup`` must be active and work in the holder's county (``check_backup_county``)."""
     if holder.id == backup.id:
         raise OrgError("B角不能是 A角本人", "backup")
     if not backup.active:
         raise OrgError(f"用户 {backup.username} 已停用，不能担任 B角", "backup")
+    check_backup_county(session, holder, backup)
     valid_from = valid_from or utcnow()
     if valid_to is not None and valid_to <= valid_from:
         raise OrgError("结束时间应晚于开始时间", "valid_to")
@@ -472,6 +528,14 @@ def start_leave(
     return create_backup(
         session, holder=holder, backup=backup, valid_to=until, reason=reason, created_by=created_by
     )
+
+
+def take_own_leave(session, holder: User, backup: User, until: datetime | None, reason) -> Backup:
+    """请假 asked by the person themselves: the B角 must be a colleague
+    (``check_backup_colleague``), not just anyone in the county."""
+    if holder.id != backup.id:
+        check_backup_colleague(session, holder, backup)
+    return start_leave(session, holder, backup, until, reason, created_by=holder.username)
 
 
 def end_backup(session, entry: Backup, at: datetime | None = None) -> None:
