@@ -16,7 +16,6 @@ from app.errors import DomainError, Forbidden
 from app.models.auth import User
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
-from app.vocabulary import WorkItemStatus
 from workflows import models as m
 from workflows.errors import RuntimeErrorBase
 
@@ -39,11 +38,10 @@ def _item(runtime, item_id: int) -> m.WorkItem:
 
 def require_actor(session, user: User, item: m.WorkItem) -> None:
     """Open work must be this person's; work routed to them that a colleague has
-    claimed goes on to the runtime, which says who holds it (409)."""
-    if (
-        item.status == WorkItemStatus.OPEN
-        and not policy.can_act(session, user, item)
-        and not policy.claimed_by_colleague(session, user, item)
+    claimed goes on to the runtime, which says who holds it (409), and so does a
+    closed item, but only to whoever sees its case (``policy.can_act``)."""
+    if not policy.can_act(session, user, item) and not policy.claimed_by_colleague(
+        session, user, item
     ):
         raise OperationForbidden("该待办没有分派给您（或您的 A 角），不能办理。")
 
