@@ -10,6 +10,7 @@ from app.cases import services as case_services
 from app.cases.access import can_view_case
 from app.cases.history import case_history
 from app.cases.identity import mask
+from app.cases.intake_form import check_intake_data
 from app.cases.places import may_receive_at
 from app.desk import operations
 from app.engine import platform_runtime
@@ -121,12 +122,30 @@ def start_instance():
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise InvalidTaskData("data 必须是 JSON 对象。", {})
+    if not policy.has(api_user(), "instances.manage"):
+        _check_start_data(data)
     runtime = _runtime()
     instance = runtime.start(
         process_id, version=_version(body), data=data, actor=api_user().username
     )
     db.session.commit()
     return jsonify(_instance_body(runtime, instance)), 201
+
+
+def _check_start_data(data: dict) -> None:
+    """A window starting a process directly: at a place it receives for, and without the
+    facts only a case gives (number, applicant, item: ``POST /cases`` sets those)."""
+    facts = {
+        key: "办件信息由平台填写，请通过 POST /cases 受理办件。"
+        for key in data
+        if key in case_services.PLATFORM_KEYS and key != "place"
+    }
+    if facts:
+        raise InvalidTaskData("data 含有只能由平台填写的办件信息。", facts)
+    place = db.session.scalars(select(Region).where(Region.code == str(data.get("place") or "")))
+    place = place.first()
+    if place is None or not may_receive_at(db.session, api_user(), place):
+        raise Forbidden("place 不在您的受理范围内（或区划代码不存在）。")
 
 
 @requires(policy.STAFF)
@@ -303,7 +322,7 @@ def _case_intake(body: dict):
         received=received,
         channel=CaseChannel.parse(body.get("channel")) or CaseChannel.API,
         green_channel=bool(body.get("green_channel")),
-        data=body.get("data") if isinstance(body.get("data"), dict) else {},
+        data=check_intake_data(db.session, item, body.get("data") or {}),
     )
 
 

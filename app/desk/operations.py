@@ -12,12 +12,17 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import policy
+from app.cases.history import OPINION
+from app.cases.services import PLATFORM_KEYS
 from app.errors import DomainError, Forbidden
 from app.models.auth import User
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
 from workflows import models as m
-from workflows.errors import RuntimeErrorBase
+from workflows.errors import InvalidTaskData, RuntimeErrorBase
+
+# The case's facts and its result (the diagram's scripts write it): never sent by a person.
+SET_BY_PLATFORM = PLATFORM_KEYS | {"result"}
 
 
 class OperationForbidden(Forbidden, RuntimeErrorBase):
@@ -63,8 +68,45 @@ def complete(session, runtime, user: User, item_id: int, data: dict, version: in
     as B角 the history records whose work it was."""
     item = _item(runtime, item_id)
     require_actor(session, user, item)
+    data = writable_data(runtime.form_schema(item), item.instance.data or {}, data)
     on_behalf_of = policy.acting_for(session, user, item)
     return runtime.complete(item_id, data, version, user.username, on_behalf_of=on_behalf_of)
+
+
+def fixed_fields(schema: dict | None) -> set[str]:
+    """A step's fields a person may not fill: read-only ones and the case's facts."""
+    properties = (schema or {}).get("properties") or {}
+    return {k for k, p in properties.items() if k in SET_BY_PLATFORM or _read_only(p)}
+
+
+def writable_data(schema: dict | None, facts: dict, data) -> dict:
+    """What a person sends to complete a step, limited to what the step lets them write.
+
+    Its form's fields (without read-only ones) and the 办理意见 the task page adds;
+    anything else, above all the case's facts (place, applicant, number, result),
+    is refused and named. A step without a form declares no fields: it takes
+    anything but those facts. The step's read-only and fact fields are filled from
+    the case, so that what the form requires of them is there and stays the case's.
+    """
+    if not isinstance(data, dict):
+        raise InvalidTaskData("data 必须是 JSON 对象。", {"data": "必须是 JSON 对象。"})
+    properties = (schema or {}).get("properties") if schema else None
+    fixed = fixed_fields(schema)
+    refused = {}
+    for key in data:
+        if key in SET_BY_PLATFORM:
+            refused[key] = "由平台根据办件填写，不能提交。"
+        elif key in fixed:
+            refused[key] = "只读字段，不能提交。"
+        elif properties is not None and key not in properties and key != OPINION:
+            refused[key] = "该步骤的表单没有这个字段。"
+    if refused:
+        raise InvalidTaskData("提交的数据含有不能填写的字段。", refused)
+    return {**{k: facts[k] for k in fixed if k in facts}, **data}
+
+
+def _read_only(prop) -> bool:
+    return isinstance(prop, dict) and bool(prop.get("readOnly"))
 
 
 def receiver(session, username: str) -> str:

@@ -91,7 +91,7 @@ def submit(item_id: int):
             runtime,
             current_user,
             item.id,
-            parse(schema, posted),
+            parse(schema, posted, readonly=operations.fixed_fields(schema)),
             request.form.get("version", type=int),
         )
     except InvalidTaskData as exc:
@@ -190,7 +190,7 @@ def _page(
         load_draft(db.session, item.id, current_user.id) if actionable and typed is None else None
     )
     values = form_values(schema, item, events, typed=typed, draft=draft)
-    names = () if actionable else tuple(schema.get("properties") or {})
+    names = operations.fixed_fields(schema) if actionable else set(schema.get("properties") or {})
     return render_template(
         "desk/task.html",
         item=item,
