@@ -164,7 +164,9 @@ def index():
     status = CaseStatus.parse(request.args.get("status"))
     stmt = _visible_cases(select(Case))
     if text:
-        stmt = stmt.where(or_(Case.number == text, Case.applicant_name.contains(text)))
+        stmt = stmt.where(
+            or_(Case.number == text, Case.applicant_name.contains(text, autoescape=True))
+        )
     if status:
         stmt = stmt.where(Case.status == status)
     cases = db.session.scalars(
@@ -310,7 +312,7 @@ def upload(number: str, material_id: int):
         if material is None or upload_file is None or not upload_file.filename:
             raise services.CaseError("请选择要上传的文件。")
         blob = store.store(db.session, upload_file.read(), upload_file.filename)
-        material.blob_sha256, material.filename = blob.sha256, upload_file.filename
+        material.blob_sha256, material.filename = blob.sha256, store.safe_name(upload_file.filename)
 
     return _act(number, attach, "已上传材料文件。")
 
@@ -322,5 +324,7 @@ def material_file(number: str, material_id: int):
     if material is None:
         abort(404)
     return send_file(
-        store.path_of(material.blob_sha256), download_name=material.filename, as_attachment=True
+        store.path_of(material.blob_sha256),
+        download_name=store.safe_name(material.filename),
+        as_attachment=True,
     )

@@ -123,7 +123,7 @@ def with_uploads(schema: dict | None, form, files):
         except store.FileRejected as exc:
             exc.fields = {name: exc.message}
             raise
-        posted[name] = f"{blob.sha256}/{upload.filename}"
+        posted[name] = f"{blob.sha256}/{store.safe_name(upload.filename)}"
     return posted
 
 
@@ -141,7 +141,9 @@ def file(item_id: int, field: str):
     sha, _, name = str(value or "").partition("/")
     if len(sha) != 64 or not store.path_of(sha).exists():
         abort(404)
-    return send_file(store.path_of(sha), download_name=name or sha, as_attachment=True)
+    return send_file(
+        store.path_of(sha), download_name=store.safe_name(name or sha), as_attachment=True
+    )
 
 
 def _save_draft(runtime: Runtime, item: m.WorkItem, typed: dict):

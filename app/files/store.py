@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -35,6 +36,21 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 class FileRejected(DomainError):
     """An upload that is not accepted; ``message`` says why, in Chinese."""
+
+
+UNSAFE_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\"<>|:*?]")
+MAX_NAME = 200
+
+
+def safe_name(filename: str | None) -> str:
+    """A name fit to keep, show and send back: no folders (``../``), no control
+    characters (NUL, CR/LF that would split a header), not empty, not too long."""
+    name = re.split(r"[/\\]", str(filename or ""))[-1]
+    name = UNSAFE_IN_NAMES.sub("", name).strip().lstrip(".")
+    if len(name) > MAX_NAME:
+        stem, extension = os.path.splitext(name)
+        name = stem[: MAX_NAME - len(extension)] + extension
+    return name or "file"
 
 
 def _root() -> Path:

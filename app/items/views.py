@@ -164,7 +164,7 @@ def _attach(form_field, prefix: str) -> dict:
     if not upload or not getattr(upload, "filename", ""):
         return {}
     blob = store.store(db.session, upload.read(), upload.filename)
-    return {f"{prefix}_sha256": blob.sha256, f"{prefix}_name": upload.filename}
+    return {f"{prefix}_sha256": blob.sha256, f"{prefix}_name": store.safe_name(upload.filename)}
 
 
 @requires(MANAGE)
@@ -224,4 +224,4 @@ def material_file(item_id: int, material_id: int, which: str):
     )
     if not sha:
         abort(404)
-    return send_file(store.path_of(sha), download_name=name, as_attachment=True)
+    return send_file(store.path_of(sha), download_name=store.safe_name(name), as_attachment=True)

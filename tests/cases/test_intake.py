@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 from app.cases import documents, services
 from app.cases.identity import credit_code_problem, id_card_problem, mask
 from app.clock import center_clock
+from app.files.store import safe_name
 from app.models.cases import Case
 from app.models.items import Item, ItemMaterial
 from app.models.org import Region
 from workflows.calendar import WorkCalendar
 from workflows.models import CalendarDay
 
-from ..conftest import BEIJING, MOMENTS, api_for, engine_of
+from ..conftest import BEIJING, MOMENTS, api_for, engine_of, signed_in
 from ..diagrams import laned, user
 
 PERSON = {
@@ -418,3 +419,22 @@ def _applicant() -> dict:
         "id_number": "11010519491231002X",
         "phone": "13900000000",
     }
+
+
+def test_percent_and_underscore_in_the_case_search_are_plain_characters(app, item, county):
+    number = post_case(app, "center_window_clerk", item, county).get_json()["number"]
+    clerk = signed_in(app, "center_window_clerk")
+    assert number in clerk.get("/cases/?q=周建").get_data(as_text=True)
+    for pattern in ("%", "_", "周_华", "%华"):
+        assert number not in clerk.get(f"/cases/?q={pattern}").get_data(as_text=True), pattern
+
+
+def test_uploaded_names_lose_folders_and_control_characters():
+    assert safe_name("../../etc/passwd.pdf") == "passwd.pdf"
+    assert safe_name("..\\boot.ini.pdf") == "boot.ini.pdf"
+    assert safe_name("a\x00b\r\nSet-Cookie: x.pdf") == "abSet-Cookie x.pdf"
+    assert safe_name('"报告".pdf') == "报告.pdf"
+    assert safe_name("\r\n") == "file"
+    assert safe_name("现场照片.jpg") == "现场照片.jpg"
+    long = safe_name("长" * 500 + ".pdf")
+    assert len(long) == 200 and long.endswith(".pdf")
