@@ -313,6 +313,8 @@ def upload(number: str, material_id: int):
             raise services.CaseError("请选择要上传的文件。")
         blob = store.store(db.session, upload_file.read(), upload_file.filename)
         material.blob_sha256, material.filename = blob.sha256, store.safe_name(upload_file.filename)
+        if case.instance_id is not None:
+            store.bind(db.session, blob.sha256, case.instance_id)
 
     return _act(number, attach, "已上传材料文件。")
 

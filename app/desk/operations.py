@@ -15,6 +15,7 @@ from app import policy
 from app.cases.history import OPINION
 from app.cases.services import PLATFORM_KEYS
 from app.errors import DomainError, Forbidden
+from app.files import store
 from app.models.auth import User
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
@@ -68,7 +69,11 @@ def complete(session, runtime, user: User, item_id: int, data: dict, version: in
     as B角 the history records whose work it was."""
     item = _item(runtime, item_id)
     require_actor(session, user, item)
-    data = writable_data(runtime.form_schema(item), item.instance.data or {}, data)
+    schema = runtime.form_schema(item)
+    data = writable_data(schema, item.instance.data or {}, data)
+    foreign = store.foreign_files(session, schema, item.instance_id, data)
+    if foreign:
+        raise InvalidTaskData("文件字段指向了其他办件的文件。", foreign)
     on_behalf_of = policy.acting_for(session, user, item)
     return runtime.complete(item_id, data, version, user.username, on_behalf_of=on_behalf_of)
 

@@ -77,7 +77,7 @@ def submit(item_id: int):
         abort(403)
     schema = task_schema(runtime, item)
     try:
-        posted = with_uploads(schema, request.form, request.files)
+        posted = with_uploads(schema, request.form, request.files, item.instance_id)
     except store.FileRejected as exc:
         db.session.rollback()
         typed = parse(schema, request.form, keep_empty=True)
@@ -105,7 +105,7 @@ def submit(item_id: int):
     return redirect(url_for("desk.index"))
 
 
-def with_uploads(schema: dict | None, form, files):
+def with_uploads(schema: dict | None, form, files, instance_id: int):
     """The posted form with each chosen file stored and its field set to "<sha256>/<name>".
 
     A field whose file input is left empty keeps the value it had (a hidden input).
@@ -123,6 +123,7 @@ def with_uploads(schema: dict | None, form, files):
         except store.FileRejected as exc:
             exc.fields = {name: exc.message}
             raise
+        store.bind(db.session, blob.sha256, instance_id)
         posted[name] = f"{blob.sha256}/{store.safe_name(upload.filename)}"
     return posted
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import current_app
 
 from app.errors import DomainError
-from app.models.files import Blob
+from app.models.files import Blob, InstanceFile
 
 # extension -> (mime, magic prefixes the content must start with)
 ACCEPTED = {
@@ -99,3 +99,26 @@ def store(session, content: bytes, filename: str) -> Blob:
 
 def read(sha256: str) -> bytes:
     return path_of(sha256).read_bytes()
+
+
+def bind(session, sha256: str, instance_id: int) -> None:
+    """Record that this content was uploaded to this case's process."""
+    if session.get(InstanceFile, (instance_id, sha256)) is None:
+        session.add(InstanceFile(instance_id=instance_id, sha256=sha256))
+        session.flush()
+
+
+def bound(session, sha256: str, instance_id: int) -> bool:
+    return session.get(InstanceFile, (instance_id, sha256)) is not None
+
+
+def foreign_files(session, schema: dict | None, instance_id: int, data: dict) -> dict[str, str]:
+    """File fields of ``data`` naming content not uploaded to this case: field -> message."""
+    found = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if not (isinstance(prop, dict) and prop.get("format") == "file" and data.get(name)):
+            continue
+        sha = str(data[name]).partition("/")[0]
+        if not bound(session, sha, instance_id):
+            found[name] = "该文件不是本办件上传的，请重新上传。"
+    return found

@@ -3,13 +3,16 @@ renumber it, change its applicant or decide its result (security audit findings)
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import re
 
 import pytest
 
 from app.models.items import Item, ItemMaterial
 
-from ..conftest import api_for
+from ..conftest import CSRF, api_for, signed_in
 from ..diagrams import laned, user
 
 INTAKE_FORM = {
@@ -26,6 +29,7 @@ REVIEW_FORM = {
     "properties": {
         "shop_name": {"type": "string", "title": "店名", "readOnly": True},
         "decision": {"type": "string", "enum": ["approve", "reject"]},
+        "photo": {"type": "string", "title": "现场照片", "format": "file"},
     },
 }
 FACTS_ITEM = laned(
@@ -129,3 +133,27 @@ def test_a_window_starts_processes_only_at_its_places_and_without_case_facts(app
     named = {"place": county.code("v11"), "case_number": "1", "lead_department": "x"}
     assert refused_fields(clerk.start("facts_item", named)) == {"case_number", "lead_department"}
     assert clerk.start("facts_item", {"place": county.code("v11")}).status_code == 201
+
+
+def test_a_file_field_names_only_files_uploaded_to_its_own_case(app, api, review, county):
+    photo = b"\xff\xd8\xff\xe0" + b"JFIF" + b"\x00" * 64
+    reviewer = signed_in(app, "scj_spg_reviewer")
+    page = reviewer.get(f"/desk/items/{review['id']}").get_data(as_text=True)
+    form = {
+        "csrf_token": CSRF.search(page).group(1),
+        "version": re.search(r'name="version" value="(\d+)"', page).group(1),
+        "action": "complete",
+        "decision": "approve",
+        "photo__upload": (io.BytesIO(photo), "照片.jpg"),
+    }
+    done = reviewer.post(f"/desk/items/{review['id']}", data=form)
+    assert done.status_code == 302, done.get_data(as_text=True)[:1000]
+    value = api.instance(review["instance"])["data"]["photo"]
+    assert value == f"{hashlib.sha256(photo).hexdigest()}/照片.jpg"
+
+    other = post_case(app, county, {"shop_name": "另一家"}).get_json()["instance"]
+    second = api.open_items(other)["review"]
+    borrowed = api_for(app, "scj_spg_reviewer").complete(
+        second, {"decision": "approve", "photo": value}
+    )
+    assert refused_fields(borrowed) == {"photo"}
