@@ -78,10 +78,13 @@ def complete(session, runtime, user: User, item_id: int, data: dict, version: in
     return runtime.complete(item_id, data, version, user.username, on_behalf_of=on_behalf_of)
 
 
-def fixed_fields(schema: dict | None) -> set[str]:
-    """A step's fields a person may not fill: read-only ones and the case's facts."""
+def fixed_fields(schema: dict | None, facts: dict) -> set[str]:
+    """A step's fields a person may not fill: read-only ones and the case's facts
+    (a process started without a case has none: its form may ask for them)."""
     properties = (schema or {}).get("properties") or {}
-    return {k for k, p in properties.items() if k in SET_BY_PLATFORM or _read_only(p)}
+    return {
+        k for k, p in properties.items() if _read_only(p) or (k in SET_BY_PLATFORM and k in facts)
+    }
 
 
 def writable_data(schema: dict | None, facts: dict, data) -> dict:
@@ -89,21 +92,23 @@ def writable_data(schema: dict | None, facts: dict, data) -> dict:
 
     Its form's fields (without read-only ones) and the 办理意见 the task page adds;
     anything else, above all the case's facts (place, applicant, number, result),
-    is refused and named. A step without a form declares no fields: it takes
+    is refused and named; a form may ask for a fact only of a process started
+    without a case (which has none). A step without a form declares no fields: it takes
     anything but those facts. The step's read-only and fact fields are filled from
     the case, so that what the form requires of them is there and stays the case's.
     """
     if not isinstance(data, dict):
         raise InvalidTaskData("data 必须是 JSON 对象。", {"data": "必须是 JSON 对象。"})
     properties = (schema or {}).get("properties") if schema else None
-    fixed = fixed_fields(schema)
+    fixed = fixed_fields(schema, facts)
     refused = {}
     for key in data:
-        if key in SET_BY_PLATFORM:
+        asked = properties is not None and key in properties
+        if key in SET_BY_PLATFORM and (key in fixed or not asked):
             refused[key] = "由平台根据办件填写，不能提交。"
         elif key in fixed:
             refused[key] = "只读字段，不能提交。"
-        elif properties is not None and key not in properties and key != OPINION:
+        elif properties is not None and not asked and key != OPINION:
             refused[key] = "该步骤的表单没有这个字段。"
     if refused:
         raise InvalidTaskData("提交的数据含有不能填写的字段。", refused)

@@ -91,7 +91,9 @@ def submit(item_id: int):
             runtime,
             current_user,
             item.id,
-            parse(schema, posted, readonly=operations.fixed_fields(schema)),
+            parse(
+                schema, posted, readonly=operations.fixed_fields(schema, item.instance.data or {})
+            ),
             request.form.get("version", type=int),
         )
     except InvalidTaskData as exc:
@@ -193,7 +195,8 @@ def _page(
         load_draft(db.session, item.id, current_user.id) if actionable and typed is None else None
     )
     values = form_values(schema, item, events, typed=typed, draft=draft)
-    names = operations.fixed_fields(schema) if actionable else set(schema.get("properties") or {})
+    properties = set(schema.get("properties") or {})
+    names = operations.fixed_fields(schema, instance.data or {}) if actionable else properties
     return render_template(
         "desk/task.html",
         item=item,
