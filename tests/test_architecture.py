@@ -15,7 +15,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 BASE = ("app.config", "app.extensions", "app.clock", "app.vocabulary", "app.errors")
-KERNEL = ("app.policy", "app.engine", "app.files", "app.audit", "app.filters", "app.schema_forms")
+KERNEL = (
+    "app.policy",
+    "app.engine",
+    "app.files",
+    "app.audit",
+    "app.filters",
+    "app.schema_forms",
+    "app.once",
+)
 FEATURES = (
     "auth", "notifications", "org", "items", "routing", "cases", "desk", "supervision",
     "designer", "verify", "api",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from app import policy
+from app import once, policy
 from app.cases import services as case_services
 from app.cases.access import can_view_case
 from app.cases.history import case_history
@@ -14,7 +14,7 @@ from app.cases.intake_form import check_intake_data
 from app.cases.places import may_receive_at
 from app.desk import operations
 from app.engine import platform_runtime
-from app.errors import BadRequest, Forbidden
+from app.errors import BadRequest, Conflict, Forbidden
 from app.extensions import db
 from app.models.cases import Case
 from app.models.items import Item
@@ -124,12 +124,37 @@ def start_instance():
         raise InvalidTaskData("data 必须是 JSON 对象。", {})
     if not policy.has(api_user(), "instances.manage"):
         _check_start_data(data)
-    runtime = _runtime()
-    instance = runtime.start(
-        process_id, version=_version(body), data=data, actor=api_user().username
-    )
+
+    def start():
+        runtime = _runtime()
+        instance = runtime.start(
+            process_id, version=_version(body), data=data, actor=api_user().username
+        )
+        return _instance_body(runtime, instance), 201
+
+    return _created_once(body, start)
+
+
+def _created_once(body: dict, create):
+    """Commit what ``create`` makes and answer it; under an ``Idempotency-Key`` only once:
+    the same key and body from the same caller get the stored answer, nothing more."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        answer, status = create()
+        db.session.commit()
+        return jsonify(answer), status
+    user, digest = api_user(), once.request_digest(body)
+    stored = once.stored_answer(db.session, user.id, key, digest)
+    if stored is None and not once.claim_key(db.session, user.id, key, digest):
+        stored = once.stored_answer(db.session, user.id, key, digest)
+    if stored is not None:
+        if not stored.status:
+            raise Conflict("同一 Idempotency-Key 的请求正在处理，请稍后再查询。")
+        return jsonify(stored.body), stored.status
+    answer, status = create()
+    once.keep_answer(db.session, user.id, key, status, answer)
     db.session.commit()
-    return jsonify(_instance_body(runtime, instance)), 201
+    return jsonify(answer), status
 
 
 def _check_start_data(data: dict) -> None:
@@ -333,18 +358,23 @@ def create_case():
     action = body.get("action", "accept")
     if action not in ("accept", "receive"):
         raise BadRequest("action 只能是 accept 或 receive。")
-    try:
-        case, password = case_services.receive(db.session, _case_intake(body), api_user().username)
-        if action == "accept":
-            case_services.accept(db.session, case, api_user().username)
-    except case_services.CaseError as exc:
-        db.session.rollback()
-        fields = dict(exc.fields)
-        if exc.field:
-            fields[exc.field] = exc.message
-        raise InvalidTaskData(exc.message, fields)
-    db.session.commit()
-    return jsonify({**_case_json(case), "query_password": password}), 201
+
+    def create():
+        try:
+            case, password = case_services.receive(
+                db.session, _case_intake(body), api_user().username
+            )
+            if action == "accept":
+                case_services.accept(db.session, case, api_user().username)
+        except case_services.CaseError as exc:
+            db.session.rollback()
+            fields = dict(exc.fields)
+            if exc.field:
+                fields[exc.field] = exc.message
+            raise InvalidTaskData(exc.message, fields)
+        return {**_case_json(case), "query_password": password}, 201
+
+    return _created_once(body, create)
 
 
 @requires(policy.STAFF)

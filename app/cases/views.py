@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from app import policy
+from app import once, policy
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.errors import refusals_return_to
@@ -55,6 +55,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
             "cases/intake.html",
             items=_published_items(),
             item=item,
+            nonce=once.form_nonce(),
             places=grouped(regions),
             applicant_types=APPLICANT_TYPES,
             fields=intake_fields(db.session, item, request.form if values else None, errors or {})
@@ -122,6 +123,12 @@ def intake_submit():
     if item is None or item.status != ItemStatus.PUBLISHED or action not in ACTIONS:
         flash("请选择已发布的事项和受理操作。", "danger")
         return redirect(url_for("cases.intake"))
+    try:
+        once.spend_nonce(db.session, request.form.get("nonce"))
+    except once.AlreadySubmitted as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("cases.index"))
     try:
         case, password = services.receive(
             db.session, _intake_from(request.form, item), current_user.username

@@ -71,6 +71,9 @@ def case_of(session, number: str) -> Case:
     return session.scalars(select(Case).where(Case.number == number)).one()
 
 
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
 def intake(client, session, code: str, action: str, *, skip=(), extra=None, place=VILLAGE):
     """Fill the 受理台 for ``code``: every material except those whose name has a word of ``skip``."""
     item = session.get(Item, item_id(session, code))
@@ -80,6 +83,7 @@ def intake(client, session, code: str, action: str, *, skip=(), extra=None, plac
     assert item.name in html
     form = {
         "csrf_token": CSRF.search(html).group(1),
+        "nonce": NONCE.search(html).group(1),
         "item": item.id,
         "applicant_type": "person",
         "applicant_name": "周建华",
