@@ -17,6 +17,7 @@ from app.cases.services import PLATFORM_KEYS
 from app.errors import DomainError, Forbidden
 from app.files import store
 from app.models.auth import User
+from app.models.cases import Case
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
 from workflows import models as m
@@ -70,12 +71,21 @@ def complete(session, runtime, user: User, item_id: int, data: dict, version: in
     item = _item(runtime, item_id)
     require_actor(session, user, item)
     schema = runtime.form_schema(item)
-    data = writable_data(schema, item.instance.data or {}, data)
+    data = writable_data(schema, case_facts(session, item.instance), data)
     foreign = store.foreign_files(session, schema, item.instance_id, data)
     if foreign:
         raise InvalidTaskData("文件字段指向了其他办件的文件。", foreign)
     on_behalf_of = policy.acting_for(session, user, item)
     return runtime.complete(item_id, data, version, user.username, on_behalf_of=on_behalf_of)
+
+
+def case_facts(session, instance: m.ProcessInstance) -> dict:
+    """The facts the platform gave the process of a case; a process started without a
+    case (a test run, another system's) has none: what its forms asked for is not one."""
+    of_case = session.scalar(select(Case.id).where(Case.instance_id == instance.id).limit(1))
+    if of_case is None:
+        return {}
+    return {k: v for k, v in (instance.data or {}).items() if k in SET_BY_PLATFORM}
 
 
 def fixed_fields(schema: dict | None, facts: dict) -> set[str]:
@@ -96,6 +106,7 @@ def writable_data(schema: dict | None, facts: dict, data) -> dict:
     without a case (which has none). A step without a form declares no fields: it takes
     anything but those facts. The step's read-only and fact fields are filled from
     the case, so that what the form requires of them is there and stays the case's.
+    ``facts`` are ``case_facts``.
     """
     if not isinstance(data, dict):
         raise InvalidTaskData("data 必须是 JSON 对象。", {"data": "必须是 JSON 对象。"})

@@ -76,6 +76,7 @@ def submit(item_id: int):
     except operations.OperationForbidden:
         abort(403)
     schema = task_schema(runtime, item)
+    facts = operations.case_facts(db.session, item.instance)
     try:
         posted = with_uploads(schema, request.form, request.files, item.instance_id)
     except store.FileRejected as exc:
@@ -91,9 +92,7 @@ def submit(item_id: int):
             runtime,
             current_user,
             item.id,
-            parse(
-                schema, posted, readonly=operations.fixed_fields(schema, item.instance.data or {})
-            ),
+            parse(schema, posted, readonly=operations.fixed_fields(schema, facts)),
             request.form.get("version", type=int),
         )
     except InvalidTaskData as exc:
@@ -196,7 +195,11 @@ def _page(
     )
     values = form_values(schema, item, events, typed=typed, draft=draft)
     properties = set(schema.get("properties") or {})
-    names = operations.fixed_fields(schema, instance.data or {}) if actionable else properties
+    names = (
+        operations.fixed_fields(schema, operations.case_facts(db.session, instance))
+        if actionable
+        else properties
+    )
     return render_template(
         "desk/task.html",
         item=item,

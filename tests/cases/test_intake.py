@@ -373,7 +373,9 @@ def test_decision_and_delivery(app, item, county, session):
         actor = api_for(app, username)
         work = actor.get("/api/v1/work-items").get_json()["work_items"]
         assert [w["bpmn_id"] for w in work] == [step]
-        data = {"opinion": "同意"} if step == "review" else {"opinion": "准予", "decision": "approve"}
+        data = (
+            {"opinion": "同意"} if step == "review" else {"opinion": "准予", "decision": "approve"}
+        )
         assert actor.complete(work[0], data).status_code == 200
     case = session.scalars(select(Case).where(Case.number == number)).one()
     assert case.status == "decided" and case.result == "approve"
