@@ -228,9 +228,16 @@ def _item_matches(session, item: m.WorkItem, condition) -> bool:
 
 
 def can_act(session, user: User, item: m.WorkItem) -> bool:
-    """May this user claim, release or complete the work item?"""
-    if item.status != WorkItemStatus.OPEN or user.is_admin:
-        return True  # a closed item gets the runtime's clear conflict; administrators may step in
+    """May this user claim, release or complete the work item?
+
+    Administrators may step in. A closed item can no longer be worked: whoever
+    sees its case is told so by the runtime (a conflict), anyone else is refused;
+    "closed" never opens an item (its data, files, return targets) to everyone.
+    """
+    if user.is_admin:
+        return True
+    if item.status != WorkItemStatus.OPEN:
+        return can_view_instance(session, user, item.instance)
     return _item_matches(session, item, work_item_filter(session, user, narrow=_one_item(item.id)))
 
 

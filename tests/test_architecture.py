@@ -22,7 +22,15 @@ BASE = (
     "app.errors",
     "app.limits",
 )
-KERNEL = ("app.policy", "app.engine", "app.files", "app.audit", "app.filters", "app.schema_forms")
+KERNEL = (
+    "app.policy",
+    "app.engine",
+    "app.files",
+    "app.audit",
+    "app.filters",
+    "app.schema_forms",
+    "app.once",
+)
 FEATURES = (
     "auth", "notifications", "org", "items", "routing", "cases", "desk", "supervision",
     "designer", "verify", "api",

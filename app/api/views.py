@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import current_app, jsonify, request
 from sqlalchemy import select
 
-from app import policy
+from app import once, policy
 from app.cases import services as case_services
 from app.cases.access import can_view_case
 from app.cases.history import case_history
 from app.cases.identity import mask
+from app.cases.intake_form import check_intake_data
 from app.cases.places import may_receive_at
 from app.desk import operations
 from app.engine import platform_runtime
-from app.errors import BadRequest, Forbidden
+from app.errors import BadRequest, Conflict, Forbidden
 from app.extensions import db
 from app.limits import MAX_ID, bounded_int
 from app.models.cases import Case
@@ -129,12 +130,55 @@ def start_instance():
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise InvalidTaskData("data 必须是 JSON 对象。", {})
-    runtime = _runtime()
-    instance = runtime.start(
-        process_id, version=_version(body), data=data, actor=api_user().username
-    )
+    if not policy.has(api_user(), "instances.manage"):
+        _check_start_data(data)
+
+    def start():
+        runtime = _runtime()
+        instance = runtime.start(
+            process_id, version=_version(body), data=data, actor=api_user().username
+        )
+        return _instance_body(runtime, instance), 201
+
+    return _created_once(body, start)
+
+
+def _created_once(body: dict, create):
+    """Commit what ``create`` makes and answer it; under an ``Idempotency-Key`` only once:
+    the same key and body from the same caller get the stored answer, nothing more."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        answer, status = create()
+        db.session.commit()
+        return jsonify(answer), status
+    user, digest = api_user(), once.request_digest(body)
+    stored = once.stored_answer(db.session, user.id, key, digest)
+    if stored is None and not once.claim_key(db.session, user.id, key, digest):
+        stored = once.stored_answer(db.session, user.id, key, digest)
+    if stored is not None:
+        if not stored.status:
+            raise Conflict("同一 Idempotency-Key 的请求正在处理，请稍后再查询。")
+        return jsonify(stored.body), stored.status
+    answer, status = create()
+    once.keep_answer(db.session, user.id, key, status, answer)
     db.session.commit()
-    return jsonify(_instance_body(runtime, instance)), 201
+    return jsonify(answer), status
+
+
+def _check_start_data(data: dict) -> None:
+    """A window starting a process directly: at a place it receives for, and without the
+    facts only a case gives (number, applicant, item: ``POST /cases`` sets those)."""
+    facts = {
+        key: "办件信息由平台填写，请通过 POST /cases 受理办件。"
+        for key in data
+        if key in case_services.PLATFORM_KEYS and key != "place"
+    }
+    if facts:
+        raise InvalidTaskData("data 含有只能由平台填写的办件信息。", facts)
+    place = db.session.scalars(select(Region).where(Region.code == str(data.get("place") or "")))
+    place = place.first()
+    if place is None or not may_receive_at(db.session, api_user(), place):
+        raise Forbidden("place 不在您的受理范围内（或区划代码不存在）。")
 
 
 @requires(policy.STAFF)
@@ -323,7 +367,7 @@ def _case_intake(body: dict):
         received=received,
         channel=CaseChannel.parse(body.get("channel")) or CaseChannel.API,
         green_channel=bool(body.get("green_channel")),
-        data=body.get("data") or {},
+        data=check_intake_data(db.session, item, body.get("data") or {}),
     )
 
 
@@ -334,18 +378,23 @@ def create_case():
     action = body.get("action", "accept")
     if action not in ("accept", "receive"):
         raise BadRequest("action 只能是 accept 或 receive。")
-    try:
-        case, password = case_services.receive(db.session, _case_intake(body), api_user().username)
-        if action == "accept":
-            case_services.accept(db.session, case, api_user().username)
-    except case_services.CaseError as exc:
-        db.session.rollback()
-        fields = dict(exc.fields)
-        if exc.field:
-            fields[exc.field] = exc.message
-        raise InvalidTaskData(exc.message, fields)
-    db.session.commit()
-    return jsonify({**_case_json(case), "query_password": password}), 201
+
+    def create():
+        try:
+            case, password = case_services.receive(
+                db.session, _case_intake(body), api_user().username
+            )
+            if action == "accept":
+                case_services.accept(db.session, case, api_user().username)
+        except case_services.CaseError as exc:
+            db.session.rollback()
+            fields = dict(exc.fields)
+            if exc.field:
+                fields[exc.field] = exc.message
+            raise InvalidTaskData(exc.message, fields)
+        return {**_case_json(case), "query_password": password}, 201
+
+    return _created_once(body, create)
 
 
 @requires(policy.STAFF)

@@ -49,6 +49,12 @@ from . import documents
 from .identity import identity_problem, phone_problem
 
 INTAKE_STEP = ("step", "intake")
+# What the platform puts into a case's process (``process_data``, docs/DIAGRAMS.md 8.1):
+# facts of the case, never a person's to set or override.
+PLATFORM_KEYS = frozenset({
+    "case_number", "item_code", "item_name", "applicant_type", "applicant_name", "applicant_id_number",
+    "contact_phone", "place", "place_name", "lead_department", "accept_date", "green_channel",
+})  # fmt: skip
 
 
 class CaseError(DomainError):
@@ -237,8 +243,10 @@ def _require_status(case: Case, *allowed: str) -> None:
 
 
 def process_data(case: Case, clock: CenterClock) -> dict:
-    """The data a case's process starts with (see docs/DIAGRAMS.md)."""
+    """The data a case's process starts with (see docs/DIAGRAMS.md): the intake form's
+    answers, then the case's facts, which always win."""
     return {
+        **(case.data or {}),
         "case_number": case.number,
         "item_code": case.item.code,
         "item_name": case.item.name,
@@ -251,7 +259,6 @@ def process_data(case: Case, clock: CenterClock) -> dict:
         "lead_department": case.lead_department.name if case.lead_department else None,
         "accept_date": clock.day_of(case.accepted_at or clock.now()).isoformat(),
         "green_channel": case.green_channel,
-        **(case.data or {}),
     }
 
 

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_login import current_user
 from sqlalchemy import or_, select
 
-from app import policy
+from app import once, policy
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.errors import DomainError, refusals_return_to
@@ -56,6 +56,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
             "cases/intake.html",
             items=_published_items(),
             item=item,
+            nonce=once.form_nonce(),
             places=grouped(regions),
             applicant_types=APPLICANT_TYPES,
             fields=intake_fields(db.session, item, request.form if values else None, errors or {})
@@ -124,6 +125,12 @@ def intake_submit():
         flash("请选择已发布的事项和受理操作。", "danger")
         return redirect(url_for("cases.intake"))
     try:
+        once.spend_nonce(db.session, request.form.get("nonce"))
+    except once.AlreadySubmitted as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("cases.index"))
+    try:
         case, password = services.receive(
             db.session, _intake_from(request.form, item), current_user.username
         )
@@ -166,7 +173,9 @@ def index():
     status = CaseStatus.parse(request.args.get("status"))
     stmt = _visible_cases(select(Case))
     if text:
-        stmt = stmt.where(or_(Case.number == text, Case.applicant_name.contains(text)))
+        stmt = stmt.where(
+            or_(Case.number == text, Case.applicant_name.contains(text, autoescape=True))
+        )
     if status:
         stmt = stmt.where(Case.status == status)
     cases = db.session.scalars(
@@ -312,7 +321,9 @@ def upload(number: str, material_id: int):
         if material is None or upload_file is None or not upload_file.filename:
             raise services.CaseError("请选择要上传的文件。")
         blob = store.store(db.session, upload_file.read(), upload_file.filename)
-        material.blob_sha256, material.filename = blob.sha256, upload_file.filename
+        material.blob_sha256, material.filename = blob.sha256, store.safe_name(upload_file.filename)
+        if case.instance_id is not None:
+            store.bind(db.session, blob.sha256, case.instance_id)
 
     return _act(number, attach, "已上传材料文件。")
 
@@ -324,5 +335,7 @@ def material_file(number: str, material_id: int):
     if material is None:
         abort(404)
     return send_file(
-        store.path_of(material.blob_sha256), download_name=material.filename, as_attachment=True
+        store.path_of(material.blob_sha256),
+        download_name=store.safe_name(material.filename),
+        as_attachment=True,
     )

@@ -12,13 +12,19 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app import policy
+from app.cases.history import OPINION
+from app.cases.services import PLATFORM_KEYS
 from app.errors import DomainError, Forbidden
+from app.files import store
 from app.models.auth import User
+from app.models.cases import Case
 from app.models.org import Post, user_post
 from app.models.routing import WorkItemCandidate
-from app.vocabulary import WorkItemStatus
 from workflows import models as m
-from workflows.errors import RuntimeErrorBase
+from workflows.errors import InvalidTaskData, RuntimeErrorBase
+
+# The case's facts and its result (the diagram's scripts write it): never sent by a person.
+SET_BY_PLATFORM = PLATFORM_KEYS | {"result"}
 
 
 class OperationForbidden(Forbidden, RuntimeErrorBase):
@@ -39,11 +45,10 @@ def _item(runtime, item_id: int) -> m.WorkItem:
 
 def require_actor(session, user: User, item: m.WorkItem) -> None:
     """Open work must be this person's; work routed to them that a colleague has
-    claimed goes on to the runtime, which says who holds it (409)."""
-    if (
-        item.status == WorkItemStatus.OPEN
-        and not policy.can_act(session, user, item)
-        and not policy.claimed_by_colleague(session, user, item)
+    claimed goes on to the runtime, which says who holds it (409), and so does a
+    closed item, but only to whoever sees its case (``policy.can_act``)."""
+    if not policy.can_act(session, user, item) and not policy.claimed_by_colleague(
+        session, user, item
     ):
         raise OperationForbidden("该待办没有分派给您（或您的 A 角），不能办理。")
 
@@ -65,8 +70,64 @@ def complete(session, runtime, user: User, item_id: int, data: dict, version: in
     as B角 the history records whose work it was."""
     item = _item(runtime, item_id)
     require_actor(session, user, item)
+    schema = runtime.form_schema(item)
+    data = writable_data(schema, case_facts(session, item.instance), data)
+    foreign = store.foreign_files(session, schema, item.instance_id, data)
+    if foreign:
+        raise InvalidTaskData("文件字段指向了其他办件的文件。", foreign)
     on_behalf_of = policy.acting_for(session, user, item)
     return runtime.complete(item_id, data, version, user.username, on_behalf_of=on_behalf_of)
+
+
+def case_facts(session, instance: m.ProcessInstance) -> dict:
+    """The facts the platform gave the process of a case; a process started without a
+    case (a test run, another system's) has none: what its forms asked for is not one."""
+    of_case = session.scalar(select(Case.id).where(Case.instance_id == instance.id).limit(1))
+    if of_case is None:
+        return {}
+    return {k: v for k, v in (instance.data or {}).items() if k in SET_BY_PLATFORM}
+
+
+def fixed_fields(schema: dict | None, facts: dict) -> set[str]:
+    """A step's fields a person may not fill: read-only ones and the case's facts
+    (a process started without a case has none: its form may ask for them)."""
+    properties = (schema or {}).get("properties") or {}
+    return {
+        k for k, p in properties.items() if _read_only(p) or (k in SET_BY_PLATFORM and k in facts)
+    }
+
+
+def writable_data(schema: dict | None, facts: dict, data) -> dict:
+    """What a person sends to complete a step, limited to what the step lets them write.
+
+    Its form's fields (without read-only ones) and the 办理意见 the task page adds;
+    anything else, above all the case's facts (place, applicant, number, result),
+    is refused and named; a form may ask for a fact only of a process started
+    without a case (which has none). A step without a form declares no fields: it takes
+    anything but those facts. The step's read-only and fact fields are filled from
+    the case, so that what the form requires of them is there and stays the case's.
+    ``facts`` are ``case_facts``.
+    """
+    if not isinstance(data, dict):
+        raise InvalidTaskData("data 必须是 JSON 对象。", {"data": "必须是 JSON 对象。"})
+    properties = (schema or {}).get("properties") if schema else None
+    fixed = fixed_fields(schema, facts)
+    refused = {}
+    for key in data:
+        asked = properties is not None and key in properties
+        if key in SET_BY_PLATFORM and (key in fixed or not asked):
+            refused[key] = "由平台根据办件填写，不能提交。"
+        elif key in fixed:
+            refused[key] = "只读字段，不能提交。"
+        elif properties is not None and not asked and key != OPINION:
+            refused[key] = "该步骤的表单没有这个字段。"
+    if refused:
+        raise InvalidTaskData("提交的数据含有不能填写的字段。", refused)
+    return {**{k: facts[k] for k in fixed if k in facts}, **data}
+
+
+def _read_only(prop) -> bool:
+    return isinstance(prop, dict) and bool(prop.get("readOnly"))
 
 
 def receiver(session, username: str) -> str:

@@ -76,8 +76,9 @@ def submit(item_id: int):
     except operations.OperationForbidden:
         abort(403)
     schema = task_schema(runtime, item)
+    facts = operations.case_facts(db.session, item.instance)
     try:
-        posted = with_uploads(schema, request.form, request.files)
+        posted = with_uploads(schema, request.form, request.files, item.instance_id)
     except store.FileRejected as exc:
         db.session.rollback()
         typed = parse(schema, request.form, keep_empty=True)
@@ -91,7 +92,7 @@ def submit(item_id: int):
             runtime,
             current_user,
             item.id,
-            parse(schema, posted),
+            parse(schema, posted, readonly=operations.fixed_fields(schema, facts)),
             request.form.get("version", type=int),
         )
     except InvalidTaskData as exc:
@@ -105,7 +106,7 @@ def submit(item_id: int):
     return redirect(url_for("desk.index"))
 
 
-def with_uploads(schema: dict | None, form, files):
+def with_uploads(schema: dict | None, form, files, instance_id: int):
     """The posted form with each chosen file stored and its field set to "<sha256>/<name>".
 
     A field whose file input is left empty keeps the value it had (a hidden input).
@@ -123,7 +124,8 @@ def with_uploads(schema: dict | None, form, files):
         except store.FileRejected as exc:
             exc.fields = {name: exc.message}
             raise
-        posted[name] = f"{blob.sha256}/{upload.filename}"
+        store.bind(db.session, blob.sha256, instance_id)
+        posted[name] = f"{blob.sha256}/{store.safe_name(upload.filename)}"
     return posted
 
 
@@ -141,7 +143,9 @@ def file(item_id: int, field: str):
     sha, _, name = str(value or "").partition("/")
     if len(sha) != 64 or not store.path_of(sha).exists():
         abort(404)
-    return send_file(store.path_of(sha), download_name=name or sha, as_attachment=True)
+    return send_file(
+        store.path_of(sha), download_name=store.safe_name(name or sha), as_attachment=True
+    )
 
 
 def _save_draft(runtime: Runtime, item: m.WorkItem, typed: dict):
@@ -190,7 +194,12 @@ def _page(
         load_draft(db.session, item.id, current_user.id) if actionable and typed is None else None
     )
     values = form_values(schema, item, events, typed=typed, draft=draft)
-    names = () if actionable else tuple(schema.get("properties") or {})
+    properties = set(schema.get("properties") or {})
+    names = (
+        operations.fixed_fields(schema, operations.case_facts(db.session, instance))
+        if actionable
+        else properties
+    )
     return render_template(
         "desk/task.html",
         item=item,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from pathlib import Path
 
 from flask import current_app
 
 from app.errors import DomainError
-from app.models.files import Blob
+from app.models.files import Blob, InstanceFile
 
 # extension -> (mime, magic prefixes the content must start with)
 ACCEPTED = {
@@ -35,6 +36,21 @@ DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 
 class FileRejected(DomainError):
     """An upload that is not accepted; ``message`` says why, in Chinese."""
+
+
+UNSAFE_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\"<>|:*?]")
+MAX_NAME = 200
+
+
+def safe_name(filename: str | None) -> str:
+    """A name fit to keep, show and send back: no folders (``../``), no control
+    characters (NUL, CR/LF that would split a header), not empty, not too long."""
+    name = re.split(r"[/\\]", str(filename or ""))[-1]
+    name = UNSAFE_IN_NAMES.sub("", name).strip().lstrip(".")
+    if len(name) > MAX_NAME:
+        stem, extension = os.path.splitext(name)
+        name = stem[: MAX_NAME - len(extension)] + extension
+    return name or "file"
 
 
 def _root() -> Path:
@@ -83,3 +99,26 @@ def store(session, content: bytes, filename: str) -> Blob:
 
 def read(sha256: str) -> bytes:
     return path_of(sha256).read_bytes()
+
+
+def bind(session, sha256: str, instance_id: int) -> None:
+    """Record that this content was uploaded to this case's process."""
+    if session.get(InstanceFile, (instance_id, sha256)) is None:
+        session.add(InstanceFile(instance_id=instance_id, sha256=sha256))
+        session.flush()
+
+
+def bound(session, sha256: str, instance_id: int) -> bool:
+    return session.get(InstanceFile, (instance_id, sha256)) is not None
+
+
+def foreign_files(session, schema: dict | None, instance_id: int, data: dict) -> dict[str, str]:
+    """File fields of ``data`` naming content not uploaded to this case: field -> message."""
+    found = {}
+    for name, prop in ((schema or {}).get("properties") or {}).items():
+        if not (isinstance(prop, dict) and prop.get("format") == "file" and data.get(name)):
+            continue
+        sha = str(data[name]).partition("/")[0]
+        if not bound(session, sha, instance_id):
+            found[name] = "该文件不是本办件上传的，请重新上传。"
+    return found

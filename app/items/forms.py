@@ -3,6 +3,7 @@ from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DecimalField,
+    HiddenField,
     IntegerField,
     SelectField,
     StringField,
@@ -14,6 +15,7 @@ from app.models.items import KINDS, MATERIAL_FORMS
 
 
 class ItemForm(FlaskForm):
+    nonce = HiddenField()  # a new item's one-time nonce (app/once.py)
     code = StringField(
         "事项编码", validators=[DataRequired(message="请填写事项编码"), Length(max=40)]
     )

@@ -151,8 +151,12 @@ def search(
 ):
     stmt = select(Item)
     if text:
-        like = f"%{text}%"
-        stmt = stmt.where(or_(Item.code.ilike(like), Item.name.ilike(like)))
+        stmt = stmt.where(
+            or_(
+                Item.code.icontains(text, autoescape=True),
+                Item.name.icontains(text, autoescape=True),
+            )
+        )
     if kind in KINDS:
         stmt = stmt.where(Item.kind == kind)
     if status:

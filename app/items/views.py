@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from sqlalchemy import select
 
+from app import once
 from app.errors import refusals_return_to
 from app.extensions import db
 from app.files import store
@@ -87,7 +88,13 @@ def index():
 
 def _save(form: ItemForm, item: Item | None):
     try:
+        if item is None:
+            once.spend_nonce(db.session, form.nonce.data)
         item, warning = services.save_item(db.session, item, _values(form))
+    except once.AlreadySubmitted as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("items.index"))
     except services.ItemError as exc:
         db.session.rollback()
         if exc.field:
@@ -105,6 +112,8 @@ def _save(form: ItemForm, item: Item | None):
 @requires(MANAGE)
 def new():
     form = _choices(ItemForm())
+    if not form.is_submitted():
+        form.nonce.data = once.form_nonce()
     if form.validate_on_submit():
         done = _save(form, None)
         if done is not None:
@@ -165,7 +174,7 @@ def _attach(form_field, prefix: str) -> dict:
     if not upload or not getattr(upload, "filename", ""):
         return {}
     blob = store.store(db.session, upload.read(), upload.filename)
-    return {f"{prefix}_sha256": blob.sha256, f"{prefix}_name": upload.filename}
+    return {f"{prefix}_sha256": blob.sha256, f"{prefix}_name": store.safe_name(upload.filename)}
 
 
 @requires(MANAGE)
@@ -225,4 +234,4 @@ def material_file(item_id: int, material_id: int, which: str):
     )
     if not sha:
         abort(404)
-    return send_file(store.path_of(sha), download_name=name, as_attachment=True)
+    return send_file(store.path_of(sha), download_name=store.safe_name(name), as_attachment=True)

@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     files,
     items,
     notifications,
+    once,
     org,
     routing,
     supervision,

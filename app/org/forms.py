@@ -10,10 +10,18 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app import once
 from app.clock import center_clock
 from app.models.org import LEVEL_ZH, ROLES
 
@@ -33,7 +41,14 @@ def local_to_utc(value: datetime | None) -> datetime | None:
     return center_clock().from_local(value.replace(tzinfo=None))
 
 
-class RegionForm(FlaskForm):
+class OnceForm(FlaskForm):
+    """A create form: its one-time nonce is spent by ``web.save`` (a double submission
+    creates nothing more)."""
+
+    nonce = HiddenField(default=once.form_nonce)
+
+
+class RegionForm(OnceForm):
     code = StringField("区划代码", validators=[_required("区划代码"), Length(max=12)])
     name = StringField("名称", validators=[_required("名称"), Length(max=80)])
     level = SelectField("层级", choices=LEVEL_ZH, validate_choice=False)
@@ -42,7 +57,7 @@ class RegionForm(FlaskForm):
     )
 
 
-class DepartmentForm(FlaskForm):
+class DepartmentForm(OnceForm):
     code = StringField(
         "部门代码",
         validators=[_required("部门代码"), Length(max=40)],
@@ -59,7 +74,7 @@ class HolderForm(FlaskForm):
     username = StringField("用户名", validators=[_required("用户名"), Length(max=80)])
 
 
-class UserCreateForm(FlaskForm):
+class UserCreateForm(OnceForm):
     username = StringField("用户名", validators=[_required("用户名"), Length(max=80)])
     display_name = StringField("姓名", validators=[_required("姓名"), Length(max=120)])
     phone = StringField("电话", validators=[Optional(), Length(max=32)])
@@ -81,7 +96,7 @@ class PasswordResetForm(FlaskForm):
     )
 
 
-class BackupForm(FlaskForm):
+class BackupForm(OnceForm):
     holder = StringField("A角（用户名）", validators=[_required("A角用户名"), Length(max=80)])
     backup = StringField("B角（用户名）", validators=[_required("B角用户名"), Length(max=80)])
     department_code = StringField(

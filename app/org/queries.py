@@ -113,9 +113,9 @@ def users_page(session, text: str, page: int, size: int) -> tuple[list[User], in
     if text:
         stmt = stmt.where(
             or_(
-                User.username.contains(text),
-                User.display_name.contains(text),
-                User.phone.contains(text),
+                User.username.contains(text, autoescape=True),
+                User.display_name.contains(text, autoescape=True),
+                User.phone.contains(text, autoescape=True),
             )
         )
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))

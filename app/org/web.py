@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from flask import flash
 
+from app import once
 from app.errors import refusals_return_to
 from app.extensions import db
 
@@ -14,7 +15,7 @@ from .services import OrgError
 FAILED = object()
 
 
-def show_error(form, exc: OrgError) -> None:
+def show_error(form, exc: OrgError | once.AlreadySubmitted) -> None:
     """Put the message next to the field it names, or above the form."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None and hasattr(field, "errors"):
@@ -30,8 +31,10 @@ def save(form, change: Callable):
     showing the OrgError on the form.
     """
     try:
+        if hasattr(form, "nonce"):
+            once.spend_nonce(db.session, form.nonce.data)
         result = change()
-    except OrgError as exc:
+    except (OrgError, once.AlreadySubmitted) as exc:
         db.session.rollback()
         show_error(form, exc)
         return FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date, datetime, time, timedelta
 
@@ -10,16 +11,18 @@ import time_machine
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import once
 from app.cases import documents, services
 from app.cases.identity import credit_code_problem, id_card_problem, mask
 from app.clock import center_clock
+from app.files.store import safe_name
 from app.models.cases import Case
 from app.models.items import Item, ItemMaterial
 from app.models.org import Region
 from workflows.calendar import WorkCalendar
 from workflows.models import CalendarDay
 
-from ..conftest import BEIJING, MOMENTS, api_for, engine_of
+from ..conftest import BEIJING, CSRF, MOMENTS, api_for, engine_of, signed_in
 from ..diagrams import laned, user
 
 PERSON = {
@@ -370,7 +373,9 @@ def test_decision_and_delivery(app, item, county, session):
         actor = api_for(app, username)
         work = actor.get("/api/v1/work-items").get_json()["work_items"]
         assert [w["bpmn_id"] for w in work] == [step]
-        data = {"opinion": "同意"} if step == "review" else {"opinion": "准予", "result": "approve"}
+        data = (
+            {"opinion": "同意"} if step == "review" else {"opinion": "准予", "decision": "approve"}
+        )
         assert actor.complete(work[0], data).status_code == 200
     case = session.scalars(select(Case).where(Case.number == number)).one()
     assert case.status == "decided" and case.result == "approve"
@@ -418,3 +423,106 @@ def _applicant() -> dict:
         "id_number": "11010519491231002X",
         "phone": "13900000000",
     }
+
+
+def test_percent_and_underscore_in_the_case_search_are_plain_characters(app, item, county):
+    number = post_case(app, "center_window_clerk", item, county).get_json()["number"]
+    clerk = signed_in(app, "center_window_clerk")
+    assert number in clerk.get("/cases/?q=周建").get_data(as_text=True)
+    for pattern in ("%", "_", "周_华", "%华"):
+        assert number not in clerk.get(f"/cases/?q={pattern}").get_data(as_text=True), pattern
+
+
+def test_uploaded_names_lose_folders_and_control_characters():
+    assert safe_name("../../etc/passwd.pdf") == "passwd.pdf"
+    assert safe_name("..\\boot.ini.pdf") == "boot.ini.pdf"
+    assert safe_name("a\x00b\r\nSet-Cookie: x.pdf") == "abSet-Cookie x.pdf"
+    assert safe_name('"报告".pdf') == "报告.pdf"
+    assert safe_name("\r\n") == "file"
+    assert safe_name("现场照片.jpg") == "现场照片.jpg"
+    long = safe_name("长" * 500 + ".pdf")
+    assert len(long) == 200 and long.endswith(".pdf")
+
+
+def intake_form(client, item, county) -> dict:
+    page = client.get(f"/cases/intake?item={item.id}").get_data(as_text=True)
+    return {
+        "csrf_token": CSRF.search(page).group(1),
+        "nonce": re.search(r'name="nonce" value="([^"]+)"', page).group(1),
+        "item": item.id,
+        "applicant_type": "person",
+        "applicant_name": "周建华",
+        "applicant_id_number": "11010519491231002X",
+        "applicant_phone": "13900000000",
+        "place": county.regions["v11"].id,
+        "materials": [m.id for m in item.materials],
+        "action": "accept",
+    }
+
+
+def test_the_same_intake_form_posted_twice_makes_one_case(app, item, county, session):
+    clerk = signed_in(app, "center_window_clerk")
+    form = intake_form(clerk, item, county)
+    first = clerk.post("/cases/intake", data=form)
+    assert first.status_code == 302 and "/cases/49" in first.headers["Location"]
+    again = clerk.post("/cases/intake", data=form)
+    assert again.status_code == 302 and again.headers["Location"].endswith("/cases/")
+    assert "已经提交过" in clerk.get("/cases/").get_data(as_text=True)
+    assert len(session.scalars(select(Case)).all()) == 1
+    no_nonce = {k: v for k, v in intake_form(clerk, item, county).items() if k != "nonce"}
+    assert clerk.post("/cases/intake", data=no_nonce).status_code == 302
+    assert len(session.scalars(select(Case)).all()) == 1
+
+
+def test_one_nonce_spent_concurrently_makes_one_case(app, item, county):
+    engine = engine_of(app)
+    made: list[str] = []
+    refused: list[str] = []
+    barrier = threading.Barrier(2)
+    item_id, place_id = item.id, county.regions["v11"].id
+
+    def receive():
+        barrier.wait(timeout=30)
+        with app.app_context(), Session(engine) as s:
+            try:
+                once.spend_nonce(s, "the-same-form")
+                intake = services.Intake(
+                    s.get(Item, item_id),
+                    services.Applicant(**_applicant()),
+                    s.get(Region, place_id),
+                )
+                case, _ = services.receive(s, intake, "x")
+                s.commit()
+                made.append(case.number)
+            except once.AlreadySubmitted as exc:
+                refused.append(exc.message)
+
+    threads = [threading.Thread(target=receive) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(made) == 1 and len(refused) == 1
+
+
+def test_an_idempotency_key_answers_the_same_and_creates_once(app, item, county, session):
+    clerk = api_for(app, "center_window_clerk")
+    body = {"item_code": item.code, "applicant": PERSON, "place": county.code("v11")}
+    body["materials"] = ["申请书", "营业执照"]
+    key = {"Idempotency-Key": "order-20261204-0001"}
+    first = clerk.client.post("/api/v1/cases", json=body, headers={**clerk.headers, **key})
+    assert first.status_code == 201, first.get_json()
+    again = clerk.client.post("/api/v1/cases", json=body, headers={**clerk.headers, **key})
+    assert again.status_code == 201 and again.get_json() == first.get_json()
+    assert len(session.scalars(select(Case)).all()) == 1
+    other = {**body, "green_channel": True}
+    changed = clerk.client.post("/api/v1/cases", json=other, headers={**clerk.headers, **key})
+    assert changed.status_code == 422
+    assert changed.get_json()["error"]["code"] == "idempotency_key_reused"
+    # another caller's key is theirs alone
+    start = {"process_id": "simple_item", "data": {"place": county.code("v11")}}
+    one = api_for(app, "v11_window_clerk")
+    made = [one.client.post("/api/v1/instances", json=start, headers={**one.headers, **key})]
+    made.append(one.client.post("/api/v1/instances", json=start, headers={**one.headers, **key}))
+    assert [r.status_code for r in made] == [201, 201]
+    assert made[0].get_json()["id"] == made[1].get_json()["id"]

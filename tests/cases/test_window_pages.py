@@ -25,7 +25,7 @@ from app.models.items import Item
 from app.models.org import Region
 from workflows.calendar import WorkCalendar
 
-from ..conftest import BEIJING, CSRF, DEMO_PASSWORD, signed_in
+from ..conftest import BEIJING, CSRF, DEMO_PASSWORD, api_for, signed_in
 
 ID_NUMBER = "11010519491231002X"
 # the item-specific intake fields of the shipped items (prefix f_: see app/cases/intake_form.py)
@@ -71,6 +71,9 @@ def case_of(session, number: str) -> Case:
     return session.scalars(select(Case).where(Case.number == number)).one()
 
 
+NONCE = re.compile(r'name="nonce" value="([^"]+)"')
+
+
 def intake(client, session, code: str, action: str, *, skip=(), extra=None, place=VILLAGE):
     """Fill the 受理台 for ``code``: every material except those whose name has a word of ``skip``."""
     item = session.get(Item, item_id(session, code))
@@ -80,6 +83,7 @@ def intake(client, session, code: str, action: str, *, skip=(), extra=None, plac
     assert item.name in html
     form = {
         "csrf_token": CSRF.search(html).group(1),
+        "nonce": NONCE.search(html).group(1),
         "item": item.id,
         "applicant_type": "person",
         "applicant_name": "周建华",
@@ -681,3 +685,35 @@ def test_a_step_attaches_a_file_that_later_steps_can_open(app, shipped, session)
     stranger = window(app, "v0201_clerk")
     assert stranger.get(f"/desk/items/{review}/files/site_photo").status_code == 403
     assert reviewer.get(f"/desk/items/{review}/files/opinion").status_code == 404
+
+
+def test_a_closed_steps_file_and_details_stay_with_who_sees_the_case(app, shipped, session):
+    """A closed work item is no one's business but the case's: not its file, not its
+    data, not its return targets (the audit found "closed" opened all three)."""
+    number = received(intake(window(app), session, "SCJ-SPXZF-DJ", "accept", extra=FOOD))
+    instance_id = case_of(session, number).instance_id
+    handler = window(app, "scj_spg_handler")
+    desk = handler.get("/desk/").get_data(as_text=True)
+    item = re.search(
+        rf'data-item="(\d+)" data-bpmn="Task_Handle" data-instance="{instance_id}"', desk
+    ).group(1)
+    page = handler.get(f"/desk/items/{item}").get_data(as_text=True)
+    photo = b"\xff\xd8\xff\xe0" + b"JFIF" + b"\x00" * 64
+    form = {
+        "csrf_token": CSRF.search(page).group(1),
+        "version": re.search(r'name="version" value="(\d+)"', page).group(1),
+        "action": "complete",
+        "site_check": "pass",
+        "decision": "approve",
+        "opinion": "现场核查符合要求",
+        "site_photo__upload": (io.BytesIO(photo), "现场照片.jpg"),
+    }
+    assert handler.post(f"/desk/items/{item}", data=form).status_code == 302
+
+    stranger = window(app, "v0201_clerk")
+    assert stranger.get(f"/desk/items/{item}/files/site_photo").status_code == 403
+    assert handler.get(f"/desk/items/{item}/files/site_photo").data == photo
+    outsider = api_for(app, "v0201_clerk")
+    assert outsider.get(f"/api/v1/work-items/{item}").status_code == 403
+    assert outsider.get(f"/api/v1/work-items/{item}/return-targets").status_code == 403
+    assert api_for(app, "scj_spg_handler").get(f"/api/v1/work-items/{item}").status_code == 200

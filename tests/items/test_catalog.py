@@ -282,7 +282,6 @@ def test_outdoor_ad_corrects_then_cosigns_in_each_department(deployed, demo, app
     data = case_data("ZJJ-HWGG-SZSP", "户外广告设施设置审批", "住房和城乡建设局")
     instance_id = deployed.start("outdoor_ad", data).get_json()["id"]
     intake = {
-        **data,
         "facility_type": "wall",
         "setting_address": "城关街道解放路 12 号",
         "facility_width": 8,
@@ -350,7 +349,7 @@ def test_food_workshop_returns_one_step_and_a_refusal_ends_it(deployed, demo, ap
         "workshop_address": "城关街道 3 组",
         "food_category": "soy",
     }
-    do(app, "center_clerk", instance_id, "Task_Intake", {**data, **facts})
+    do(app, "center_clerk", instance_id, "Task_Intake", facts)  # the facts came with the start
     handle = {"site_check": "pass", "decision": "approve", "opinion": "符合条件"}
     do(app, "scj_spg_handler", instance_id, "Task_Handle", handle)
     do(

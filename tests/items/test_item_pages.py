@@ -43,8 +43,22 @@ def item_form(**changes) -> dict:
 
 
 def create(client, **changes):
-    data = {"csrf_token": token(client, "/items/new"), **item_form(**changes)}
+    page = client.get("/items/new").get_data(as_text=True)
+    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": CSRF.search(page).group(1), "nonce": nonce, **item_form(**changes)}
     return client.post("/items/new", data=data)
+
+
+def test_a_new_item_form_posted_twice_makes_one_item(app, shipped, session):
+    client = designer(app)
+    page = client.get("/items/new").get_data(as_text=True)
+    nonce = re.search(r'name="nonce" type="hidden" value="([^"]+)"', page).group(1)
+    data = {"csrf_token": CSRF.search(page).group(1), "nonce": nonce, **item_form()}
+    assert client.post("/items/new", data=data).status_code == 302
+    again = client.post("/items/new", data=data)
+    assert again.status_code == 302 and again.headers["Location"].endswith("/items/")
+    assert "已经提交过" in client.get("/items/").get_data(as_text=True)
+    assert len(session.scalars(select(Item).where(Item.code == "SCJ-SPJY-XK")).all()) == 1
 
 
 def post(client, url: str, page: str, data=None, **kw):

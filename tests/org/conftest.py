@@ -29,10 +29,14 @@ def login(client, username: str, password: str):
     )
 
 
+NONCE = re.compile(r'name="([\w-]*nonce)"[^>]*value="([^"]+)"')
+
+
 def submit(client, url: str, data: dict, page: str | None = None):
-    """POST ``data`` to ``url`` with the CSRF token read from ``page`` (default: ``url``)."""
+    """POST ``data`` to ``url`` with the CSRF token (and a create form's one-time nonce)
+    read from ``page`` (default: ``url``)."""
     html = client.get(page or url).get_data(as_text=True)
-    return client.post(url, data={**data, **csrf_fields(html)})
+    return client.post(url, data={**data, **csrf_fields(html), **dict(NONCE.findall(html))})
 
 
 def staff(session, username: str, name: str | None = None, **fields) -> User:

@@ -3,6 +3,8 @@
 import re
 from datetime import datetime
 
+from sqlalchemy import select
+
 from app.auth.services import check_password, find_user
 from app.models.org import Backup, Region
 from app.org import services as org
@@ -10,6 +12,8 @@ from app.org.services import department_by_code, region_by_code
 
 from ..conftest import make_user
 from .conftest import csrf_token, login, staff, submit
+
+CSRF_OR_NONCE = re.compile(r'name="((?:csrf_token|nonce))"[^>]*value="([^"]+)"')
 
 PASSWORD = re.compile(r'<code class="fs-5">([^<]+)</code>')
 
@@ -121,6 +125,16 @@ def test_region_form_saves_moves_and_shows_field_errors(admin, session):
 
     refused = submit(admin, f"/org/regions/{city.id}/edit", {**child, "level": "province"})
     assert refused.status_code == 400 and "不能设在省级区划" in refused.get_data(as_text=True)
+
+
+def test_a_new_region_form_posted_twice_creates_once(admin, session):
+    page = admin.get("/org/regions/new").get_data(as_text=True)
+    form = {"code": "490000000000", "name": "中原省", "level": "province", "parent_code": ""}
+    form |= dict(CSRF_OR_NONCE.findall(page))
+    assert admin.post("/org/regions/new", data=form).status_code == 302
+    again = admin.post("/org/regions/new", data=form)
+    assert again.status_code == 400 and "已经提交过" in again.get_data(as_text=True)
+    assert len(session.scalars(select(Region)).all()) == 1
 
 
 def test_deleting_a_region_with_children_is_refused_with_a_message(admin, session):
