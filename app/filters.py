@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app.clock import center_clock
 from app.extensions import db
+from app.privacy import mask, mask_phone
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -32,3 +33,5 @@ def register_filters(app) -> None:
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(working_days, "working_days")
     app.add_template_filter(worked_days, "worked_days")
+    app.add_template_filter(mask, "mask_id")
+    app.add_template_filter(mask_phone, "mask_phone")

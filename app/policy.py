@@ -12,7 +12,7 @@ from functools import wraps
 
 from flask import abort, g, request
 from flask_login import current_user
-from sqlalchemy import or_, select, union_all
+from sqlalchemy import false, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from app.errors import Forbidden, Unauthorized
@@ -47,6 +47,8 @@ ROLE_CAPABILITIES = {
     "deputy_leader": {"work", STAFF},
     "chief_leader": {"work", STAFF},
 }
+# Posts that manage a region (its instances, cases and supervision), not one's own work.
+MANAGERS = ("admin", "designer", "inspector")
 
 
 # --- capabilities --------------------------------------------------------------
@@ -295,12 +297,66 @@ def home_regions(session, user: User, roles: tuple[str, ...]) -> list[Region]:
     )
 
 
-def _place_within(session, instance: m.ProcessInstance, regions: list[Region]) -> bool:
+def instance_place(session, instance: m.ProcessInstance) -> Region | None:
+    """The region named by the instance data's ``place`` (its code), if any."""
     code = (instance.data or {}).get("place")
-    if not code or not regions:
-        return False
-    place = session.scalars(select(Region).where(Region.code == str(code))).first()
+    if not code:
+        return None
+    return session.scalars(select(Region).where(Region.code == str(code))).first()
+
+
+def _within(place: Region | None, regions: list[Region]) -> bool:
     return place is not None and any(place.path.startswith(r.path) for r in regions)
+
+
+def _place_within(session, instance: m.ProcessInstance, regions: list[Region]) -> bool:
+    return bool(regions) and _within(instance_place(session, instance), regions)
+
+
+# --- managers: administrators, designers and inspectors of a region -------------------
+
+
+def managed_regions(session, user: User) -> list[Region] | None:
+    """The regions (each with its subtree) a user manages: those of their manager posts
+    (MANAGERS). ``None`` for platform administrators, who manage everywhere."""
+    if user.is_admin:
+        return None
+    return home_regions(session, user, MANAGERS)
+
+
+def manages_place(session, user: User, place: Region | None) -> bool:
+    regions = managed_regions(session, user)
+    return regions is None or _within(place, regions)
+
+
+def manages_instance(session, user: User, instance: m.ProcessInstance) -> bool:
+    """Whether the instance's place lies in a region the user manages; an instance
+    without a place is managed by platform administrators and by whoever started it."""
+    regions = managed_regions(session, user)
+    if regions is None or instance.started_by == user.username:
+        return True
+    return _place_within(session, instance, regions)
+
+
+def managed_instances(session, user: User):
+    """SQL condition on ``ProcessInstance``: the instances ``manages_instance`` allows."""
+    regions = managed_regions(session, user)
+    if regions is None:
+        return true()
+    mine = m.ProcessInstance.started_by == user.username
+    if not regions:
+        return mine
+    codes = select(Region.code).where(or_(*[Region.path.startswith(r.path) for r in regions]))
+    return or_(m.ProcessInstance.data["place"].as_string().in_(codes), mine)
+
+
+def managed_places(session, user: User):
+    """SQL condition on a region id column's values: ids of the places a user manages
+    (``None``: everywhere)."""
+    regions = managed_regions(session, user)
+    if regions is None:
+        return None
+    return select(Region.id).where(or_(false(), *[Region.path.startswith(r.path) for r in regions]))
 
 
 def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
@@ -324,10 +380,11 @@ def _copied_to(session, user: User, instance: m.ProcessInstance) -> bool:
 
 
 def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
-    """Jurisdiction: designers and admins see all; supervisors their region; others what
-    was routed to them or copied to them, and window clerks the cases of their own place."""
+    """Jurisdiction: designers and admins see their regions' instances (platform
+    administrators all); supervisors their region; others what was routed to them or
+    copied to them, and window clerks the cases of their own place."""
     caps = capabilities(user)
-    if "instances.manage" in caps:
+    if "instances.manage" in caps and manages_instance(session, user, instance):
         return True
     if "supervise" in caps and _place_within(
         session, instance, home_regions(session, user, ("inspector",))
@@ -341,8 +398,12 @@ def can_view_instance(session, user: User, instance: m.ProcessInstance) -> bool:
 
 
 def may_change_signers(session, user: User, instance_id: int, bpmn_id: str) -> bool:
-    """Designers/administrators, or whoever completed the step that opened the 会签."""
-    if has(user, "instances.manage"):
+    """Designers/administrators of the case's region, or whoever completed the step that
+    opened the 会签."""
+    instance = session.get(m.ProcessInstance, instance_id)
+    if instance is None:
+        return False
+    if has(user, "instances.manage") and manages_instance(session, user, instance):
         return True
     openers = select(m.WorkItem.previous_item_id).where(
         m.WorkItem.instance_id == instance_id, m.WorkItem.bpmn_id == bpmn_id
@@ -355,3 +416,15 @@ def may_change_signers(session, user: User, instance_id: int, bpmn_id: str) -> b
         )
         is not None
     )
+
+
+def work_items_seen(session, user: User):
+    """SQL condition on ``WorkItem`` for work-item lists: one's own work and, for those who
+    manage instances, every item of the instances they manage (``None``: no limit)."""
+    own = work_item_filter(session, user)
+    if not has(user, "instances.manage"):
+        return own
+    if managed_regions(session, user) is None:
+        return None
+    managed = select(m.ProcessInstance.id).where(managed_instances(session, user))
+    return or_(own, m.WorkItem.instance_id.in_(managed))

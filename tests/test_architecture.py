@@ -21,6 +21,7 @@ BASE = (
     "app.vocabulary",
     "app.errors",
     "app.limits",
+    "app.privacy",
 )
 KERNEL = (
     "app.policy",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from app.privacy import masked
+
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() + "Z" if value is not None else None
@@ -35,7 +37,7 @@ def work_item_json(item, *, form_schema=None) -> dict:
     return body
 
 
-def event_json(event) -> dict:
+def event_json(event, reveal=frozenset()) -> dict:
     return {
         "id": event.id,
         "at": iso(event.at),
@@ -45,19 +47,20 @@ def event_json(event) -> dict:
         "work_item": event.work_item_id,
         "actor": event.actor,
         "on_behalf_of": event.on_behalf_of,
-        "data": event.data,
+        "data": masked(event.data, reveal),
         "message": event.message,
     }
 
 
-def instance_json(instance, *, work_items=None, history=None) -> dict:
+def instance_json(instance, *, work_items=None, history=None, reveal=frozenset()) -> dict:
+    """The instance; personal numbers in its data and history masked except ``reveal``."""
     body = {
         "id": instance.id,
         "process_id": instance.process_id,
         "version": instance.definition.version,
         "status": instance.status,
         "revision": instance.revision,
-        "data": instance.data,
+        "data": masked(instance.data or {}, reveal),
         "error": instance.error,
         "next_timer_at": iso(instance.next_timer_at),
         "started_by": instance.started_by,
@@ -68,5 +71,5 @@ def instance_json(instance, *, work_items=None, history=None) -> dict:
     if work_items is not None:
         body["work_items"] = [work_item_json(i) for i in work_items]
     if history is not None:
-        body["history"] = [event_json(e) for e in history]
+        body["history"] = [event_json(e, reveal) for e in history]
     return body

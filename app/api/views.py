@@ -7,9 +7,8 @@ from sqlalchemy import select
 
 from app import once, policy
 from app.cases import services as case_services
-from app.cases.access import can_view_case
+from app.cases.access import can_view_case, reveals_personal_data
 from app.cases.history import case_history
-from app.cases.identity import mask
 from app.cases.intake_form import check_intake_data
 from app.cases.places import may_receive_at
 from app.desk import operations
@@ -21,6 +20,7 @@ from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
 from app.policy import requires
+from app.privacy import PERSONAL_KEYS, mask
 from app.vocabulary import CaseChannel, WorkItemStatus
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
@@ -71,12 +71,27 @@ def _visible_instance(runtime, instance_id: int):
     return instance
 
 
+def _managed_instance(runtime, instance_id: int):
+    """The instance, if the caller manages its region (terminate, retry)."""
+    instance = runtime.get_instance(instance_id)
+    if not policy.manages_instance(db.session, api_user(), instance):
+        raise Forbidden("该办件不在您管理的区域内。")
+    return instance
+
+
+def _revealed(instance) -> frozenset[str]:
+    """Keys shown in full: personal numbers only to the receiving window."""
+    place = policy.instance_place(db.session, instance)
+    return PERSONAL_KEYS if reveals_personal_data(db.session, api_user(), place) else frozenset()
+
+
 def _instance_body(runtime, instance, *, with_history: bool = False) -> dict:
     """An instance's state and open work; the full history only where asked (it grows)."""
     return instance_json(
         instance,
         work_items=runtime.open_work_items(instance.id),
         history=runtime.history(instance.id) if with_history else None,
+        reveal=_revealed(instance),
     )
 
 
@@ -130,8 +145,7 @@ def start_instance():
     data = body.get("data", {})
     if not isinstance(data, dict):
         raise InvalidTaskData("data 必须是 JSON 对象。", {})
-    if not policy.has(api_user(), "instances.manage"):
-        _check_start_data(data)
+    _check_start_data(data)
 
     def start():
         runtime = _runtime()
@@ -166,18 +180,26 @@ def _created_once(body: dict, create):
 
 
 def _check_start_data(data: dict) -> None:
-    """A window starting a process directly: at a place it receives for, and without the
-    facts only a case gives (number, applicant, item: ``POST /cases`` sets those)."""
+    """Starting a process directly: without the facts only a case gives (number,
+    applicant, item: ``POST /cases`` sets those) unless a platform administrator does
+    it; at a place the caller receives for or manages; without a place only by those
+    who manage instances."""
+    user = api_user()
     facts = {
         key: "办件信息由平台填写，请通过 POST /cases 受理办件。"
         for key in data
         if key in case_services.PLATFORM_KEYS and key != "place"
     }
-    if facts:
+    if facts and not user.is_admin:
         raise InvalidTaskData("data 含有只能由平台填写的办件信息。", facts)
-    place = db.session.scalars(select(Region).where(Region.code == str(data.get("place") or "")))
-    place = place.first()
-    if place is None or not may_receive_at(db.session, api_user(), place):
+    if data.get("place") in (None, ""):
+        if not policy.has(user, "instances.manage"):
+            raise Forbidden("缺少 place（办理地点的区划代码）。")
+        return
+    place = db.session.scalars(select(Region).where(Region.code == str(data["place"]))).first()
+    if place is None or not (
+        may_receive_at(db.session, user, place) or policy.manages_place(db.session, user, place)
+    ):
         raise Forbidden("place 不在您的受理范围内（或区划代码不存在）。")
 
 
@@ -192,6 +214,7 @@ def get_instance(instance_id: int):
 def terminate_instance(instance_id: int):
     body = _json_body()
     runtime = _runtime()
+    _managed_instance(runtime, instance_id)
     instance = runtime.terminate(instance_id, str(body.get("reason") or ""), api_user().username)
     db.session.commit()
     return jsonify(_instance_body(runtime, instance))
@@ -201,6 +224,7 @@ def terminate_instance(instance_id: int):
 def retry_instance(instance_id: int):
     body = _json_body()
     runtime = _runtime()
+    _managed_instance(runtime, instance_id)
     instance = runtime.retry(instance_id, api_user().username, version=_version(body))
     db.session.commit()
     return jsonify(_instance_body(runtime, instance))
@@ -219,8 +243,9 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
 @requires(policy.STAFF)
 def list_work_items():
     stmt = select(m.WorkItem)
-    if not policy.has(api_user(), "instances.manage"):
-        stmt = stmt.where(policy.work_item_filter(db.session, api_user()))
+    seen = policy.work_items_seen(db.session, api_user())
+    if seen is not None:
+        stmt = stmt.where(seen)
     instance = _int_arg("instance")
     if instance is not None:
         stmt = stmt.where(m.WorkItem.instance_id == instance)
@@ -426,7 +451,7 @@ def _done(instance_or_item):
     db.session.commit()
     if isinstance(instance_or_item, m.WorkItem):
         return jsonify(work_item_json(instance_or_item))
-    return jsonify(instance_json(instance_or_item))
+    return jsonify(instance_json(instance_or_item, reveal=_revealed(instance_or_item)))
 
 
 @requires("work")

@@ -18,6 +18,11 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.models.cases import Case
+from app.models.org import Region
+from app.privacy import PERSONAL_KEYS, masked
+from workflows import models as m
+
+from .places import may_receive_at
 
 
 def _place_within(case: Case, regions) -> bool:
@@ -28,7 +33,7 @@ def can_view_case(session, user, case: Case) -> bool:
     """May ``user`` see ``case`` and the documents issued for it?"""
     if user is None or not getattr(user, "is_active", False):
         return False
-    if policy.has(user, "instances.manage"):
+    if policy.has(user, "instances.manage") and policy.manages_place(session, user, case.place):
         return True
     if case.received_by is not None and case.received_by == user.username:
         return True
@@ -49,3 +54,22 @@ def visible_case(number: str) -> Case:
     if not can_view_case(db.session, current_user, case):
         abort(403)
     return case
+
+
+def reveals_personal_data(session, user, place: Region | None) -> bool:
+    """ID and phone numbers are shown in full to the receiving window: whoever may
+    receive applications at the case's place. Everyone else sees them masked."""
+    return (
+        place is not None
+        and user is not None
+        and policy.has(user, "intake")
+        and may_receive_at(session, user, place)
+    )
+
+
+def shown_data(session, user, instance: m.ProcessInstance, own_fields=frozenset()) -> dict:
+    """The instance data as ``user`` may read it: personal numbers masked except for the
+    receiving window and the fields in ``own_fields`` (a step's own form)."""
+    place = policy.instance_place(session, instance)
+    reveal = PERSONAL_KEYS if reveals_personal_data(session, user, place) else own_fields
+    return masked(instance.data or {}, set(reveal))

@@ -22,11 +22,11 @@ from app.filters import local_time
 from app.models.auth import User
 from app.models.cases import APPLICANT_TYPES, Case, CaseDocument, CaseEvent
 from app.models.items import MATERIAL_FORMS
+from app.privacy import mask, mask_phone
 from app.vocabulary import CaseEventKind, CaseResult
 from workflows.timeutil import utcnow
 
 from . import pdf
-from .identity import mask
 
 KINDS = {
     "receipt": "申请材料接收凭证",
@@ -124,7 +124,7 @@ def _case_facts(session, case: Case, actor: str | None, now: datetime) -> dict:
         "applicant_type": case.applicant_type,
         "applicant_type_zh": APPLICANT_TYPES.get(case.applicant_type, case.applicant_type),
         "applicant_id_masked": mask(case.applicant_id_number),
-        "applicant_phone_masked": mask(case.applicant_phone, 3, 4),
+        "applicant_phone_masked": mask_phone(case.applicant_phone),
         "place_name": place_name(case.place),
         "received_date": _local_date(case.received_at),
         "accepted_date": _local_date(case.accepted_at),

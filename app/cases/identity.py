@@ -10,6 +10,10 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from app.privacy import mask
+
+__all__ = ["credit_code_problem", "id_card_problem", "identity_problem", "mask", "phone_problem"]
+
 _ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _ID_CHECK = "10X98765432"
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -50,12 +54,3 @@ def identity_problem(applicant_type: str, number: str) -> str | None:
 
 def phone_problem(phone: str) -> str | None:
     return None if _PHONE.fullmatch(phone.strip()) else "请填写手机号码或带区号的固定电话。"
-
-
-def mask(number: str, keep_start: int = 6, keep_end: int = 4) -> str:
-    """The number with its middle hidden, for notices and public pages."""
-    value = number.strip()
-    if len(value) <= keep_start + keep_end:
-        return "*" * len(value)
-    hidden = len(value) - keep_start - keep_end
-    return value[:keep_start] + "*" * hidden + value[keep_start + hidden :]

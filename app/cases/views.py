@@ -155,15 +155,21 @@ def intake_submit():
 
 
 def _visible_cases(stmt):
+    """Cases received by the user, at the places of their windows and inspections, and
+    in the regions they manage (platform administrators: all)."""
+    seen = [Case.received_by == current_user.username]
     if policy.has(current_user, "instances.manage"):
-        return stmt
+        managed = policy.managed_places(db.session, current_user)
+        if managed is None:
+            return stmt
+        seen.append(Case.place_id.in_(managed))
     regions = intake_regions(db.session, current_user) + policy.home_regions(
         db.session, current_user, ("inspector",)
     )
-    if not regions:
-        return stmt.where(Case.received_by == current_user.username)
-    places = select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
-    return stmt.where(or_(Case.place_id.in_(places), Case.received_by == current_user.username))
+    if regions:
+        places = select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
+        seen.append(Case.place_id.in_(places))
+    return stmt.where(or_(*seen))
 
 
 @requires(STAFF)

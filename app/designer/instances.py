@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app import policy
+from app.cases.access import shown_data
 from app.engine import platform_runtime
 from app.extensions import db
 from app.limits import page_number
@@ -24,7 +26,10 @@ PAGE_SIZE = 50
 def index():
     status = InstanceStatus.parse(request.args.get("status"))
     page = page_number(request.args)
-    stmt = select(m.ProcessInstance).options(selectinload(m.ProcessInstance.definition))
+    managed = policy.managed_instances(db.session, current_user)
+    stmt = (
+        select(m.ProcessInstance).options(selectinload(m.ProcessInstance.definition)).where(managed)
+    )
     if status is not None:
         stmt = stmt.where(m.ProcessInstance.status == status)
     rows = db.session.scalars(
@@ -32,7 +37,9 @@ def index():
     ).all()
     counts = dict(
         db.session.execute(
-            select(m.ProcessInstance.status, func.count()).group_by(m.ProcessInstance.status)
+            select(m.ProcessInstance.status, func.count())
+            .where(managed)
+            .group_by(m.ProcessInstance.status)
         ).all()
     )
     return render_template(
@@ -46,13 +53,22 @@ def index():
     )
 
 
+def _managed(runtime, instance_id: int) -> m.ProcessInstance:
+    """The instance, or 403 if it lies outside the regions the user manages."""
+    instance = runtime.get_instance(instance_id)
+    if not policy.manages_instance(db.session, current_user, instance):
+        abort(403)
+    return instance
+
+
 def _detail_page(instance_id: int, retry_form=None, terminate_form=None, status=200):
     runtime = platform_runtime()
-    instance = runtime.get_instance(instance_id)
+    instance = _managed(runtime, instance_id)
     return (
         render_template(
             "designer/instance.html",
             instance=instance,
+            data=shown_data(db.session, current_user, instance),
             statuses=InstanceStatus.labels(),
             events=InstanceEventKind.labels(),
             work_items=runtime.open_work_items(instance.id),
@@ -71,6 +87,7 @@ def detail(instance_id: int):
 
 @requires("instances.manage")
 def retry(instance_id: int):
+    _managed(platform_runtime(), instance_id)
     form = RetryForm()
     if not form.validate_on_submit():
         return _detail_page(instance_id, retry_form=form, status=400)
@@ -90,6 +107,7 @@ def retry(instance_id: int):
 
 @requires("instances.manage")
 def terminate(instance_id: int):
+    _managed(platform_runtime(), instance_id)
     form = TerminateForm()
     if not form.validate_on_submit():
         return _detail_page(instance_id, terminate_form=form, status=400)

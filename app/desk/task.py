@@ -22,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app import policy
+from app.cases.access import reveals_personal_data
 from app.cases.history import OPINION, history_rows
 from app.cases.progress import step_marks
 from app.cases.services import CaseSuspended
@@ -31,6 +32,7 @@ from app.files import store
 from app.models.cases import Case
 from app.models.desk import OpinionPhrase, TaskDraft
 from app.policy import STAFF, requires
+from app.privacy import PERSONAL_KEYS, masked
 from app.schema_forms import fields, other_errors, parse
 from app.vocabulary import WorkItemStatus
 from workflows import models as m
@@ -193,8 +195,11 @@ def _page(
     draft = (
         load_draft(db.session, item.id, current_user.id) if actionable and typed is None else None
     )
-    values = form_values(schema, item, events, typed=typed, draft=draft)
     properties = set(schema.get("properties") or {})
+    values = masked(
+        form_values(schema, item, events, typed=typed, draft=draft),
+        revealed_fields(item, properties, actionable),
+    )
     names = (
         operations.fixed_fields(schema, operations.case_facts(db.session, instance))
         if actionable
@@ -238,6 +243,15 @@ def _page(
 
 
 # --- the form ----------------------------------------------------------------------
+
+
+def revealed_fields(item: m.WorkItem, own: set[str], actionable: bool) -> set[str]:
+    """Fields whose personal numbers the page shows in full: the step's own form to whoever
+    works it (or worked it), every field to the case's receiving window."""
+    place = policy.instance_place(db.session, item.instance)
+    if reveals_personal_data(db.session, current_user, place):
+        return set(PERSONAL_KEYS)
+    return own if actionable or item.completed_by == current_user.username else set()
 
 
 def task_schema(runtime: Runtime, item: m.WorkItem) -> dict:

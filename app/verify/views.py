@@ -11,10 +11,10 @@ from flask import current_app, render_template, request
 from sqlalchemy import select
 
 from app.cases import documents, services
-from app.cases.identity import mask
 from app.engine import platform_runtime
 from app.extensions import db, reads_only
 from app.models.cases import Case, CaseEvent
+from app.privacy import mask
 from app.vocabulary import CaseEventKind, CaseStatus
 
 from .forms import CaseQueryForm, VerifyForm
