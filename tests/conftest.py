@@ -297,6 +297,14 @@ def county(app, session):
     return build_county(session)
 
 
+@pytest.fixture
+def neighbour(county, session):
+    """白水县 next to the county (tests/county.py), for "a user of another county"."""
+    from .county import build_neighbour
+
+    return build_neighbour(session, county)
+
+
 def api_for(app, username: str) -> Api:
     """An API client acting as an existing user (issues a token)."""
     from app.auth.services import issue_token

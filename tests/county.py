@@ -2,6 +2,8 @@
 
 城关镇 (t1) with villages 东关村 (v11) and 西关村 (v12); 河口镇 (t2) with 河口村 (v21).
 Every post has one holder named ``<unit>_<role>``; the password of all is ``pw-<username>``.
+``build_neighbour`` adds 白水县, a second county of the same city, whose users are
+"someone of another county" for every test.
 """
 
 from __future__ import annotations
@@ -64,16 +66,37 @@ def _hash(password: str) -> str:
     return PASSWORD_HASHES[password]
 
 
+NEIGHBOUR_REGIONS = [
+    ("bs_county", "白水县", "county", "490103000000", "city"),
+    ("bs_t1", "白水镇", "township", "490103100000", "bs_county"),
+]
+NEIGHBOUR_DEPARTMENTS = [
+    ("bs_center", "白水县政务服务中心", "bs_county", None, ("window_clerk", "inspector")),
+    ("bs_scj", "白水县市场监督管理局", "bs_county", None, LEADERS),
+    ("bs_bigdata", "白水县大数据中心", "bs_county", None, ("designer", "admin")),
+    ("bs_t1", "白水镇便民服务中心", "bs_t1", None, ("window_clerk",)),
+]
+
+
 def build_county(session) -> County:
     """Insert the county and commit; returns handles by key."""
-    county = County()
-    for key, name, level, code, parent in REGIONS:
-        region = Region(code=code, name=name, level=level, parent=county.regions.get(parent))
+    return _build(session, County(), REGIONS, DEPARTMENTS, {})
+
+
+def build_neighbour(session, county: County) -> County:
+    """Insert 白水县 (under ``county``'s city) and commit; returns its handles by key."""
+    return _build(session, County(), NEIGHBOUR_REGIONS, NEIGHBOUR_DEPARTMENTS, county.regions)
+
+
+def _build(session, county: County, regions, departments, outside: dict) -> County:
+    for key, name, level, code, parent_key in regions:
+        parent = county.regions.get(parent_key) or outside.get(parent_key)
+        region = Region(code=code, name=name, level=level, parent=parent)
         session.add(region)
         session.flush()
-        region.path = (county.regions[parent].path if parent else "/") + f"{region.id}/"
+        region.path = (parent.path if parent else "/") + f"{region.id}/"
         county.regions[key] = region
-    for key, name, region, parent, roles in DEPARTMENTS:
+    for key, name, region, parent, roles in departments:
         department = Department(
             code=f"D-{key}",
             name=name,

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app import once, policy
 from app.cases import services as case_services
-from app.cases.access import can_view_case, reveals_personal_data
+from app.cases.access import can_view_case, revealed_keys
 from app.cases.history import case_history
 from app.cases.intake_form import check_intake_data
 from app.cases.places import may_receive_at
@@ -20,7 +20,7 @@ from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
 from app.policy import requires
-from app.privacy import PERSONAL_KEYS, mask
+from app.privacy import mask
 from app.vocabulary import CaseChannel, WorkItemStatus
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
@@ -80,9 +80,7 @@ def _managed_instance(runtime, instance_id: int):
 
 
 def _revealed(instance) -> frozenset[str]:
-    """Keys shown in full: personal numbers only to the receiving window."""
-    place = policy.instance_place(db.session, instance)
-    return PERSONAL_KEYS if reveals_personal_data(db.session, api_user(), place) else frozenset()
+    return revealed_keys(db.session, api_user(), instance)
 
 
 def _instance_body(runtime, instance, *, with_history: bool = False) -> dict:

@@ -19,7 +19,7 @@ from app import policy
 from app.extensions import db
 from app.models.cases import Case
 from app.models.org import Region
-from app.privacy import PERSONAL_KEYS, masked
+from app.privacy import PERSONAL_KEYS
 from workflows import models as m
 
 from .places import may_receive_at
@@ -67,9 +67,8 @@ def reveals_personal_data(session, user, place: Region | None) -> bool:
     )
 
 
-def shown_data(session, user, instance: m.ProcessInstance, own_fields=frozenset()) -> dict:
-    """The instance data as ``user`` may read it: personal numbers masked except for the
-    receiving window and the fields in ``own_fields`` (a step's own form)."""
+def revealed_keys(session, user, instance: m.ProcessInstance) -> frozenset[str]:
+    """The personal keys of an instance's data ``user`` reads in full: all of them at the
+    receiving window, none elsewhere (a step adds its own form's fields)."""
     place = policy.instance_place(session, instance)
-    reveal = PERSONAL_KEYS if reveals_personal_data(session, user, place) else own_fields
-    return masked(instance.data or {}, set(reveal))
+    return PERSONAL_KEYS if reveals_personal_data(session, user, place) else frozenset()

@@ -22,7 +22,7 @@ from flask_login import current_user
 from sqlalchemy import delete, select
 
 from app import policy
-from app.cases.access import reveals_personal_data
+from app.cases.access import revealed_keys
 from app.cases.history import OPINION, history_rows
 from app.cases.progress import step_marks
 from app.cases.services import CaseSuspended
@@ -32,7 +32,7 @@ from app.files import store
 from app.models.cases import Case
 from app.models.desk import OpinionPhrase, TaskDraft
 from app.policy import STAFF, requires
-from app.privacy import PERSONAL_KEYS, masked
+from app.privacy import masked
 from app.schema_forms import fields, other_errors, parse
 from app.vocabulary import WorkItemStatus
 from workflows import models as m
@@ -248,10 +248,8 @@ def _page(
 def revealed_fields(item: m.WorkItem, own: set[str], actionable: bool) -> set[str]:
     """Fields whose personal numbers the page shows in full: the step's own form to whoever
     works it (or worked it), every field to the case's receiving window."""
-    place = policy.instance_place(db.session, item.instance)
-    if reveals_personal_data(db.session, current_user, place):
-        return set(PERSONAL_KEYS)
-    return own if actionable or item.completed_by == current_user.username else set()
+    mine = own if actionable or item.completed_by == current_user.username else set()
+    return mine | revealed_keys(db.session, current_user, item.instance)
 
 
 def task_schema(runtime: Runtime, item: m.WorkItem) -> dict:
