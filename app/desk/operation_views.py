@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from app import policy
 from app.cases.access import visible_case
 from app.engine import platform_runtime
 from app.extensions import db
@@ -19,6 +20,8 @@ def _run(item_id: int, change, done: str, back_to_task: bool = False):
         change(db.session, platform_runtime(), current_user)
     except RuntimeErrorBase as exc:
         db.session.rollback()
+        if isinstance(exc, operations.OperationForbidden) and not _sees(item_id):
+            abort(403)  # a case not theirs: no task page to send them back to
         flash(exc.message, "danger")
         return redirect(url_for("desk.task", item_id=item_id))
     db.session.commit()
@@ -26,6 +29,11 @@ def _run(item_id: int, change, done: str, back_to_task: bool = False):
     if back_to_task:
         return redirect(url_for("desk.task", item_id=item_id))
     return redirect(url_for("desk.index"))
+
+
+def _sees(item_id: int) -> bool:
+    item = platform_runtime().work_item(item_id)
+    return policy.can_view_instance(db.session, current_user, item.instance)
 
 
 def _version():
@@ -87,6 +95,9 @@ def take_back(item_id: int):
     reason = request.form.get("reason") or None
     try:
         operations.take_back(db.session, platform_runtime(), current_user, item_id, reason)
+    except operations.OperationForbidden:
+        db.session.rollback()
+        abort(403)  # the case is not theirs
     except RuntimeErrorBase as exc:
         db.session.rollback()
         flash(exc.message, "danger")
