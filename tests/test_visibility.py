@@ -358,3 +358,22 @@ def _fill(url: str) -> str:
 
     url = re.sub(r"<any\(([^,)]+)[^>]*>", r"\1", url)
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "1", url)
+
+
+@pytest.mark.parametrize(
+    ("username", "data", "status"),
+    [
+        ("v11_window_clerk", {"place": "490102100201"}, 201),  # its own village
+        ("v11_window_clerk", {"place": "490102100202"}, 403),  # the next village
+        ("v11_window_clerk", {}, 403),  # no place: only for managers
+        ("bigdata_admin", {"place": "490102100202"}, 201),  # manages the county
+        ("bigdata_admin", {"place": "490103100000"}, 403),  # 白水镇, the other county
+        ("bigdata_admin", {}, 201),
+        ("bigdata_admin", {"place": "490102100201", "case_number": "X"}, 422),
+        ("bs_bigdata_admin", {"place": "490102100201"}, 403),
+        ("admin", {"place": "490103100000", "case_number": "X"}, 201),  # the platform's
+    ],
+)
+def test_starting_a_process_directly_stays_within_ones_places(app, world, username, data, status):
+    answer = api_for(app, username).start("visible_item", data)
+    assert answer.status_code == status, answer.get_json()
