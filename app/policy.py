@@ -330,12 +330,18 @@ def manages_place(session, user: User, place: Region | None) -> bool:
 
 
 def manages_instance(session, user: User, instance: m.ProcessInstance) -> bool:
-    """Whether the instance's place lies in a region the user manages; an instance
-    without a place is managed by platform administrators and by whoever started it."""
+    """Whether the instance's place lies in a region the user manages. Platform
+    administrators manage every instance, and whoever started one manages it (the only
+    others to manage an instance without a place)."""
     regions = managed_regions(session, user)
     if regions is None or instance.started_by == user.username:
         return True
     return _place_within(session, instance, regions)
+
+
+def _under(regions: list[Region]):
+    """SQL condition on ``Region``: within one of ``regions`` or their subtrees."""
+    return or_(false(), *[Region.path.startswith(r.path) for r in regions])
 
 
 def managed_instances(session, user: User):
@@ -343,20 +349,19 @@ def managed_instances(session, user: User):
     regions = managed_regions(session, user)
     if regions is None:
         return true()
-    mine = m.ProcessInstance.started_by == user.username
-    if not regions:
-        return mine
-    codes = select(Region.code).where(or_(*[Region.path.startswith(r.path) for r in regions]))
-    return or_(m.ProcessInstance.data["place"].as_string().in_(codes), mine)
+    codes = select(Region.code).where(_under(regions))
+    return or_(
+        m.ProcessInstance.data["place"].as_string().in_(codes),
+        m.ProcessInstance.started_by == user.username,
+    )
 
 
 def managed_places(session, user: User):
-    """SQL condition on a region id column's values: ids of the places a user manages
-    (``None``: everywhere)."""
+    """Select of the ids of the places a user manages (``None``: everywhere)."""
     regions = managed_regions(session, user)
     if regions is None:
         return None
-    return select(Region.id).where(or_(false(), *[Region.path.startswith(r.path) for r in regions]))
+    return select(Region.id).where(_under(regions))
 
 
 def _took_part(session, user: User, instance: m.ProcessInstance) -> bool:
@@ -421,10 +426,9 @@ def may_change_signers(session, user: User, instance_id: int, bpmn_id: str) -> b
 def work_items_seen(session, user: User):
     """SQL condition on ``WorkItem`` for work-item lists: one's own work and, for those who
     manage instances, every item of the instances they manage (``None``: no limit)."""
-    own = work_item_filter(session, user)
     if not has(user, "instances.manage"):
-        return own
+        return work_item_filter(session, user)
     if managed_regions(session, user) is None:
         return None
     managed = select(m.ProcessInstance.id).where(managed_instances(session, user))
-    return or_(own, m.WorkItem.instance_id.in_(managed))
+    return or_(work_item_filter(session, user), m.WorkItem.instance_id.in_(managed))
