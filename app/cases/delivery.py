@@ -12,7 +12,7 @@ is ready, whatever the diagram draws.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, or_, select, union
+from sqlalchemy import exists, func, literal, or_, select, union
 from sqlalchemy.orm import aliased
 
 from app.models.auth import User
@@ -75,7 +75,8 @@ def waiting_ids(session, user: User):
         .where(Post.department_id.in_([d for d, _ in windows]), Post.role == WINDOW_ROLE)
     )
     under = select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
-    decided = Case.status == CaseStatus.DECIDED
+    # inline, not a parameter: the planner then matches the partial index on decided cases
+    decided = Case.status == literal(CaseStatus.DECIDED.value, literal_execute=True)
     received_here = select(Case.id).where(
         decided, Case.place_id.in_(under), Case.received_by.in_(colleagues)
     )
