@@ -22,6 +22,7 @@ from app.routing.windows import nearest_window
 
 from ..conftest import CSRF, DEMO_PASSWORD, api_for, signed_in
 from ..county import _hash
+from ..diagrams import laned, user
 from .test_intake import REVIEW, post_case
 
 
@@ -250,3 +251,41 @@ def test_an_instant_item_received_at_a_village_is_decided_there(app, village_cle
     assert number in page.get_data(as_text=True)
     text = signed_in(app, "center_clerk", DEMO_PASSWORD).get("/desk/deliveries")
     assert number not in text.get_data(as_text=True)
+
+
+DELIVERED_IN_PROCESS = laned(
+    "delivered_item",
+    ("县 市场监督管理局/审批股 审核人", user("review", "审核")),
+    ("村 窗口受理员", user("deliver", "结果送达", {"case_status": "delivered"})),
+)
+
+
+def test_a_diagram_with_its_own_delivery_step_still_queues_at_the_receiving_window(
+    app, api, county, session
+):
+    assert api.deploy(("delivered.bpmn", DELIVERED_IN_PROCESS)).status_code == 201
+    item = Item(
+        code="TEST-002",
+        name="测试送达",
+        kind="report",
+        lead_department_id=county.departments["scj"].id,
+        committed_days=5,
+        process_id="delivered_item",
+        status="published",
+    )
+    session.add(item)
+    session.commit()
+    number = post_case(app, "v11_window_clerk", item, county, received=()).get_json()["number"]
+    reviewer = api_for(app, "scj_spg_reviewer")
+    work = reviewer.get("/api/v1/work-items").get_json()["work_items"]
+    assert reviewer.complete(work[0], {"opinion": "准予"}).status_code == 200
+
+    text, count = _queue(app, "v11_window_clerk")
+    assert number in text and count == "1" and "流程中送达" in text
+    assert len(_notices(session, "v11_window_clerk")) == 1
+    clerk = api_for(app, "v11_window_clerk")
+    step = clerk.get("/api/v1/work-items").get_json()["work_items"]
+    assert [w["bpmn_id"] for w in step] == ["deliver"]
+    assert clerk.complete(step[0], {"receiver_name": "周建华"}).status_code == 200
+    text, count = _queue(app, "v11_window_clerk")
+    assert number not in text and count == "0"
