@@ -13,8 +13,13 @@ Figures, each measured in one run so that ratios hold despite machine noise:
    with 1 M work items and 100 k open cases (scripts/bench_worklist.py). Without
    ``--database-url`` it starts a throw-away cluster as the tests do (tests/pgserver.py).
 
+4. with ``--delivery``, instead: the 待送达 queue's count and first page for a county
+   center, a township and a village clerk on PostgreSQL with 1 M cases, about 1% of them
+   decided and not yet delivered (scripts/bench_delivery.py).
+
 Usage: python scripts/bench.py [--cases 100] [--rounds 200] [--database-url URL]
        python scripts/bench.py --worklist [--work-items 1000000] [--open-cases 100000]
+       python scripts/bench.py --delivery [--delivery-cases 1000000] [--runs 200]
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -184,8 +190,9 @@ def returns(app, rounds: int) -> tuple[list[list[float]], list[int]]:
     return per_round, sizes
 
 
-def worklist(args) -> None:
-    import bench_worklist
+@contextmanager
+def postgres_session(args):
+    """A session on a migrated PostgreSQL database: ``--database-url`` or a throw-away cluster."""
     from flask_migrate import upgrade
     from sqlalchemy.orm import Session
 
@@ -202,21 +209,44 @@ def worklist(args) -> None:
                 upgrade()
                 engine = db.engine
             with Session(engine) as session:
-                started = time.perf_counter()
-                username = bench_worklist.load(
-                    session, work_items=args.work_items, open_cases=args.open_cases
-                )
-                loaded = time.perf_counter() - started
-                counts = bench_worklist.sizes(session)
-                results = bench_worklist.measure(session, username, runs=args.runs)
+                yield session
     finally:
         if server is not None:
             server.stop()
+
+
+def worklist(args) -> None:
+    import bench_worklist
+
+    with postgres_session(args) as session:
+        started = time.perf_counter()
+        username = bench_worklist.load(
+            session, work_items=args.work_items, open_cases=args.open_cases
+        )
+        loaded = time.perf_counter() - started
+        counts = bench_worklist.sizes(session)
+        results = bench_worklist.measure(session, username, runs=args.runs)
     print(f"# Yimen worklist benchmark — {os.cpu_count()} cores, PostgreSQL")
     print()
     print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f"; loaded in {loaded:.0f} s")
     print()
     print("\n".join(bench_worklist.table(results)))
+
+
+def deliveries(args) -> None:
+    import bench_delivery
+
+    with postgres_session(args) as session:
+        started = time.perf_counter()
+        clerks = bench_delivery.load(session, cases=args.delivery_cases)
+        loaded = time.perf_counter() - started
+        counts = bench_delivery.sizes(session, clerks)
+        results = bench_delivery.measure(session, clerks, runs=args.runs)
+    print(f"# Yimen 待送达 benchmark — {os.cpu_count()} cores, PostgreSQL")
+    print()
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f"; loaded in {loaded:.0f} s")
+    print()
+    print("\n".join(bench_delivery.table(results)))
 
 
 def main() -> None:
@@ -228,9 +258,14 @@ def main() -> None:
     parser.add_argument("--work-items", type=int, default=1_000_000)
     parser.add_argument("--open-cases", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--delivery", action="store_true", help="the 待送达 figure only")
+    parser.add_argument("--delivery-cases", type=int, default=1_000_000)
     args = parser.parse_args()
     if args.worklist:
         worklist(args)
+        return
+    if args.delivery:
+        deliveries(args)
         return
 
     with tempfile.TemporaryDirectory(prefix="yimen-bench-") as tmp:

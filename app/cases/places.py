@@ -1,4 +1,5 @@
-"""Where a window may receive applications: its own region and everything under it."""
+"""Where a window may receive applications (its own region and everything under it),
+and which places it serves (those with no nearer window of their own)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from sqlalchemy import or_, select
 
 from app import policy
 from app.models.org import Region
+from app.routing.windows import window_region_ids
 
 PLACE_LEVELS = ("county", "township", "village")
 
@@ -51,3 +53,26 @@ def grouped(regions: list[Region]) -> list[tuple[Region, list[Region]]]:
         else:
             groups[region.parent_id][1].append(region)
     return list(groups.values())
+
+
+def served_places(session, windows: list[Region]) -> list[int]:
+    """Ids of the places whose nearest window is at one of ``windows`` (regions).
+
+    A village without a 代办点 is served by its township's window, a township
+    without one by the county center (``nearest_window``).
+    """
+    if not windows:
+        return []
+    with_window = window_region_ids(session)
+    mine = {w.id for w in windows}
+    rows = session.execute(
+        select(Region.id, Region.path).where(
+            or_(*[Region.path.startswith(w.path) for w in windows])
+        )
+    )
+    found = []
+    for region_id, path in rows:
+        ids = [int(i) for i in path.strip("/").split("/") if i]
+        if next((i for i in reversed(ids) if i in with_window), None) in mine:
+            found.append(region_id)
+    return found

@@ -45,7 +45,7 @@ from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
-from . import documents
+from . import delivery, documents
 from .identity import identity_problem, phone_problem
 
 INTAKE_STEP = ("step", "intake")
@@ -648,14 +648,17 @@ class CaseObserver:
         if case.status in CaseStatus.in_progress():
             _follow_correction(session, case, waiting)
         delivered = next((w for w in completed if _delivers(w)), None)
-        if case.status != CaseStatus.DECIDED and (
+        decided_now = case.status != CaseStatus.DECIDED and (
             instance.status == InstanceStatus.COMPLETED or _at_delivery(waiting)
-        ):
+        )
+        if decided_now:
             self._decided(session, case, instance)
         if delivered is not None and case.status == CaseStatus.DECIDED:
             data = delivered.data or {}
             receiver = str(data.get("receiver_name") or case.applicant_name)
             _mark_delivered(session, case, delivered.completed_by, "窗口直接送达", receiver)
+        if decided_now and case.status == CaseStatus.DECIDED:
+            delivery.result_ready(session, case)  # 待送达 at the receiving window
         if instance.status == InstanceStatus.TERMINATED and case.status in CaseStatus.in_progress():
             case.status = CaseStatus.TERMINATED
             case.closed_at = utcnow()

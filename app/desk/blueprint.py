@@ -1,4 +1,4 @@
-"""The desk: 待办, 已办, 我经办的办件, 抄送我的, and the task page."""
+"""The desk: 待办, 已办, 我经办的办件, 待送达, 抄送我的, and the task page."""
 
 from flask import Blueprint
 from flask_login import current_user
@@ -10,6 +10,7 @@ bp = Blueprint("desk", __name__, url_prefix="/desk", template_folder="templates"
 bp.add_url_rule("/", endpoint="index", view_func=views.index, methods=["GET"])
 bp.add_url_rule("/done", endpoint="done", view_func=views.done, methods=["GET"])
 bp.add_url_rule("/cases", endpoint="cases", view_func=views.cases, methods=["GET"])
+bp.add_url_rule("/deliveries", endpoint="deliveries", view_func=views.deliveries, methods=["GET"])
 bp.add_url_rule("/copies", endpoint="copies", view_func=views.copies, methods=["GET"])
 bp.add_url_rule(
     "/copies/read", endpoint="copies_read", view_func=views.copies_read, methods=["POST"]

@@ -7,6 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import policy
+from app.cases import delivery
+from app.cases.services import delivered_in_process
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db, writes_on_get
@@ -84,6 +86,21 @@ def cases():
     return render_template("desk/cases.html", **_list(rows, page), tab="cases")
 
 
+@requires("intake")
+def deliveries():
+    """待送达: decided cases this window received and has still to hand out."""
+    page = _page()
+    rows = delivery.waiting_cases(
+        db.session, current_user, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
+    return render_template(
+        "desk/deliveries.html",
+        **_list(rows, page),
+        tab="deliveries",
+        in_process={c.id for c in rows if delivered_in_process(db.session, c)},
+    )
+
+
 @requires(STAFF)
 def copies():
     page = _page()
@@ -153,7 +170,7 @@ def copy_send(item_id: int):
 
 
 def counts() -> dict:
-    """The navigation's numbers (待办, unread 抄送 and 消息), computed once per request."""
+    """The navigation's numbers (待办, unread 抄送, 消息 and 待送达), computed once per request."""
     if "desk_counts" not in g:
         g.desk_counts = {"unread": services.count_unread_copies(db.session, current_user)}
     if "open" not in g.desk_counts:
@@ -163,6 +180,12 @@ def counts() -> dict:
         )
     if "notices" not in g.desk_counts:
         g.desk_counts["notices"] = unread_count(db.session, current_user.username)
+    if "deliveries" not in g.desk_counts:
+        g.desk_counts["deliveries"] = (
+            delivery.count_waiting(db.session, current_user)
+            if policy.has(current_user, "intake")
+            else 0
+        )
     return g.desk_counts
 
 

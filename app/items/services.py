@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
-from app.errors import DomainError
+from app.errors import Conflict, DomainError
 from app.items.warning_rules import RuleError, parse_rule
+from app.models.cases import CaseMaterial
 from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
 from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
@@ -17,6 +18,12 @@ COMMITTED_SHARE_WARNING = 0.7
 
 class ItemError(DomainError):
     """A refused change to the catalog; ``field`` names the form field at fault."""
+
+
+class MaterialInUse(Conflict):
+    """A material that cases have recorded stays: their material lists point at it."""
+
+    code = "material_in_use"
 
 
 def check_limits(statutory: int, committed: int) -> str | None:
@@ -123,6 +130,17 @@ def save_material(session, item: Item, material: ItemMaterial | None, values: di
 
 
 def remove_material(session, item: Item, material: ItemMaterial) -> None:
+    """Delete a material no case has recorded yet."""
+    used = session.scalar(
+        select(func.count())
+        .select_from(CaseMaterial)
+        .where(CaseMaterial.item_material_id == material.id)
+    )
+    if used:
+        raise MaterialInUse(
+            f"材料“{material.name}”已被 {used} 个办件登记，不能删除：办件的材料清单要保留它。"
+            "如本事项不再收取这项材料，请停用本事项，另建事项后发布。"
+        )
     item.materials.remove(material)
     for position, remaining in enumerate(item.materials):
         remaining.position = position

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.items import Item
@@ -23,6 +23,14 @@ class Case(Base):
         Index("ix_case_status_place", "status", "place_id"),
         Index("ix_case_item", "item_id", "status"),
         Index("ix_case_received_by", "received_by", "received_at"),  # 我经办的办件
+        # 待送达 (app/cases/delivery.py): decided cases by receiver, a few of all
+        Index(
+            "ix_case_decided_received_by",
+            "received_by",
+            "place_id",
+            postgresql_where=text("status = 'decided'"),
+            sqlite_where=text("status = 'decided'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

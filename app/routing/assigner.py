@@ -8,8 +8,9 @@ from sqlalchemy import or_, select
 
 from app.clock import center_clock
 from app.models.auth import User
+from app.models.cases import Case
 from app.models.items import Item
-from app.models.org import Backup, Department, Post, user_post
+from app.models.org import Backup, Department, Post
 from app.models.routing import WorkItemCandidate
 from app.org.services import rules_for
 from app.vocabulary import InstanceEventKind
@@ -18,7 +19,10 @@ from workflows.timeutil import utcnow
 
 from .describe import describe
 from .resolver import Resolution, admin_posts, leader_posts, place_of, region_chain, resolve
+from .windows import WINDOW_ROLE, receiving_window
+from .windows import holders_of as _holders
 
+INSTANT = "instant"  # 即办件
 # 绿色通道: such work goes first in every worklist.
 GREEN_CHANNEL_PRIORITY = 100
 RULE_ZH = {
@@ -34,19 +38,6 @@ class Candidates:
     posts: list[Post]
     users: list[User]
     reason: str = "diagram"
-
-
-def _holders(session, posts: list[Post]) -> list[User]:
-    if not posts:
-        return []
-    return list(
-        session.scalars(
-            select(User)
-            .join(user_post, user_post.c.user_id == User.id)
-            .where(user_post.c.post_id.in_([p.id for p in posts]), User.active.is_(True))
-            .distinct()
-        )
-    )
 
 
 def backups_in_force(session, holders: list[User], process_id: str, at) -> list[Backup]:
@@ -110,6 +101,32 @@ def _initiator(instance, data: dict) -> str | None:
     return None if data.get("case_number") else instance.started_by
 
 
+def _receiver(session, instance, data: dict) -> str | None:
+    """Who received the case at the window (else who started the process)."""
+    number = data.get("case_number")
+    if number:
+        receiver = session.scalar(select(Case.received_by).where(Case.number == str(number)))
+        if receiver:
+            return receiver
+    return instance.started_by
+
+
+def _at_receiving_window(session, instance, assignment, data: dict, place) -> Resolution | None:
+    """A 即办件 is decided where it was received: its window steps go to the window
+    that received the case, whatever level the diagram names (a village's case
+    received at the village 代办点 is not sent to the county center)."""
+    if assignment.role != WINDOW_ROLE or assignment.user or not data.get("case_number"):
+        return None
+    kind = session.scalar(select(Item.kind).where(Item.code == str(data.get("item_code"))))
+    if kind != INSTANT:
+        return None
+    posts = receiving_window(session, _receiver(session, instance, data), place)
+    if not posts:
+        return None
+    department = posts[0].department
+    return Resolution(posts=posts, department=department, region=department.region)
+
+
 class OrgAssigner:
     """Implements ``workflows.runtime.Assigner`` with the org model."""
 
@@ -126,7 +143,10 @@ class OrgAssigner:
             _set_due(session, item, data)
             place = place_of(session, data)
             chain = region_chain(session, place)
-            resolution = resolve(session, describe(item.lane, item.properties, data), place)
+            assignment = describe(item.lane, item.properties, data)
+            resolution = _at_receiving_window(
+                session, instance, assignment, data, place
+            ) or resolve(session, assignment, place)
             candidates, skip = self._apply_rules(
                 session,
                 instance,
