@@ -302,10 +302,13 @@ def _acceptance_rows(f: dict) -> list[tuple[str, str]]:
 
 
 def _correction_rows(f: dict) -> list[tuple[str, str]]:
-    return [
+    rows = [
         ("需补正的材料", _names(f.get("missing"))),
         ("补正说明", f.get("deadline_note") or "无"),
     ]
+    if f.get("requested_by"):
+        rows.insert(0, ("提出补正的部门", f["requested_by"]))
+    return rows
 
 
 def _refusal_rows(f: dict) -> list[tuple[str, str]]:

@@ -45,7 +45,7 @@ from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
-from . import documents
+from . import corrections, documents
 from .identity import identity_problem, phone_problem
 
 INTAKE_STEP = ("step", "intake")
@@ -592,15 +592,28 @@ def _pauses_for_correction(item) -> bool:
     return (item.properties or {}).get("clock") == "paused" or _is_intake(item)
 
 
-def _follow_correction(session, case: Case, waiting: list) -> None:
-    """Pause while the process waits at a 补正 step; resume when it moves on."""
+def _follow_correction(session, case: Case, waiting: list, completed: list) -> None:
+    """Pause while the process waits at a 补正 step; resume when it moves on.
+
+    The step that asked for 补正 (corrections.asking_step) has its list told to the
+    applicant at once: the 补正材料通知书 is issued as the clock stops.
+    """
     correcting = any(_pauses_for_correction(w) for w in waiting)
     pause = open_pause(session, case)
     if correcting and pause is None:
         session.add(
-            CasePause(case_id=case.id, kind="correction", reason="流程退回补正，等待申请人补正材料")
+            CasePause(
+                case_id=case.id,
+                kind="correction",
+                reason="流程退回补正，等待申请人补正材料",
+                started_at=utcnow(),  # before the notice's issue: the notice belongs to it
+            )
         )
         _event(session, case, CaseEventKind.PAUSED, None, "退回补正：等待申请人补正材料，暂停计时")
+        asked = corrections.asking_step(completed)
+        if asked is not None:
+            facts = corrections.notice_facts(session, asked)
+            documents.issue(session, case, "correction", actor=asked.completed_by, **facts)
     elif not correcting and pause is not None and pause.kind == "correction":
         end_pause(session, case, None, "补正材料已接收")
 
@@ -646,7 +659,7 @@ class CaseObserver:
             case.status = CaseStatus.PROCESSING
         waiting = _waiting(session, instance)  # read once for both questions
         if case.status in CaseStatus.in_progress():
-            _follow_correction(session, case, waiting)
+            _follow_correction(session, case, waiting, completed)
         delivered = next((w for w in completed if _delivers(w)), None)
         if case.status != CaseStatus.DECIDED and (
             instance.status == InstanceStatus.COMPLETED or _at_delivery(waiting)
