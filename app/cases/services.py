@@ -45,7 +45,7 @@ from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
-from . import corrections, documents
+from . import corrections, documents, permits
 from .identity import identity_problem, phone_problem
 
 INTAKE_STEP = ("step", "intake")
@@ -263,7 +263,11 @@ def process_data(case: Case, clock: CenterClock) -> dict:
 
 
 def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> Case:
-    """受理: start the item's process, fix the promised date, issue the 受理通知书."""
+    """受理: start the item's process, fix the promised date, issue the 受理通知书.
+
+    A 即办件 is decided on the spot: no 受理通知书 (nothing to wait for), its
+    decision is the applicant's paper.
+    """
     _require_status(case, CaseStatus.APPLIED)
     missing = missing_materials(case)
     if missing and not deemed:
@@ -285,6 +289,8 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         actor,
         "视为受理（逾期未告知补正）" if deemed else "受理",
     )
+    if decided_on_the_spot(case.item):
+        return case
     documents.issue(
         session,
         case,
@@ -295,6 +301,11 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         officer=actor,
     )
     return case
+
+
+def decided_on_the_spot(item: Item) -> bool:
+    """即办件: decided at the window when accepted, no 受理通知书."""
+    return item.kind == "instant"
 
 
 def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -> None:
@@ -664,7 +675,7 @@ class CaseObserver:
         if case.status != CaseStatus.DECIDED and (
             instance.status == InstanceStatus.COMPLETED or _at_delivery(waiting)
         ):
-            self._decided(session, case, instance)
+            self._decided(session, case, instance, completed)
         if delivered is not None and case.status == CaseStatus.DECIDED:
             data = delivered.data or {}
             receiver = str(data.get("receiver_name") or case.applicant_name)
@@ -674,7 +685,7 @@ class CaseObserver:
             case.closed_at = utcnow()
             case.close_reason = instance.end_reason
 
-    def _decided(self, session, case: Case, instance) -> None:
+    def _decided(self, session, case: Case, instance, completed=()) -> None:
         data = instance.data or {}
         result = data.get("result") or data.get("decision")
         case.result = CaseResult.parse(result) or CaseResult.APPROVE
@@ -691,4 +702,5 @@ class CaseObserver:
             opinion=str(data.get("result_text") or data.get("opinion") or ""),
             certificate_no=data.get("certificate_no") or data.get("registration_no"),
             decided_date=clock.day_of(case.decided_at).isoformat(),
+            **permits.permit_facts(session, instance, completed, PLATFORM_KEYS),
         )
