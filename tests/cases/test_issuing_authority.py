@@ -134,6 +134,9 @@ def test_the_permit_says_what_is_permitted(app, shipped, session):
 
 def test_an_instant_item_gets_no_acceptance_notice(app, shipped, session):
     clerk = window(app)
+    instant = session.scalars(select(Item.id).where(Item.code == "SCJ-GTGSH-BGDJ")).one()
+    desk = clerk.get(f"/cases/intake?item={instant}").get_data(as_text=True)
+    assert "受理并当场办理（即办件，不出具受理通知书）" in desk
     response = intake(clerk, session, "SCJ-GTGSH-BGDJ", "accept", skip=("委托书",))
     number = received(response)
     assert "不出具受理通知书" in clerk.get("/cases/").get_data(as_text=True)
