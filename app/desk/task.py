@@ -24,7 +24,7 @@ from sqlalchemy import delete, select
 from app import policy
 from app.cases.history import OPINION, history_rows
 from app.cases.progress import step_marks
-from app.cases.services import CaseSuspended
+from app.cases.services import INTAKE_STEP, CaseSuspended
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
@@ -284,7 +284,8 @@ def prefill(schema: dict, item: m.WorkItem, events: list[m.InstanceEvent]) -> di
     facts = operations.case_facts(db.session, item.instance)
     shown = operations.fixed_fields(schema, facts)
     values = {name: data[name] for name in shown if name in data}
-    if (item.properties or {}).get("step") == "intake":
+    key, intake = INTAKE_STEP
+    if (item.properties or {}).get(key) == intake:
         own = answered_at(events, item.bpmn_id)
         values |= {k: v for k, v in own.items() if k in properties and data.get(k) == v}
     today = center_clock(db.session).today().isoformat()

@@ -93,6 +93,12 @@ def test_no_step_opens_with_another_steps_answer(app, shipped, session, folder):
         pytest.fail(f"{folder}: the walk did not end")
     assert visits, folder
     assert all(visits.get(step, 0) == 2 for step, _visit in corrections), visits
+    # each 补正 asked for was told to the applicant in a 补正材料通知书, with its list
+    session.expire_all()
+    case = session.scalars(select(Case).where(Case.number == number)).one()
+    notices = [d.facts for d in case.documents if d.kind == "correction"]
+    asked_lists = [[f"{step}的correction_items"] for step, _visit in sorted(corrections)]
+    assert [[m["name"] for m in n["missing"]] for n in notices] == asked_lists, folder
 
 
 # --- helpers -------------------------------------------------------------------------
