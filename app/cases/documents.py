@@ -129,12 +129,19 @@ def _case_facts(session, case: Case, actor: str | None, now: datetime) -> dict:
         "received_date": _local_date(case.received_at),
         "accepted_date": _local_date(case.accepted_at),
         "center_name": current_app.config["CENTER_NAME"],
+        "authority": issuing_authority(case),
         "officer": display_name(session, actor),
         "issued_date": _local_date(now),
     }
     if current_app.config.get("CENTER_PHONE"):
         facts["contact_phone"] = current_app.config["CENTER_PHONE"]
     return facts
+
+
+def issuing_authority(case: Case) -> str:
+    """In whose name the case's documents are issued: the item's 实施机关 (the center's
+    name only for an item that names none and has no lead department)."""
+    return case.item.issuing_authority or current_app.config["CENTER_NAME"]
 
 
 def _kind_facts(session, case: Case, kind: str, extra: dict) -> dict:
@@ -302,10 +309,13 @@ def _acceptance_rows(f: dict) -> list[tuple[str, str]]:
 
 
 def _correction_rows(f: dict) -> list[tuple[str, str]]:
-    return [
+    rows = [
         ("需补正的材料", _names(f.get("missing"))),
         ("补正说明", f.get("deadline_note") or "无"),
     ]
+    if f.get("requested_by"):
+        rows.insert(0, ("提出补正的部门", f["requested_by"]))
+    return rows
 
 
 def _refusal_rows(f: dict) -> list[tuple[str, str]]:
@@ -319,6 +329,8 @@ def _decision_rows(f: dict) -> list[tuple[str, str]]:
     ]
     if f.get("certificate_no"):
         rows.append(("许可证件编号", str(f["certificate_no"])))
+    if f.get("result") == CaseResult.APPROVE and f.get("valid_until"):
+        rows.append(("有效期限至", zh_date(f["valid_until"])))
     return rows
 
 
@@ -356,7 +368,7 @@ def public_facts(document: CaseDocument) -> list[tuple[str, str]]:
     return [
         ("文书", f.get("title", KINDS.get(document.kind, document.kind))),
         ("办件编号", f.get("case_number", "")),
-        ("出具机构", f.get("center_name", "")),
+        ("出具机构", f.get("authority") or f.get("center_name", "")),
         ("出具日期", zh_date(f.get("issued_date"))),
         ("申请人", mask_name(f.get("applicant_name"), f.get("applicant_type", "person"))),
         ("证件号码", f.get("applicant_id_masked", "")),

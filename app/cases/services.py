@@ -45,7 +45,7 @@ from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
-from . import delivery, documents
+from . import corrections, delivery, documents, permits
 from .identity import identity_problem, phone_problem
 
 INTAKE_STEP = ("step", "intake")
@@ -263,7 +263,11 @@ def process_data(case: Case, clock: CenterClock) -> dict:
 
 
 def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> Case:
-    """受理: start the item's process, fix the promised date, issue the 受理通知书."""
+    """受理: start the item's process, fix the promised date, issue the 受理通知书.
+
+    A 即办件 is decided on the spot: no 受理通知书 (nothing to wait for), its
+    decision is the applicant's paper.
+    """
     _require_status(case, CaseStatus.APPLIED)
     missing = missing_materials(case)
     if missing and not deemed:
@@ -285,6 +289,8 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         actor,
         "视为受理（逾期未告知补正）" if deemed else "受理",
     )
+    if decided_on_the_spot(case.item):
+        return case
     documents.issue(
         session,
         case,
@@ -295,6 +301,11 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         officer=actor,
     )
     return case
+
+
+def decided_on_the_spot(item: Item) -> bool:
+    """即办件: decided at the window when accepted, no 受理通知书."""
+    return item.kind == "instant"
 
 
 def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -> None:
@@ -592,15 +603,28 @@ def _pauses_for_correction(item) -> bool:
     return (item.properties or {}).get("clock") == "paused" or _is_intake(item)
 
 
-def _follow_correction(session, case: Case, waiting: list) -> None:
-    """Pause while the process waits at a 补正 step; resume when it moves on."""
+def _follow_correction(session, case: Case, waiting: list, completed: list) -> None:
+    """Pause while the process waits at a 补正 step; resume when it moves on.
+
+    The step that asked for 补正 (corrections.asking_step) has its list told to the
+    applicant at once: the 补正材料通知书 is issued as the clock stops.
+    """
     correcting = any(_pauses_for_correction(w) for w in waiting)
     pause = open_pause(session, case)
     if correcting and pause is None:
         session.add(
-            CasePause(case_id=case.id, kind="correction", reason="流程退回补正，等待申请人补正材料")
+            CasePause(
+                case_id=case.id,
+                kind="correction",
+                reason="流程退回补正，等待申请人补正材料",
+                started_at=utcnow(),  # before the notice's issue: the notice belongs to it
+            )
         )
         _event(session, case, CaseEventKind.PAUSED, None, "退回补正：等待申请人补正材料，暂停计时")
+        asked = corrections.asking_step(completed)
+        if asked is not None:
+            facts = corrections.notice_facts(session, asked)
+            documents.issue(session, case, "correction", actor=asked.completed_by, **facts)
     elif not correcting and pause is not None and pause.kind == "correction":
         end_pause(session, case, None, "补正材料已接收")
 
@@ -646,13 +670,13 @@ class CaseObserver:
             case.status = CaseStatus.PROCESSING
         waiting = _waiting(session, instance)  # read once for both questions
         if case.status in CaseStatus.in_progress():
-            _follow_correction(session, case, waiting)
+            _follow_correction(session, case, waiting, completed)
         delivered = next((w for w in completed if _delivers(w)), None)
         decided_now = case.status != CaseStatus.DECIDED and (
             instance.status == InstanceStatus.COMPLETED or _at_delivery(waiting)
         )
         if decided_now:
-            self._decided(session, case, instance)
+            self._decided(session, case, instance, completed)
         if delivered is not None and case.status == CaseStatus.DECIDED:
             data = delivered.data or {}
             receiver = str(data.get("receiver_name") or case.applicant_name)
@@ -664,7 +688,7 @@ class CaseObserver:
             case.closed_at = utcnow()
             case.close_reason = instance.end_reason
 
-    def _decided(self, session, case: Case, instance) -> None:
+    def _decided(self, session, case: Case, instance, completed=()) -> None:
         data = instance.data or {}
         result = data.get("result") or data.get("decision")
         case.result = CaseResult.parse(result) or CaseResult.APPROVE
@@ -681,4 +705,5 @@ class CaseObserver:
             opinion=str(data.get("result_text") or data.get("opinion") or ""),
             certificate_no=data.get("certificate_no") or data.get("registration_no"),
             decided_date=clock.day_of(case.decided_at).isoformat(),
+            **permits.permit_facts(session, instance, completed, PLATFORM_KEYS),
         )

@@ -144,8 +144,11 @@ def intake_submit():
         flash(exc.message, "danger")
         return _intake_page(item, values=request.form.to_dict(flat=True), errors=errors, status=422)
     db.session.commit()
+    done = DONE[action]
+    if action == "accept" and services.decided_on_the_spot(item):
+        done = "已受理（即办件当场办理，不出具受理通知书）。"
     flash(
-        f"{DONE[action]}办件编号 {case.number}，查询密码 {password}（只显示这一次，请告知申请人）。",
+        f"{done}办件编号 {case.number}，查询密码 {password}（只显示这一次，请告知申请人）。",
         "success",
     )
     return redirect(url_for("cases.detail", number=case.number))

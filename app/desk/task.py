@@ -25,7 +25,8 @@ from app import policy
 from app.cases.access import revealed_keys
 from app.cases.history import OPINION, history_rows
 from app.cases.progress import step_marks
-from app.cases.services import CaseSuspended
+from app.cases.services import INTAKE_STEP, CaseSuspended
+from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
 from app.files import store
@@ -269,47 +270,55 @@ def form_values(
     typed: dict | None = None,
     draft: TaskDraft | None = None,
 ) -> dict:
-    """What the form shows: the case's values, then the draft or what was just typed.
+    """What the form shows: its own start (``prefill``), then the draft or what was just typed.
 
     A closed item shows what was submitted, and nothing else.
     """
     if item.status != WorkItemStatus.OPEN and typed is None:
         return {name: None for name in schema.get("properties") or {}} | (item.data or {})
-    values = prefill(schema, item.instance.data or {}, events, item.bpmn_id)
+    values = prefill(schema, item, events)
     values.update(typed if typed is not None else (draft.data if draft else {}))
     return values
 
 
-def prefill(schema: dict, data: dict, events: list[m.InstanceEvent], bpmn_id: str) -> dict:
-    """The case's current values for the form's fields.
+def prefill(schema: dict, item: m.WorkItem, events: list[m.InstanceEvent]) -> dict:
+    """What a step's form opens with, before any draft: its own fields only.
 
-    Left out: answers another step's person gave (an earlier reviewer's
-    ``decision`` and ``opinion`` are theirs, not a proposal for this step).
-    Read-only fields always show the case's value.
+    Same-named process variables of other steps never flow in (the window's 受理意见
+    is not a department's 审查意见). Shown from the case: the fields the person may
+    not fill (``readOnly`` ones and the case's facts). A 受理 step (``step=intake``)
+    opened again after 退回补正 shows the answers it gave itself. A required date the
+    form gives no default starts at today, the center's local date. Everything else
+    starts from the form's own ``default`` (drawn by ``app.schema_forms``) or empty.
     """
-    elsewhere = answered_elsewhere(events, bpmn_id)
-    return {
-        name: data[name]
-        for name, prop in (schema.get("properties") or {}).items()
-        if name in data and (name not in elsewhere or prop.get("readOnly"))
-    }
-
-
-def answered_elsewhere(events: list[m.InstanceEvent], bpmn_id: str) -> set[str]:
-    """Keys whose current value a person entered at a step other than ``bpmn_id``."""
-    seen: dict = {}
-    changed_at: dict[str, str | None] = {}
-    for event in events:
-        if not isinstance(event.data, dict):
+    properties = schema.get("properties") or {}
+    data = item.instance.data or {}
+    facts = operations.case_facts(db.session, item.instance)
+    shown = operations.fixed_fields(schema, facts)
+    values = {name: data[name] for name in shown if name in data}
+    key, intake = INTAKE_STEP
+    if (item.properties or {}).get(key) == intake:
+        own = answered_at(events, item.bpmn_id)
+        values |= {k: v for k, v in own.items() if k in properties and data.get(k) == v}
+    today = center_clock(db.session).today().isoformat()
+    required = set(schema.get("required") or ())
+    for name, prop in properties.items():
+        if name in values or not isinstance(prop, dict) or "default" in prop:
             continue
-        person = event.kind == "task_completed" and event.actor is not None
-        if event.kind != "started" and not person:
+        if name in required and prop.get("format") == "date" and name not in shown:
+            values[name] = today
+    return values
+
+
+def answered_at(events: list[m.InstanceEvent], bpmn_id: str) -> dict:
+    """The values step ``bpmn_id`` submitted last for each key no later step submitted."""
+    submitted: dict = {}
+    for event in events:
+        if event.kind != "task_completed" or not isinstance(event.data, dict):
             continue
         for key, value in event.data.items():
-            if key not in seen or seen[key] != value:
-                changed_at[key] = event.bpmn_id if person else None
-            seen[key] = value
-    return {key for key, step in changed_at.items() if step is not None and step != bpmn_id}
+            submitted[key] = (event.bpmn_id, value)
+    return {key: value for key, (step, value) in submitted.items() if step == bpmn_id}
 
 
 def case_facts(data: dict) -> list[tuple[str, str]]:

@@ -2,7 +2,8 @@
 
 The file is ``{"items": [...]}`` (a bare list is accepted too); each entry has
 ``code``, ``name``, ``kind``, ``lead_department`` (the end of a department's
-name, e.g. ``市场监督管理局``), ``legal_basis``, ``conditions``,
+name, e.g. ``市场监督管理局``), ``authority`` (the 实施机关 in whose name documents
+are issued, e.g. ``青山县市场监督管理局``; the lead department's name if left out), ``legal_basis``, ``conditions``,
 ``statutory_days``, ``committed_days``, ``fee_amount``, ``fee_note``,
 ``online``, ``green_channel``, ``process_id``, ``status`` and ``materials``
 (``name``, ``form``, ``copies``, ``required``, ``note``).
@@ -35,6 +36,7 @@ ITEM_FIELDS = (
     "name",
     "kind",
     "lead_department_id",
+    "authority",
     "legal_basis",
     "conditions",
     "statutory_days",
@@ -253,6 +255,7 @@ def _check(session, entry, index: int) -> dict:
             "name": name,
             "kind": kind,
             "lead_department_id": department.id,
+            "authority": _text(entry, "authority", where, code),
             "legal_basis": _text(entry, "legal_basis", where, code),
             "conditions": _text(entry, "conditions", where, code),
             "statutory_days": statutory,

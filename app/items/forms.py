@@ -24,6 +24,10 @@ class ItemForm(FlaskForm):
     )
     kind = SelectField("办件类型", choices=list(KINDS.items()))
     lead_department_id = SelectField("主办部门", coerce=int, validate_choice=False)
+    authority = StringField(
+        "实施机关（文书以其名义出具；留空用主办部门）",
+        validators=[Optional(), Length(max=200)],
+    )
     process_id = SelectField("办理流程", validate_choice=False)
     statutory_days = IntegerField(
         "法定时限（工作日）", validators=[NumberRange(min=0, max=365, message="0–365")]

@@ -50,6 +50,7 @@ def _values(form: ItemForm) -> dict:
         "name": form.name.data.strip(),
         "kind": form.kind.data,
         "lead_department_id": form.lead_department_id.data or None,
+        "authority": (form.authority.data or "").strip() or None,
         "process_id": form.process_id.data or None,
         "statutory_days": form.statutory_days.data,
         "committed_days": form.committed_days.data,

@@ -30,6 +30,9 @@ class Item(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    # 实施机关: in whose name the case's notices and decisions are issued (None: the lead
+    # department's, see ``issuing_authority``)
+    authority: Mapped[str | None] = mapped_column(String(200))
     legal_basis: Mapped[str | None] = mapped_column(Text)
     conditions: Mapped[str | None] = mapped_column(Text)  # 受理条件
     statutory_days: Mapped[int] = mapped_column(default=20)
@@ -57,6 +60,13 @@ class Item(Base):
     @property
     def kind_zh(self) -> str:
         return KINDS.get(self.kind, self.kind)
+
+    @property
+    def issuing_authority(self) -> str | None:
+        """The 实施机关: the catalog's ``authority``, else the lead department's name."""
+        if self.authority:
+            return self.authority
+        return self.lead_department.name if self.lead_department is not None else None
 
     @property
     def status_zh(self) -> str:

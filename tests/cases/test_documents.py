@@ -177,7 +177,9 @@ def test_each_notice_has_its_official_wording_and_the_facts(app, case, issue, se
     page = html_of(app, document)
     for words in WORDING[kind]:
         assert words in page, words
-    assert document.facts["center_name"] in page
+    # issued in the name of the item's 实施机关 (here its lead department), not the center
+    assert document.facts["authority"] == "青山县市场监督管理局"
+    assert page.count("青山县市场监督管理局") >= 2 and document.facts["center_name"] not in page
     assert case.number in page
     assert "（印章）" in page
     grouped = documents.format_code(document.verification_code)
