@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import CenterClock, center_clock
 from app.engine import platform_runtime
-from app.errors import Conflict, DomainError
+from app.errors import Conflict
 from app.models.cases import (
     SPECIAL_PROCEDURES,
     Case,
@@ -46,19 +46,16 @@ from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
 from . import documents
+from .errors import CaseError
 from .identity import identity_problem, phone_problem
-
-INTAKE_STEP = ("step", "intake")
-# What the platform puts into a case's process (``process_data``, docs/DIAGRAMS.md 8.1):
-# facts of the case, never a person's to set or override.
-PLATFORM_KEYS = frozenset({
-    "case_number", "item_code", "item_name", "applicant_type", "applicant_name", "applicant_id_number",
-    "contact_phone", "place", "place_name", "lead_department", "accept_date", "green_channel",
-})  # fmt: skip
-
-
-class CaseError(DomainError):
-    """A refused window action; ``field`` names the form field at fault, if any."""
+from .intake_form import (
+    INTAKE_STEP,
+    editable,
+    intake_schema,
+    missing_answers,
+    problems_message,
+    validate_intake,
+)
 
 
 class CaseSuspended(Conflict, RuntimeErrorBase):
@@ -190,6 +187,7 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
         raise CaseError("申请人信息有误。", fields=problems)
     if intake.item.status != ItemStatus.PUBLISHED:
         raise CaseError(f"事项“{intake.item.name}”未发布，不能受理。", "item")
+    validate_intake(session, intake.item, intake.data, complete=False)
     clock = center_clock(session)
     now = clock.now()
     county = county_of(session, intake.place)
@@ -271,6 +269,7 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         raise CaseError(f"还缺少必要材料：{names}。请出具补正材料通知书（一次性告知），不能受理。")
     if not case.item.process_id:
         raise CaseError(f"事项“{case.item.name}”没有绑定流程，不能受理。")
+    validate_intake(session, case.item, case.data or {}, complete=True)
     clock = center_clock(session)
     case.accepted_at = case.received_at if deemed else clock.now()
     case.accepted_by = actor
@@ -306,38 +305,69 @@ def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -
     step = runtime.step_with(instance.definition_id, *INTAKE_STEP)
     if step is None:
         return
-    bpmn_id, _schema = step
+    bpmn_id, schema = step
     item = next((w for w in runtime.open_work_items(instance.id) if w.bpmn_id == bpmn_id), None)
     if item is None:
         return
     try:
         runtime.complete(item.id, data, item.version, actor or "system")
     except InvalidTaskData as exc:
-        raise CaseError("受理信息不完整。", fields=exc.fields) from None
+        raise CaseError(problems_message(schema, exc.fields), fields=exc.fields) from None
 
 
 def request_correction(session, case: Case, actor: str | None, note: str | None = None) -> Case:
     """补正: list every missing material at once (一次性告知); the clock has not started."""
     _require_status(case, CaseStatus.APPLIED)
-    missing = missing_materials(case)
+    missing = [{"name": m.name, "note": ""} for m in missing_materials(case)]
+    unanswered = missing_answers(intake_schema(session, case.item), case.data or {})
+    missing += [{"name": f"申请信息：{label}", "note": "未填写"} for label in unanswered]
     if not missing and not note:
         raise CaseError("材料已齐全；如需补正其他内容，请在说明中写明。", "note")
     case.status = CaseStatus.CORRECTING
     _event(session, case, CaseEventKind.CORRECTION_REQUESTED, actor, note)
     documents.issue(
-        session,
-        case,
-        "correction",
-        actor=actor,
-        missing=[{"name": m.name, "note": ""} for m in missing],
-        deadline_note=note or "",
+        session, case, "correction", actor=actor, missing=missing, deadline_note=note or ""
     )
     return case
+
+
+def correct_application(session, case: Case, actor: str | None, answers: dict) -> list[str]:
+    """补充更正申请信息 before 受理: the window enters what the applicant brings.
+
+    ``answers`` replace the form's editable answers (one left empty is removed);
+    a missing answer may wait, a wrong one is refused with every field named.
+    Returns the labels of the answers changed (none: nothing is recorded).
+    """
+    _require_status(case, CaseStatus.APPLIED, CaseStatus.CORRECTING)
+    schema = intake_schema(session, case.item)
+    if not schema:
+        raise CaseError(f"事项“{case.item.name}”没有需要填写的申请信息。")
+    before = case.data or {}
+    names = editable(schema)
+    after = {k: v for k, v in before.items() if k not in names}
+    after.update({k: v for k, v in answers.items() if k in names})
+    validate_intake(session, case.item, after, complete=False)
+    properties = schema["properties"]
+    changed = [n for n in properties if n in names and before.get(n) != after.get(n)]
+    if not changed:
+        return []
+    labels = [str(properties[n].get("title") or n) for n in changed]
+    case.data = after
+    _event(
+        session,
+        case,
+        CaseEventKind.APPLICATION_CORRECTED,
+        actor,
+        "、".join(labels),
+        data={"changed": changed},
+    )
+    return labels
 
 
 def receive_correction(session, case: Case, actor: str | None, received: set[int]) -> Case:
     """补正材料接收: mark what came in, issue the receipt; the case can then be accepted."""
     _require_status(case, CaseStatus.CORRECTING)
+    validate_intake(session, case.item, case.data or {}, complete=True)
     clock = center_clock(session)
     now = clock.now()
     rounds = max((m.received_round for m in case.materials), default=0) + 1
