@@ -203,10 +203,6 @@ def answers(schema: dict | None, data: dict) -> list[Answer]:
     return found
 
 
-def case_answers(session, case: Case) -> list[Answer]:
-    return answers(case_schema(session, case), application_data(case))
-
-
 def _text(f, prop: dict) -> str:
     if f.value is None or f.value == "":
         return ""

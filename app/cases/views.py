@@ -27,8 +27,8 @@ from . import services
 from .access import visible_case
 from .history import case_history
 from .intake_form import (
+    answers,
     application_data,
-    case_answers,
     case_schema,
     edit_fields,
     intake_fields,
@@ -229,11 +229,8 @@ def _may_act(case: Case) -> bool:
     )
 
 
-def _application_form(case: Case, may_act: bool, typed, errors) -> dict | None:
+def _application_form(case: Case, schema: dict | None, typed, errors) -> dict | None:
     """The form completing the answers: the window's, before 受理 or while 补正 waits."""
-    if not may_act or case.status not in (CaseStatus.APPLIED, CaseStatus.CORRECTING):
-        return None
-    schema = case_schema(db.session, case)
     if not schema or not schema.get("properties"):
         return None
     return {
@@ -252,15 +249,14 @@ def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=20
     open_items = platform_runtime().open_work_items(case.instance.id) if case.instance else []
     may_act = _may_act(case)
     waiting = case.status in (CaseStatus.APPLIED, CaseStatus.CORRECTING)
+    schema, data = case_schema(db.session, case), application_data(case)
     return render_template(
         "cases/detail.html",
         case=case,
         history=case_history(db.session, platform_runtime(), case),
-        answers=case_answers(db.session, case),
-        unanswered=missing_answers(case_schema(db.session, case), application_data(case))
-        if waiting
-        else [],
-        application=_application_form(case, may_act, typed, errors),
+        answers=answers(schema, data),
+        unanswered=missing_answers(schema, data) if waiting else [],
+        application=_application_form(case, schema, typed, errors) if may_act and waiting else None,
         application_error=message,
         open_items=open_items,
         missing=services.missing_materials(case),

@@ -18,6 +18,7 @@ from app.models.cases import Case, CaseEvent
 from app.vocabulary import CaseEventKind
 
 from ..conftest import CSRF, signed_in
+from ..county import neighbour_county_user
 from .test_window_pages import (
     FOOD,
     act,
@@ -207,21 +208,7 @@ def test_correction_at_intake_with_answers_missing_can_be_completed_and_accepted
 
 
 def test_only_the_window_of_the_place_may_edit_the_application(app, shipped, session):
-    from app.auth.services import create_user
-    from app.models.org import Department, Post, Region
-
-    city = session.scalars(select(Region).where(Region.code == "490100000000")).one()
-    other = Region(code="490103000000", name="白石县", level="county", parent=city)
-    session.add(other)
-    session.flush()
-    other.path = f"{city.path}{other.id}/"
-    office = Department(code="BS-center", name="白石县政务服务中心", region=other)
-    session.add(office)
-    session.flush()
-    post = Post(department_id=office.id, role="window_clerk")
-    session.add(post)
-    post.holders.append(create_user(session, "bs_clerk", "pw-bs_clerk"))
-    session.commit()
+    neighbour_county_user(session, "bs_clerk", "window_clerk")
 
     clerk = window(app)
     given = {"f_workshop_address": FOOD["f_workshop_address"]}
