@@ -53,6 +53,7 @@ from .intake_form import (
     editable,
     intake_schema,
     missing_answers,
+    problems,
     problems_message,
     validate_intake,
 )
@@ -261,7 +262,11 @@ def process_data(case: Case, clock: CenterClock) -> dict:
 
 
 def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> Case:
-    """受理: start the item's process, fix the promised date, issue the 受理通知书."""
+    """受理: start the item's process, fix the promised date, issue the 受理通知书.
+
+    A deemed acceptance (Art. 32) cannot wait for missing answers: the process
+    starts and its intake step stays open in the window's worklist to be completed.
+    """
     _require_status(case, CaseStatus.APPLIED)
     missing = missing_materials(case)
     if missing and not deemed:
@@ -269,21 +274,19 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         raise CaseError(f"还缺少必要材料：{names}。请出具补正材料通知书（一次性告知），不能受理。")
     if not case.item.process_id:
         raise CaseError(f"事项“{case.item.name}”没有绑定流程，不能受理。")
-    validate_intake(session, case.item, case.data or {}, complete=True)
+    if not deemed:
+        validate_intake(session, case.item, case.data or {}, complete=True)
     clock = center_clock(session)
     case.accepted_at = case.received_at if deemed else clock.now()
     case.accepted_by = actor
     case.accepted_on_day_received = deemed
     case.promised_date = clock.promised_date(case.accepted_at, case.item.committed_days)
     case.status = CaseStatus.ACCEPTED
-    _start_process(session, case, actor, clock)
-    _event(
-        session,
-        case,
-        CaseEventKind.ACCEPTED,
-        actor,
-        "视为受理（逾期未告知补正）" if deemed else "受理",
-    )
+    left_open = _start_process(session, case, actor, clock, deemed=deemed)
+    message = "视为受理（逾期未告知补正）" if deemed else "受理"
+    if left_open:
+        message += f"；申请信息不完整，须在待办“{left_open}”中补齐"
+    _event(session, case, CaseEventKind.ACCEPTED, actor, message)
     documents.issue(
         session,
         case,
@@ -296,7 +299,14 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
     return case
 
 
-def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -> None:
+def _start_process(
+    session, case: Case, actor: str | None, clock: CenterClock, *, deemed: bool = False
+) -> str | None:
+    """Start the case's process and complete its intake step with the case's data.
+
+    Returns the intake step's name when a deemed acceptance leaves it open (answers
+    missing), else None.
+    """
     runtime = platform_runtime(session)
     data = process_data(case, clock)
     instance = runtime.start(case.item.process_id, data=data, actor=actor)
@@ -304,15 +314,18 @@ def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -
     session.flush()
     step = runtime.step_with(instance.definition_id, *INTAKE_STEP)
     if step is None:
-        return
+        return None
     bpmn_id, schema = step
     item = next((w for w in runtime.open_work_items(instance.id) if w.bpmn_id == bpmn_id), None)
     if item is None:
-        return
+        return None
+    if deemed and problems(schema, data, complete=True):
+        return item.name
     try:
         runtime.complete(item.id, data, item.version, actor or "system")
     except InvalidTaskData as exc:
         raise CaseError(problems_message(schema, exc.fields), fields=exc.fields) from None
+    return None
 
 
 def request_correction(session, case: Case, actor: str | None, note: str | None = None) -> Case:

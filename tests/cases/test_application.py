@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
+from app.cases import services
 from app.models.cases import Case, CaseEvent
 from app.vocabulary import CaseEventKind
 
@@ -269,3 +271,44 @@ def test_the_application_cannot_be_edited_once_accepted(app, shipped, session):
     )
     assert response.status_code in (409, 422)
     assert corrections(session, number) == 0
+
+
+def test_a_deemed_acceptance_leaves_missing_answers_to_the_intake_step(app, shipped, session):
+    """Art. 32 accepts an unanswered application whatever it lacks: the process starts,
+    and its intake step waits in the window's worklist for the answers."""
+    clerk = window(app)
+    given = {"f_workshop_address": FOOD["f_workshop_address"]}
+    number = received(intake(clerk, session, FOOD_ITEM, "receive", extra=given))
+    due = case_of(session, number).decision_due
+    with app.app_context():
+        assert services.apply_deemed_acceptance(session, due + timedelta(days=1))
+        session.commit()
+    case = case_of(session, number)
+    assert case.status == "accepted" and case.accepted_on_day_received
+    accepted = [e for e in events_of(session, case) if e.kind == CaseEventKind.ACCEPTED]
+    assert "申请信息不完整" in accepted[0].message
+
+    do(
+        app,
+        session,
+        "center_clerk",
+        number,
+        "Task_Intake",
+        {
+            "workshop_name": "老周豆腐坊",
+            "workshop_address": "城关街道 3 组",
+            "food_category": "soy",
+        },
+    )
+    case = case_of(session, number)
+    assert case.instance.data["workshop_name"] == "老周豆腐坊"
+    _c, _i, page = task_page(app, "scj_spg_handler", case.instance_id, "Task_Handle")
+    assert "豆制品" in section(page, "application-answers", "</dl>")
+
+
+def events_of(session, case: Case) -> list[CaseEvent]:
+    return list(
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+        )
+    )
