@@ -172,6 +172,7 @@ class CaseEventKind(Word):
     URGED = "urged", "督办"
     COPIED = "copied", "抄送"
     SUSPENDED = "suspended", "挂起"
+    APPLICATION_CORRECTED = "application_corrected", "补充更正申请信息"
 
     @classmethod
     def public(cls) -> tuple[CaseEventKind, ...]:
@@ -181,6 +182,7 @@ class CaseEventKind(Word):
             cls.ACCEPTED,
             cls.CORRECTION_REQUESTED,
             cls.CORRECTION_RECEIVED,
+            cls.APPLICATION_CORRECTED,
             cls.REFUSED,
             cls.WITHDRAWN,
             cls.DECIDED,

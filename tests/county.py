@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.auth.services import hash_password
+from sqlalchemy import select
+
+from app.auth.services import create_user, hash_password
 from app.models.auth import User
 from app.models.org import Department, Post, Region
 
@@ -118,3 +120,21 @@ def _build(session, county: County, regions, departments, outside: dict) -> Coun
             county.users[username] = user
     session.commit()
     return county
+
+
+def neighbour_county_user(session, username: str, role: str) -> User:
+    """A holder of ``role`` at the center of 白石县, the demo county's neighbour in 平安市."""
+    city = session.scalars(select(Region).where(Region.code == "490100000000")).one()
+    other = Region(code="490103000000", name="白石县", level="county", parent=city)
+    session.add(other)
+    session.flush()
+    other.path = f"{city.path}{other.id}/"
+    office = Department(code="BS-center", name="白石县政务服务中心", region=other)
+    session.add(office)
+    session.flush()
+    post = Post(department_id=office.id, role=role)
+    session.add(post)
+    user = create_user(session, username, f"pw-{username}")
+    post.holders.append(user)
+    session.commit()
+    return user

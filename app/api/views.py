@@ -9,7 +9,7 @@ from app import once, policy
 from app.cases import services as case_services
 from app.cases.access import can_view_case, revealed_keys
 from app.cases.history import case_history
-from app.cases.intake_form import check_intake_data
+from app.cases.intake_form import PLATFORM_KEYS, check_intake_data
 from app.cases.places import may_receive_at
 from app.desk import operations
 from app.engine import platform_runtime
@@ -186,7 +186,7 @@ def _check_start_data(data: dict) -> None:
     facts = {
         key: "办件信息由平台填写，请通过 POST /cases 受理办件。"
         for key in data
-        if key in case_services.PLATFORM_KEYS and key != "place"
+        if key in PLATFORM_KEYS and key != "place"
     }
     if facts and not user.is_admin:
         raise InvalidTaskData("data 含有只能由平台填写的办件信息。", facts)

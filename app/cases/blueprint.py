@@ -29,6 +29,15 @@ bp.add_url_rule(
     view_func=views.material_file,
     methods=["GET"],
 )
+bp.add_url_rule(
+    "/<number>/application", endpoint="application", view_func=views.application, methods=["POST"]
+)
+bp.add_url_rule(
+    "/<number>/application/files/<field>",
+    endpoint="answer_file",
+    view_func=views.answer_file,
+    methods=["GET"],
+)
 bp.add_url_rule("/<number>/diagram", endpoint="diagram", view_func=diagram.page, methods=["GET"])
 bp.add_url_rule(
     "/<number>/diagram.bpmn", endpoint="diagram_xml", view_func=diagram.xml, methods=["GET"]

@@ -1,13 +1,14 @@
 """The history people read: process steps and the window's acts on a case, in time order.
 
 One table for the task page and the case page: who (display names, B角 as
-"B 代 A"), when, which step, the decision chosen and the opinion written.
+"B 代 A"), when, which step, the decision chosen, the opinion written and the
+files the step attached.
 Gateways, claims and other bookkeeping stay in the event log.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -35,6 +36,16 @@ SHOWN = frozenset(
 
 
 @dataclass
+class Attachment:
+    """A file a step attached: its field's label, the file's name, where to fetch it."""
+
+    label: str
+    name: str
+    field: str
+    work_item_id: int
+
+
+@dataclass
 class HistoryRow:
     at: datetime
     step: str
@@ -42,6 +53,7 @@ class HistoryRow:
     on_behalf_of: str | None
     decision: str | None  # the title of the chosen ``decision``
     opinion: str | None  # the step's ``opinion``, or the system's message
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def history_rows(
@@ -69,6 +81,7 @@ def history_rows(
                 opinion=data.get(OPINION)
                 if event.kind == InstanceEventKind.TASK_COMPLETED
                 else _note(event),
+                attachments=_attachments(form["schema"] if form else None, data, event),
             )
         )
     return rows
@@ -123,6 +136,17 @@ def _note(event: m.InstanceEvent) -> str | None:
             return f"{kind.label} {whom}{said}"
         return f"{kind.label}至 {whom}{said}"
     return event.message
+
+
+def _attachments(schema: dict | None, data: dict, event: m.InstanceEvent) -> list[Attachment]:
+    """The files the step's own form fields hold ("<sha256>/<name>")."""
+    if not schema or event.work_item_id is None:
+        return []
+    found = []
+    for f in fields(schema, values=data):
+        if f.widget == "file" and not f.read_only and f.file_name:
+            found.append(Attachment(f.label, f.file_name, f.name, event.work_item_id))
+    return found
 
 
 def _decision_title(schema: dict | None, data: dict) -> str | None:

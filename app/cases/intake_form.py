@@ -1,33 +1,85 @@
-"""The item-specific part of the 受理台: the form of the diagram's intake step."""
+"""The item-specific part of an application: the form of the diagram's intake step.
+
+The 受理台 asks it, the case page shows it (and lets the window complete it
+before 受理), every task page shows its answers. Its answers are checked here,
+all at once, with the form's own labels.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+from dataclasses import dataclass
+
 from app.engine import platform_runtime
+from app.models.cases import Case
 from app.models.items import Item
 from app.schema_forms import fields, parse
 from workflows.errors import InvalidTaskData, NotFound
+from workflows.forms import validate_task_data
 
-from .services import INTAKE_STEP, PLATFORM_KEYS
+from .errors import CaseError
 
 PREFIX = "f_"
+INTAKE_STEP = ("step", "intake")
+# What the platform puts into a case's process (``process_data``, docs/DIAGRAMS.md 8.1):
+# facts of the case, never a person's to set or override.
+PLATFORM_KEYS = frozenset({
+    "case_number", "item_code", "item_name", "applicant_type", "applicant_name", "applicant_id_number",
+    "contact_phone", "place", "place_name", "lead_department", "accept_date", "green_channel",
+})  # fmt: skip
+# a step's own words, shown in the history, not an answer of the applicant
+NOT_ANSWERS = frozenset({"opinion"})
+REQUIRED = "此项为必填项"
 
 
-def intake_schema(session, item: Item) -> dict | None:
-    """The intake step's form without the keys the case already provides."""
-    if not item.process_id:
-        return None
-    runtime = platform_runtime(session)
-    try:
-        definition = runtime.definition(item.process_id)
-    except NotFound:
-        return None
-    step = runtime.step_with(definition.id, *INTAKE_STEP)
+# --- the form --------------------------------------------------------------------------
+
+
+def step_schema(session, definition_id: int) -> dict | None:
+    """The intake step's form of a deployed diagram, without the keys the case provides."""
+    step = platform_runtime(session).step_with(definition_id, *INTAKE_STEP)
     if step is None or step[1] is None:
         return None
     schema = step[1]
     properties = {k: v for k, v in schema.get("properties", {}).items() if k not in PLATFORM_KEYS}
     required = [k for k in schema.get("required", []) if k not in PLATFORM_KEYS]
     return {**schema, "properties": properties, "required": required}
+
+
+def intake_schema(session, item: Item) -> dict | None:
+    """The intake form of the item's diagram (its newest version), if it has one."""
+    if not item.process_id:
+        return None
+    try:
+        definition = platform_runtime(session).definition(item.process_id)
+    except NotFound:
+        return None
+    return step_schema(session, definition.id)
+
+
+def case_schema(session, case: Case) -> dict | None:
+    """The intake form a case answered: its process's version once accepted."""
+    if case.instance is not None:
+        return step_schema(session, case.instance.definition_id)
+    return intake_schema(session, case.item)
+
+
+def application_data(case: Case) -> dict:
+    """The answers as they stand: the process's data once accepted (a reopened intake
+    step may have corrected them), the case's own before."""
+    if case.instance is not None:
+        return case.instance.data or {}
+    return case.data or {}
+
+
+def editable(schema: dict) -> set[str]:
+    """The answers a person gives (not read-only, not a step's opinion)."""
+    return {
+        name
+        for name, prop in (schema.get("properties") or {}).items()
+        if isinstance(prop, dict) and not prop.get("readOnly") and name not in NOT_ANSWERS
+    }
 
 
 def intake_fields(session, item: Item, form, errors: dict) -> list:
@@ -39,9 +91,76 @@ def intake_fields(session, item: Item, form, errors: dict) -> list:
     return fields(schema, values=values, errors=errors, prefix=PREFIX)
 
 
+def edit_fields(schema: dict, data: dict, form=None, errors: dict | None = None) -> list:
+    """The case page's form to complete the answers: what is stored, or what was typed."""
+    values = parse(schema, form, prefix=PREFIX, keep_empty=True) if form is not None else data
+    shown = {**schema, "properties": _only(schema, editable(schema))}
+    return fields(shown, values=values, errors=errors or {}, prefix=PREFIX)
+
+
 def parse_intake(session, item: Item, form) -> dict:
     schema = intake_schema(session, item)
     return parse(schema, form, prefix=PREFIX) if schema else {}
+
+
+def revision(data: dict | None) -> str:
+    """A short digest of stored answers: an edit made on an older page is refused."""
+    text = json.dumps(data or {}, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- checking the answers ----------------------------------------------------------------
+
+
+def problems(schema: dict | None, data: dict, *, complete: bool) -> dict[str, str]:
+    """Every field at fault, by name; without ``complete`` a missing answer is no fault."""
+    if not schema:
+        return {}
+    try:
+        validate_task_data(schema, data)
+    except InvalidTaskData as exc:
+        found = dict(exc.fields)
+    else:
+        return {}
+    if complete:
+        return found
+    return {k: v for k, v in found.items() if not (v == REQUIRED and _empty(data.get(k)))}
+
+
+def problems_message(schema: dict | None, found: dict[str, str]) -> str:
+    """ "申请信息填写有误：小作坊名称（此项为必填项）；…", in the form's order."""
+    properties = (schema or {}).get("properties") or {}
+    order = {name: i for i, name in enumerate(properties)}
+    parts = []
+    for path in sorted(found, key=lambda p: order.get(_top(p), len(order))):
+        prop = properties.get(_top(path))
+        label = str(prop.get("title") or _top(path)) if isinstance(prop, dict) else None
+        parts.append(f"{label}（{found[path]}）" if label else found[path])
+    return "申请信息填写有误：" + "；".join(parts) + "。"
+
+
+def validate_intake(session, item: Item, data: dict, *, complete: bool) -> dict:
+    """The answers to the item's intake form, or a CaseError naming every field at fault.
+
+    At 收件 (``complete=False``) an answer may still be missing, but one given must
+    be right; at 受理 and 接收补正 (``complete=True``) every required answer is due.
+    """
+    schema = intake_schema(session, item)
+    found = problems(schema, data, complete=complete)
+    if found:
+        raise CaseError(problems_message(schema, found), fields=found)
+    return data
+
+
+def missing_answers(schema: dict | None, data: dict) -> list[str]:
+    """The labels of the required answers not yet given, in the form's order."""
+    found = problems(schema, data, complete=True)
+    properties = (schema or {}).get("properties") or {}
+    return [
+        str(prop.get("title") or name)
+        for name, prop in properties.items()
+        if found.get(name) == REQUIRED and _empty(data.get(name))
+    ]
 
 
 def check_intake_data(session, item: Item, data) -> dict:
@@ -58,3 +177,54 @@ def check_intake_data(session, item: Item, data) -> dict:
     if unknown:
         raise InvalidTaskData("data 含有受理表单以外的字段。", unknown)
     return data
+
+
+# --- the answers, read -------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """One answer as reviewers read it."""
+
+    name: str
+    label: str
+    text: str  # option titles, 是/否, dates; "" when not given
+    file_name: str = ""  # for a file field: the uploaded file's name
+
+
+def answers(schema: dict | None, data: dict) -> list[Answer]:
+    """The applicant's answers under the form's labels (no ids, no raw JSON)."""
+    if not schema:
+        return []
+    shown = {**schema, "properties": _only(schema, editable(schema))}
+    found = []
+    for f in fields(shown, values={k: data.get(k) for k in shown["properties"]}):
+        found.append(Answer(f.name, f.label, _text(f, shown["properties"][f.name]), f.file_name))
+    return found
+
+
+def _text(f, prop: dict) -> str:
+    if f.value is None or f.value == "":
+        return ""
+    if isinstance(f.value, dict):
+        inner = prop.get("properties") or {}
+        return "；".join(
+            f"{(inner.get(k) or {}).get('title') or k}：{v}"
+            for k, v in f.value.items()
+            if v not in (None, "")
+        )
+    if f.widget == "datetime-local":
+        return f.text.replace("T", " ")
+    return f.display
+
+
+def _only(schema: dict, names: set[str]) -> dict:
+    return {k: v for k, v in (schema.get("properties") or {}).items() if k in names}
+
+
+def _top(path) -> str:
+    return str(path).split(".", 1)[0]
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == []

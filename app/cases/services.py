@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.clock import CenterClock, center_clock
 from app.engine import platform_runtime
-from app.errors import Conflict, DomainError
+from app.errors import Conflict
 from app.models.cases import (
     SPECIAL_PROCEDURES,
     Case,
@@ -46,19 +46,17 @@ from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
 from . import corrections, delivery, documents, permits
+from .errors import CaseError
 from .identity import identity_problem, phone_problem
-
-INTAKE_STEP = ("step", "intake")
-# What the platform puts into a case's process (``process_data``, docs/DIAGRAMS.md 8.1):
-# facts of the case, never a person's to set or override.
-PLATFORM_KEYS = frozenset({
-    "case_number", "item_code", "item_name", "applicant_type", "applicant_name", "applicant_id_number",
-    "contact_phone", "place", "place_name", "lead_department", "accept_date", "green_channel",
-})  # fmt: skip
-
-
-class CaseError(DomainError):
-    """A refused window action; ``field`` names the form field at fault, if any."""
+from .intake_form import (
+    INTAKE_STEP,
+    editable,
+    intake_schema,
+    missing_answers,
+    problems,
+    problems_message,
+    validate_intake,
+)
 
 
 class CaseSuspended(Conflict, RuntimeErrorBase):
@@ -190,6 +188,7 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
         raise CaseError("申请人信息有误。", fields=problems)
     if intake.item.status != ItemStatus.PUBLISHED:
         raise CaseError(f"事项“{intake.item.name}”未发布，不能受理。", "item")
+    validate_intake(session, intake.item, intake.data, complete=False)
     clock = center_clock(session)
     now = clock.now()
     county = county_of(session, intake.place)
@@ -266,7 +265,9 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
     """受理: start the item's process, fix the promised date, issue the 受理通知书.
 
     A 即办件 is decided on the spot: no 受理通知书 (nothing to wait for), its
-    decision is the applicant's paper.
+    decision is the applicant's paper. A deemed acceptance (Art. 32) cannot wait
+    for missing answers: the process starts and its intake step stays open in the
+    window's worklist to be completed.
     """
     _require_status(case, CaseStatus.APPLIED)
     missing = missing_materials(case)
@@ -275,20 +276,19 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         raise CaseError(f"还缺少必要材料：{names}。请出具补正材料通知书（一次性告知），不能受理。")
     if not case.item.process_id:
         raise CaseError(f"事项“{case.item.name}”没有绑定流程，不能受理。")
+    if not deemed:
+        validate_intake(session, case.item, case.data or {}, complete=True)
     clock = center_clock(session)
     case.accepted_at = case.received_at if deemed else clock.now()
     case.accepted_by = actor
     case.accepted_on_day_received = deemed
     case.promised_date = clock.promised_date(case.accepted_at, case.item.committed_days)
     case.status = CaseStatus.ACCEPTED
-    _start_process(session, case, actor, clock)
-    _event(
-        session,
-        case,
-        CaseEventKind.ACCEPTED,
-        actor,
-        "视为受理（逾期未告知补正）" if deemed else "受理",
-    )
+    left_open = _start_process(session, case, actor, clock, deemed=deemed)
+    message = "视为受理（逾期未告知补正）" if deemed else "受理"
+    if left_open:
+        message += f"；申请信息不完整，须在待办“{left_open}”中补齐"
+    _event(session, case, CaseEventKind.ACCEPTED, actor, message)
     if decided_on_the_spot(case.item):
         return case
     documents.issue(
@@ -308,7 +308,14 @@ def decided_on_the_spot(item: Item) -> bool:
     return item.kind == "instant"
 
 
-def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -> None:
+def _start_process(
+    session, case: Case, actor: str | None, clock: CenterClock, *, deemed: bool = False
+) -> str | None:
+    """Start the case's process and complete its intake step with the case's data.
+
+    Returns the intake step's name when a deemed acceptance leaves it open (answers
+    missing), else None.
+    """
     runtime = platform_runtime(session)
     data = process_data(case, clock)
     instance = runtime.start(case.item.process_id, data=data, actor=actor)
@@ -316,39 +323,73 @@ def _start_process(session, case: Case, actor: str | None, clock: CenterClock) -
     session.flush()
     step = runtime.step_with(instance.definition_id, *INTAKE_STEP)
     if step is None:
-        return
-    bpmn_id, _schema = step
+        return None
+    bpmn_id, schema = step
     item = next((w for w in runtime.open_work_items(instance.id) if w.bpmn_id == bpmn_id), None)
     if item is None:
-        return
+        return None
+    if deemed and problems(schema, data, complete=True):
+        return item.name
     try:
         runtime.complete(item.id, data, item.version, actor or "system")
     except InvalidTaskData as exc:
-        raise CaseError("受理信息不完整。", fields=exc.fields) from None
+        raise CaseError(problems_message(schema, exc.fields), fields=exc.fields) from None
+    return None
 
 
 def request_correction(session, case: Case, actor: str | None, note: str | None = None) -> Case:
     """补正: list every missing material at once (一次性告知); the clock has not started."""
     _require_status(case, CaseStatus.APPLIED)
-    missing = missing_materials(case)
+    missing = [{"name": m.name, "note": ""} for m in missing_materials(case)]
+    unanswered = missing_answers(intake_schema(session, case.item), case.data or {})
+    missing += [{"name": f"申请信息：{label}", "note": "未填写"} for label in unanswered]
     if not missing and not note:
         raise CaseError("材料已齐全；如需补正其他内容，请在说明中写明。", "note")
     case.status = CaseStatus.CORRECTING
     _event(session, case, CaseEventKind.CORRECTION_REQUESTED, actor, note)
     documents.issue(
-        session,
-        case,
-        "correction",
-        actor=actor,
-        missing=[{"name": m.name, "note": ""} for m in missing],
-        deadline_note=note or "",
+        session, case, "correction", actor=actor, missing=missing, deadline_note=note or ""
     )
     return case
+
+
+def correct_application(session, case: Case, actor: str | None, answers: dict) -> list[str]:
+    """补充更正申请信息 before 受理: the window enters what the applicant brings.
+
+    ``answers`` replace the form's editable answers (one left empty is removed);
+    a missing answer may wait, a wrong one is refused with every field named.
+    Returns the labels of the answers changed (none: nothing is recorded).
+    """
+    _require_status(case, CaseStatus.APPLIED, CaseStatus.CORRECTING)
+    schema = intake_schema(session, case.item)
+    if not schema:
+        raise CaseError(f"事项“{case.item.name}”没有需要填写的申请信息。")
+    before = case.data or {}
+    names = editable(schema)
+    after = {k: v for k, v in before.items() if k not in names}
+    after.update({k: v for k, v in answers.items() if k in names})
+    validate_intake(session, case.item, after, complete=False)
+    properties = schema["properties"]
+    changed = [n for n in properties if n in names and before.get(n) != after.get(n)]
+    if not changed:
+        return []
+    labels = [str(properties[n].get("title") or n) for n in changed]
+    case.data = after
+    _event(
+        session,
+        case,
+        CaseEventKind.APPLICATION_CORRECTED,
+        actor,
+        "、".join(labels),
+        data={"changed": changed},
+    )
+    return labels
 
 
 def receive_correction(session, case: Case, actor: str | None, received: set[int]) -> Case:
     """补正材料接收: mark what came in, issue the receipt; the case can then be accepted."""
     _require_status(case, CaseStatus.CORRECTING)
+    validate_intake(session, case.item, case.data or {}, complete=True)
     clock = center_clock(session)
     now = clock.now()
     rounds = max((m.received_round for m in case.materials), default=0) + 1

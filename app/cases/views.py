@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from app import once, policy
 from app.clock import center_clock
 from app.engine import platform_runtime
-from app.errors import DomainError, refusals_return_to
+from app.errors import Conflict, DomainError, refusals_return_to
 from app.extensions import db
 from app.files import store
 from app.limits import page_number
@@ -26,7 +26,16 @@ from workflows.errors import RuntimeErrorBase
 from . import services
 from .access import visible_case
 from .history import case_history
-from .intake_form import intake_fields, parse_intake
+from .intake_form import (
+    answers,
+    application_data,
+    case_schema,
+    edit_fields,
+    intake_fields,
+    missing_answers,
+    parse_intake,
+    revision,
+)
 from .places import grouped, intake_regions, may_receive_at
 
 PAGE_SIZE = 50
@@ -222,14 +231,42 @@ def _working_days_left(case: Case) -> int | None:
     return center_clock(db.session).workdays_left(case.promised_date)
 
 
+def _may_act(case: Case) -> bool:
+    """The window of the case's place (受理台 rights there)."""
+    return policy.has(current_user, "intake") and may_receive_at(
+        db.session, current_user, case.place
+    )
+
+
+def _application_form(case: Case, schema: dict | None, typed, errors) -> dict | None:
+    """The form completing the answers: the window's, before 受理 or while 补正 waits."""
+    if not schema or not schema.get("properties"):
+        return None
+    return {
+        "fields": edit_fields(schema, case.data or {}, typed, errors),
+        "revision": revision(case.data),
+        "nonce": once.form_nonce(),
+    }
+
+
 @requires(STAFF)
 def detail(number: str):
-    case = visible_case(number)
+    return _detail_page(visible_case(number))
+
+
+def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=200):
     open_items = platform_runtime().open_work_items(case.instance.id) if case.instance else []
+    may_act = _may_act(case)
+    waiting = case.status in (CaseStatus.APPLIED, CaseStatus.CORRECTING)
+    schema, data = case_schema(db.session, case), application_data(case)
     return render_template(
         "cases/detail.html",
         case=case,
         history=case_history(db.session, platform_runtime(), case),
+        answers=answers(schema, data),
+        unanswered=missing_answers(schema, data) if waiting else [],
+        application=_application_form(case, schema, typed, errors) if may_act and waiting else None,
+        application_error=message,
         open_items=open_items,
         missing=services.missing_materials(case),
         delivered_in_process=services.delivered_in_process(db.session, case),
@@ -242,16 +279,13 @@ def detail(number: str):
             select(CaseWarning).where(CaseWarning.case_id == case.id).order_by(CaseWarning.id)
         ).all(),
         left=_working_days_left(case),
-        may_act=policy.has(current_user, "intake")
-        and may_receive_at(db.session, current_user, case.place),
-    )
+        may_act=may_act,
+    ), status
 
 
 def _act(number: str, change, success: str):
     case = visible_case(number)
-    if not (
-        policy.has(current_user, "intake") and may_receive_at(db.session, current_user, case.place)
-    ):
+    if not _may_act(case):
         abort(403)
     page = url_for("cases.detail", number=number)
     refusals_return_to(page)
@@ -347,4 +381,53 @@ def material_file(number: str, material_id: int):
         store.path_of(material.blob_sha256),
         download_name=store.safe_name(material.filename),
         as_attachment=True,
+    )
+
+
+@requires("intake")
+def application(number: str):
+    """补充更正申请信息: the window completes or corrects the answers before 受理."""
+    case = visible_case(number)
+    if not _may_act(case):
+        abort(403)
+    page = url_for("cases.detail", number=number)
+    try:
+        once.spend_nonce(db.session, request.form.get("nonce"))
+    except once.AlreadySubmitted as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(page)
+    try:
+        if request.form.get("revision") != revision(case.data):
+            raise Conflict("申请信息在您打开页面后已被他人修改，请核对当前内容后重新填写。")
+        changed = services.correct_application(
+            db.session,
+            case,
+            current_user.username,
+            parse_intake(db.session, case.item, request.form),
+        )
+        db.session.flush()
+    except DomainError as exc:
+        db.session.rollback()
+        typed = request.form if exc.status == 422 else None
+        return _detail_page(
+            case, typed=typed, errors=exc.field_errors(), message=exc.message, status=exc.status
+        )
+    db.session.commit()
+    flash(f"已更正申请信息：{'、'.join(changed)}。" if changed else "申请信息没有变化。", "success")
+    return redirect(page)
+
+
+@requires(STAFF)
+def answer_file(number: str, field: str):
+    """A file the application holds (an answer of the intake form), for whoever sees the case."""
+    case = visible_case(number)
+    prop = ((case_schema(db.session, case) or {}).get("properties") or {}).get(field)
+    if not isinstance(prop, dict) or prop.get("format") != "file":
+        abort(404)
+    sha, _, name = str(application_data(case).get(field) or "").partition("/")
+    if len(sha) != 64 or not store.path_of(sha).exists():
+        abort(404)
+    return send_file(
+        store.path_of(sha), download_name=store.safe_name(name or sha), as_attachment=True
     )

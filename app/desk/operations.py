@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app import policy
 from app.cases.history import OPINION
-from app.cases.services import PLATFORM_KEYS
+from app.cases.intake_form import PLATFORM_KEYS
 from app.errors import DomainError, Forbidden
 from app.files import store
 from app.models.auth import User

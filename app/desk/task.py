@@ -24,6 +24,7 @@ from sqlalchemy import delete, select
 from app import policy
 from app.cases.access import revealed_keys
 from app.cases.history import OPINION, history_rows
+from app.cases.intake_form import answers, step_schema
 from app.cases.progress import step_marks
 from app.cases.services import INTAKE_STEP, CaseSuspended
 from app.clock import center_clock
@@ -217,6 +218,7 @@ def _page(
         process_name=instance.definition.name or instance.process_id,
         facts=case_facts(instance.data or {}),
         history=history_rows(db.session, runtime, instance, events),
+        application=answers(step_schema(db.session, instance.definition_id), instance.data or {}),
         fields=fields(schema, values=values, errors=errors, readonly=names),
         form_help=schema.get("description"),
         other_errors=other_errors(schema, errors or {}),

@@ -160,24 +160,10 @@ def test_a_supervisor_suspends_a_case_and_its_work_waits(app, shipped, session):
 
 
 def test_a_supervisor_of_another_county_sees_nothing_of_this_one(app, shipped, session):
-    from app.auth.services import create_user
-    from app.models.org import Department, Post, Region
-
     from ..cases.test_window_pages import JOINT, do
+    from ..county import neighbour_county_user
 
-    city = session.scalars(select(Region).where(Region.code == "490100000000")).one()
-    other = Region(code="490103000000", name="白石县", level="county", parent=city)
-    session.add(other)
-    session.flush()
-    other.path = f"{city.path}{other.id}/"
-    office = Department(code="BS-center", name="白石县政务服务中心", region=other)
-    session.add(office)
-    session.flush()
-    post = Post(department_id=office.id, role="inspector")
-    session.add(post)
-    user = create_user(session, "bs_inspector", "pw-bs_inspector")
-    post.holders.append(user)
-    session.commit()
+    neighbour_county_user(session, "bs_inspector", "inspector")
 
     clerk = window(app)
     number = received(intake(clerk, session, "SCJ-GZJJCS-LHSC", "accept", extra=JOINT))
