@@ -130,7 +130,21 @@ def find_people(session, user: User, text: str, limit: int = PEOPLE_LIMIT) -> li
     return [p for _rank_, _spelled, p in ranked[:limit]]
 
 
-def place_labels(session, regions: list[Region]) -> list[tuple[Region, str]]:
+@dataclass(frozen=True)
+class Place:
+    region: Region
+    label: str
+    pinyin: str  # what a picker also searches: "qsx cgz dgc qingshanxian chengguanzhen …"
+
+
+def _pinyin_of(label: str) -> str:
+    names = label.split(PATH_SEPARATOR)
+    return " ".join(
+        [spellings(n)[0][0] for n in names if spellings(n)[0]] + [spellings(n)[1] for n in names]
+    )
+
+
+def place_labels(session, regions: list[Region]) -> list[Place]:
     """Regions in the order of their codes (the tree's), each labelled by its path from
     the county down: 青山县 / 城关镇 / 东关村."""
     ids = {i for r in regions for i in path_ids(r)}
@@ -141,4 +155,5 @@ def place_labels(session, regions: list[Region]) -> list[tuple[Region, str]]:
         start = next((n for n, r in enumerate(path) if r.level == PATH_TOP_LEVEL), len(path) - 1)
         return PATH_SEPARATOR.join(r.name for r in path[start:])
 
-    return [(r, label(r)) for r in sorted(regions, key=lambda r: r.code)]
+    labelled = [(r, label(r)) for r in sorted(regions, key=lambda r: r.code)]
+    return [Place(r, text, _pinyin_of(text)) for r, text in labelled]

@@ -87,7 +87,8 @@ def test_an_empty_search_lists_nobody(app, named):
 
 def test_places_are_named_by_their_path_in_the_order_of_their_codes(app, county, session):
     regions = [county.regions[k] for k in ("v21", "t2", "v12", "county", "v11", "t1")]
-    assert [label for _r, label in place_labels(session, regions)] == [
+    places = place_labels(session, regions)
+    assert [p.label for p in places] == [
         "青山县",
         "青山县 / 城关镇",
         "青山县 / 城关镇 / 东关村",
@@ -95,3 +96,4 @@ def test_places_are_named_by_their_path_in_the_order_of_their_codes(app, county,
         "青山县 / 河口镇",
         "青山县 / 河口镇 / 河口村",
     ]
+    assert places[2].pinyin.startswith("qsx cgz dgc qingshanxian chengguanzhen dongguancun")
