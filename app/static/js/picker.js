@@ -25,6 +25,7 @@
       labelField: "name",
       searchField: [],
       maxItems: multiple ? null : 1,
+      closeAfterSelect: !multiple,
       create: false,
       plugins: multiple ? ["remove_button"] : [],
       placeholder: field.dataset.pickerPlaceholder || "输入姓名、拼音首字母或部门",
