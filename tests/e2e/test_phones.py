@@ -180,6 +180,35 @@ def test_a_picker_finds_a_colleague_by_the_pinyin_initials_of_their_name(
     assert "张晓明（scj_reviewer）已任" in page.locator(".alert-success").inner_text()
 
 
+def test_a_multiple_people_picker_keeps_each_chosen_username(
+    county, session, live_server, sized_page
+):
+    """As 抄送 on the task page will use it: a <select multiple> of usernames."""
+    county.users["scj_reviewer"].display_name = "张晓明"
+    county.users["fire_reviewer"].display_name = "王芳"
+    session.commit()
+    page = sized_page(PHONE, phone=True)
+    login(page, live_server, "t1_window_clerk", "pw-t1_window_clerk")
+    page.goto(f"{live_server}/desk/")
+    page.evaluate(
+        """() => {
+        const select = document.createElement("select");
+        select.multiple = true; select.id = "trial"; select.dataset.picker = "people";
+        document.querySelector("main").prepend(select);
+        window.yimenPickers.start(select);
+    }"""
+    )
+    control = page.locator(".ts-wrapper.multi .ts-control input")
+    for initials, name in (("zxm", "张晓明"), ("wf", "王芳")):
+        control.fill(initials)
+        page.locator(".ts-dropdown .option", has_text=name).tap()
+    assert page.locator("#trial").evaluate("s => [...s.selectedOptions].map(o => o.value)") == [
+        "scj_reviewer",
+        "fire_reviewer",
+    ]
+    assert not scrolls_sideways(page)
+
+
 def test_a_place_picker_searches_the_path_by_pinyin(county, live_server, sized_page):
     page = sized_page(PHONE, phone=True)
     login(page, live_server, "center_inspector", "pw-center_inspector")

@@ -4,6 +4,8 @@
 //   data-picker="people"  an <input> (one username) or a <select> (one or multiple):
 //                         found by name, pinyin initials or department through
 //                         GET /org/people?q=…; the username is the value submitted.
+//                         data-picker-create: a typed text is also accepted as it is
+//                         (e.g. 加签, whose signers may be departments' codes).
 //   data-picker="places"  a <select> whose options are labelled by their path
 //                         ("青山县 / 城关镇 / 东关村"), in the tree's order; searched
 //                         by path and by pinyin (an option's data-pinyin).
@@ -26,7 +28,7 @@
       searchField: [],
       maxItems: multiple ? null : 1,
       closeAfterSelect: !multiple,
-      create: false,
+      create: "pickerCreate" in field.dataset,
       plugins: multiple ? ["remove_button"] : [],
       placeholder: field.dataset.pickerPlaceholder || "输入姓名、拼音首字母或部门",
       loadThrottle: 250,
@@ -105,6 +107,9 @@
   function startAll() {
     document.querySelectorAll("[data-picker]").forEach(start);
   }
+
+  // for fields added after the page loaded
+  window.yimenPickers = { start: start };
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", startAll);
   else startAll();
