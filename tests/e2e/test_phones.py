@@ -92,6 +92,10 @@ def test_a_waiting_step_is_a_card_with_its_deadline_state_and_claim_on_a_phone(
         assert label in before
     claim = row.get_by_role("button", name="认领")
     assert claim.is_visible() and within_viewport(page, claim)
+    assert claim.bounding_box()["y"] < PHONE["height"]  # on the first screen: filters fold
+    assert not page.locator("#work-filter").is_visible()
+    page.locator("#work-filter-toggle").tap()
+    page.locator("#f-step").wait_for(state="visible")
     with page.expect_navigation():
         claim.tap()
     assert "已认领" in page.content()
@@ -131,6 +135,8 @@ def test_on_a_laptop_the_menu_shows_without_the_toggler(waiting_work, live_serve
     page.goto(f"{live_server}/desk/")
     assert not page.locator("#shell-nav .navbar-toggler").is_visible()
     assert page.locator("#shell-nav").bounding_box()["height"] < 70  # one line
+    assert page.locator("#f-step").is_visible()
+    assert not page.locator("#work-filter-toggle").is_visible()
     assert not scrolls_sideways(page)
     assert page.locator("#nav-messages").is_visible()
     page.locator("#nav-me").click()

@@ -20,6 +20,27 @@
     return field.dataset.pickerUrl || document.body.dataset.peopleUrl || "/org/people";
   }
 
+  function findPeople(field, query) {
+    var url = peopleUrl(field) + "?q=" + encodeURIComponent(query);
+    return fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(response.status);
+        return response.json();
+      })
+      .then(function (json) { return json.people; });
+  }
+
+  // a form shown again with a username typed or chosen before: show that person's name
+  function nameTheChosen(picker, field) {
+    if (field.tagName !== "INPUT" || !field.value) return;
+    var username = field.value;
+    findPeople(field, username).then(function (people) {
+      people.forEach(function (person) {
+        if (person.value === username) picker.updateOption(username, person);
+      });
+    }).catch(function () {});
+  }
+
   function peopleOptions(field) {
     var multiple = field.tagName === "SELECT" && field.multiple;
     return {
@@ -35,17 +56,13 @@
       // the server has matched (pinyin included): show what it found, as it ranked it
       score: function () { return function () { return 1; }; },
       sortField: [{ field: "$order" }],
+      onInitialize: function () { nameTheChosen(this, field); },
       load: function (query, callback) {
         var picker = this;
-        var url = peopleUrl(field) + "?q=" + encodeURIComponent(query);
-        fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-          .then(function (response) {
-            if (!response.ok) throw new Error(response.status);
-            return response.json();
-          })
-          .then(function (json) {
+        findPeople(field, query)
+          .then(function (people) {
             picker.clearOptions();
-            callback(json.people);
+            callback(people);
           })
           .catch(function () { callback(); });
       },
@@ -61,6 +78,9 @@
         },
         no_results: function () {
           return '<div class="no-results">没有找到，可输入姓名、拼音首字母（如 zs）或部门</div>';
+        },
+        option_create: function (data, escape) {
+          return '<div class="create">按原样使用“' + escapeWith(escape)(data.input) + "”</div>";
         },
         loading: function () { return '<div class="spinner-border spinner-border-sm m-2" role="status"></div>'; },
       },
