@@ -186,6 +186,22 @@ def test_a_picker_finds_a_colleague_by_the_pinyin_initials_of_their_name(
     assert "张晓明（scj_reviewer）已任" in page.locator(".alert-success").inner_text()
 
 
+def test_a_form_shown_again_names_the_person_chosen_before(
+    county, session, live_server, sized_page
+):
+    county.users["scj_reviewer"].display_name = "张晓明"
+    session.commit()
+    page = sized_page(LAPTOP, phone=False)
+    login(page, live_server, "bigdata_admin", "pw-bigdata_admin")
+    page.goto(f"{live_server}/org/backups")
+    page.locator("#leave-holder-ts-control").fill("zxm")
+    page.locator(".ts-dropdown .option", has_text="张晓明").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="请假", exact=True).click()  # no B角: refused
+    assert page.locator("#leave-holder").input_value() == "scj_reviewer"
+    expect(page.locator("#leave-holder ~ .ts-wrapper .item")).to_have_text("张晓明")
+
+
 def test_a_multiple_people_picker_keeps_each_chosen_username(
     county, session, live_server, sized_page
 ):
