@@ -52,7 +52,7 @@ from .supervision.blueprint import bp as supervision_bp
 from .verify.blueprint import bp as verify_bp
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VENDOR_PACKAGES = {"bootstrap", "@fontsource", "bpmn-js"}
+VENDOR_PACKAGES = {"bootstrap", "@fontsource", "bpmn-js", "tom-select"}
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -41,20 +41,6 @@ def may_receive_at(session, user, place: Region) -> bool:
     )
 
 
-def grouped(regions: list[Region]) -> list[tuple[Region, list[Region]]]:
-    """Places grouped under their township (or county) for a select with optgroups.
-
-    A village window's only place is its village, which heads its own group.
-    """
-    groups: dict[int, tuple[Region, list[Region]]] = {}
-    for region in regions:
-        if region.level in ("county", "township") or region.parent_id not in groups:
-            groups.setdefault(region.id, (region, []))[1].append(region)
-        else:
-            groups[region.parent_id][1].append(region)
-    return list(groups.values())
-
-
 def served_places(session, windows: list[Region]) -> list[int]:
     """Ids of the places whose nearest window is at one of ``windows`` (regions).
 

@@ -50,6 +50,7 @@ from .errors import CaseError
 from .identity import identity_problem, phone_problem
 from .intake_form import (
     INTAKE_STEP,
+    PLATFORM_KEYS,
     editable,
     intake_schema,
     missing_answers,

@@ -19,6 +19,7 @@ from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePaus
 from app.models.items import Item
 from app.models.org import Region
 from app.models.supervision import CaseWarning
+from app.org.directory import place_labels
 from app.policy import STAFF, requires
 from app.vocabulary import CaseStatus, ItemStatus
 from workflows.errors import RuntimeErrorBase
@@ -36,7 +37,7 @@ from .intake_form import (
     parse_intake,
     revision,
 )
-from .places import grouped, intake_regions, may_receive_at
+from .places import intake_regions, may_receive_at
 
 PAGE_SIZE = 50
 ACTIONS = {"accept": "受理", "correct": "补正", "refuse": "不予受理", "receive": "收件"}
@@ -66,7 +67,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
             items=_published_items(),
             item=item,
             nonce=once.form_nonce(),
-            places=grouped(regions),
+            places=place_labels(db.session, regions),
             applicant_types=APPLICANT_TYPES,
             fields=intake_fields(db.session, item, request.form if values else None, errors or {})
             if item

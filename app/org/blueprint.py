@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from . import backups, calendar, departments, leave, regions, rules, users
+from . import backups, calendar, departments, leave, pickers, regions, rules, users
 
 bp = Blueprint("org", __name__, url_prefix="/org", template_folder="templates")
 
@@ -58,6 +58,8 @@ bp.add_url_rule("/backups/new", "new_backup", backups.create, methods=POST)
 bp.add_url_rule("/backups/<int:backup_id>/end", "end_backup", backups.end, methods=POST)
 bp.add_url_rule("/leave", "leave", backups.leave, methods=POST)
 bp.add_url_rule("/leave/end", "end_leave", backups.back, methods=POST)
+
+bp.add_url_rule("/people", "people", pickers.people, methods=GET)
 
 bp.add_url_rule("/rules", "rules", rules.index, methods=GET)
 bp.add_url_rule("/rules/edit", "edit_rules", rules.edit, methods=BOTH)

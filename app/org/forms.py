@@ -28,6 +28,8 @@ from app.models.org import LEVEL_ZH, ROLES
 from .services import RULE_OPTIONS, RULE_QUESTIONS
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
+# a username field searched by name, pinyin or department (app/static/js/picker.js)
+PERSON = {"data-picker": "people"}
 
 
 def _required(label: str):
@@ -97,8 +99,12 @@ class PasswordResetForm(FlaskForm):
 
 
 class BackupForm(OnceForm):
-    holder = StringField("A角（用户名）", validators=[_required("A角用户名"), Length(max=80)])
-    backup = StringField("B角（用户名）", validators=[_required("B角用户名"), Length(max=80)])
+    holder = StringField(
+        "A角（用户名）", validators=[_required("A角用户名"), Length(max=80)], render_kw=PERSON
+    )
+    backup = StringField(
+        "B角（用户名）", validators=[_required("B角用户名"), Length(max=80)], render_kw=PERSON
+    )
     department_code = StringField(
         "仅限部门（代码）", validators=[Optional(), Length(max=40)], description="留空表示全部工作"
     )
@@ -117,9 +123,15 @@ class BackupForm(OnceForm):
 
 
 class LeaveForm(FlaskForm):
-    holder = StringField("请假人（用户名）", validators=[_required("请假人用户名"), Length(max=80)])
+    holder = StringField(
+        "请假人（用户名）",
+        validators=[_required("请假人用户名"), Length(max=80)],
+        render_kw=PERSON,
+    )
     backup = StringField(
-        "代理人 B角（用户名）", validators=[_required("B角用户名"), Length(max=80)]
+        "代理人 B角（用户名）",
+        validators=[_required("B角用户名"), Length(max=80)],
+        render_kw=PERSON,
     )
     valid_to = DateTimeLocalField(
         "请假至", format=TIME_FORMAT, validators=[Optional()], description="留空则直到销假"
@@ -128,7 +140,11 @@ class LeaveForm(FlaskForm):
 
 
 class ReturnForm(FlaskForm):
-    holder = StringField("销假人（用户名）", validators=[_required("销假人用户名"), Length(max=80)])
+    holder = StringField(
+        "销假人（用户名）",
+        validators=[_required("销假人用户名"), Length(max=80)],
+        render_kw=PERSON,
+    )
 
 
 def _rule_field(name: str) -> SelectField:
@@ -148,6 +164,7 @@ class MyLeaveForm(FlaskForm):
     backup = StringField(
         "代理人 B角（用户名）",
         validators=[DataRequired(message="请填写 B角用户名"), Length(max=80)],
+        render_kw=PERSON,
     )
     valid_to = DateTimeLocalField("请假至", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     reason = StringField("事由", validators=[Optional(), Length(max=500)])

@@ -19,6 +19,7 @@ from app.models.cases import Case, CaseEvent
 from app.models.items import Item
 from app.models.org import Department, Region
 from app.models.supervision import Deduction
+from app.org.directory import place_labels
 from app.policy import requires
 from app.vocabulary import CaseEventKind, CaseStatus, InstanceEventKind, InstanceStatus
 
@@ -68,7 +69,7 @@ def index():
         filters=filters,
         statuses={s: s.label for s in services.BOARD_STATUSES},
         levels=LEVEL_FILTERS,
-        places=services.sub_regions(db.session, regions),
+        places=place_labels(db.session, services.sub_regions(db.session, regions)),
         items=db.session.scalars(select(Item).order_by(Item.code)).all(),
         departments=db.session.scalars(
             select(Department).where(Department.id.in_(select(Case.lead_department_id)))

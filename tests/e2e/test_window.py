@@ -19,6 +19,7 @@ from .conftest import login
 pytestmark = pytest.mark.e2e
 
 ID_NUMBER = "11010519491231002X"
+PLACE = "青山县 / 城关街道 / 东河社区"  # a place is named by its path from the county down
 
 
 def intake(page, base: str, item_label: str, place: str, fields: dict[str, str]) -> str:
@@ -89,7 +90,7 @@ def test_joint_review_from_intake_to_delivery(shipped, session, live_server, new
         clerk,
         live_server,
         "[联办件] 公众聚集场所开业联合审查（SCJ-GZJJCS-LHSC）",
-        "东河社区",
+        PLACE,
         {"#f_business_address": "城关街道解放路 18 号"},
     )
     assert re.fullmatch(r"490102\d{8}\d{5}", number)
@@ -158,12 +159,12 @@ def test_reported_item_goes_up_to_the_city_and_back_to_the_village(
     clerk.select_option("#pick-item", label="[上报件] 矿产品加工资格证核发（ZRZY-KCPJG-HF）")
     clerk.wait_for_selector("#intake-form")
     places = clerk.locator("#place option").all_inner_texts()
-    assert places == ["请选择……", "东河社区"]  # a village window receives for its own village
+    assert places == ["请选择……", PLACE]  # a village window receives for its own village
     number = intake(
         clerk,
         live_server,
         "[上报件] 矿产品加工资格证核发（ZRZY-KCPJG-HF）",
-        "东河社区",
+        PLACE,
         {
             "#f_company_name": "青山县白沙石料厂",
             "#f_product_type": "building_stone",
@@ -233,7 +234,7 @@ def test_the_case_diagram_marks_done_active_and_overdue_steps(
         clerk,
         live_server,
         "[联办件] 公众聚集场所开业联合审查（SCJ-GZJJCS-LHSC）",
-        "东河社区",
+        PLACE,
         {"#f_business_address": "城关街道解放路 18 号"},
     )
     work(new_page, live_server, "xf_reviewer", number, "消防审查", decide("同意", "同意。"))
