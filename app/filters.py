@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import g
+
 from app.clock import center_clock
 from app.extensions import db
 
@@ -28,7 +30,29 @@ def worked_days(since) -> str:
     return f"已用 {center_clock(db.session).workdays_used(since)} 个工作日"
 
 
+def process_label(process_id: str | None) -> str:
+    """A process as people know it: the name its newest version was drawn with.
+
+    Names are read once per request; a process without a name keeps its id."""
+    if not process_id:
+        return ""
+    names = g.get("process_names")
+    if names is None:
+        from sqlalchemy import select
+
+        from workflows.models import ProcessDefinition
+
+        rows = db.session.execute(
+            select(ProcessDefinition.process_id, ProcessDefinition.name).order_by(
+                ProcessDefinition.version
+            )
+        )
+        names = g.process_names = {pid: name for pid, name in rows if name}
+    return names.get(process_id, process_id)
+
+
 def register_filters(app) -> None:
+    app.add_template_filter(process_label, "process_label")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(working_days, "working_days")
     app.add_template_filter(worked_days, "worked_days")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from app.audit.chain import verify
 from app.clock import center_clock
 from app.extensions import db
-from app.items.warning_rules import Rule, RuleError, parse_rule
+from app.items.warning_rules import Rule, RuleError, canonical, parse_rule, rule_text
 from app.models.cases import Case, CaseEvent
 from app.models.notifications import Notification
 from app.models.org import Department
@@ -55,9 +55,29 @@ def test_rules_are_read_and_checked():
     assert parse_rule("left:2") == Rule("left", 2)
     assert parse_rule("overdue").reached(10, -1) and not parse_rule("overdue").reached(10, 0)
     assert Rule("share", 0.8).reached(10, 2) and not Rule("share", 0.8).reached(10, 3)
-    for bad in ("share:2", "left:-1", "often", "share:x"):
+    for bad in ("share:2", "left:-1", "often", "share:x", "已用200%", "剩-1个工作日"):
         with pytest.raises(RuleError):
             parse_rule(bad)
+
+
+def test_rules_are_written_and_read_in_chinese():
+    assert parse_rule("已用80%") == Rule("share", 0.8)
+    assert parse_rule("已用 75 ％ 时限") == Rule("share", 0.75)
+    assert parse_rule("剩2个工作日") == parse_rule("剩余 2 工作日") == Rule("left", 2)
+    assert parse_rule("超期") == Rule("overdue")
+    assert [canonical(t) for t in ("已用80%", "剩2个工作日", "超期", "", "left:3")] == [
+        "share:0.8",
+        "left:2",
+        "overdue",
+        None,
+        "left:3",
+    ]
+    assert [rule_text(t) for t in ("share:0.8", "left:2", "overdue", None)] == [
+        "已用80%",
+        "剩2个工作日",
+        "超期",
+        "",
+    ]
 
 
 def test_a_case_gets_yellow_then_red_once_with_points_and_notices(app, shipped, session):
