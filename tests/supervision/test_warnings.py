@@ -182,6 +182,24 @@ def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     desk = window(app, "sthj_reviewer").get("/desk/").get_data(as_text=True)
     assert 'data-card="red"' in desk  # in the holder's worklist at once
 
+    # a red card also reaches the late departments' leaders and the center's
+    # inspectors, not the department that answered in time nor another township's
+    def told(username: str) -> list[str]:
+        return list(
+            session.scalars(
+                select(Notification.text).where(
+                    Notification.username == username, Notification.kind == "warning"
+                )
+            )
+        )
+
+    session.expire_all()
+    for username in ("sthj_deputy", "sthj_chief", "wjw_chief", "center_inspector"):
+        assert any("红牌" in text and number in text for text in told(username)), username
+    for username in ("xf_chief", "t02_chief"):
+        assert told(username) == [], username
+    assert len([t for t in told("center_inspector") if "环保审查" in t and "红牌" in t]) == 1
+
 
 def test_no_warning_while_the_clock_is_paused(app, shipped, session):
     clerk = window(app)
@@ -237,7 +255,10 @@ def test_two_scheduler_processes_issue_each_card_once(
     red = [w.id for w in warnings if w.level == "red"]
     points = session.scalars(select(Deduction).where(Deduction.warning_id.in_(red))).all()
     assert len(points) == 4  # one department deduction per red card (nobody had claimed)
-    assert len(session.scalars(select(Notification)).all()) == 8
+    # each card told once to each person: the yellow to the step's holder, the red
+    # also to the department's two leaders and the county's two inspectors
+    notes = session.scalars(select(Notification)).all()
+    assert len(notes) == len({(n.username, n.text) for n in notes}) == 4 * (1 + 1 + 4)
 
 
 @pytest.mark.moments("wed-0750", "fri-1731", "sun-1500", "sep30-2145", "2027-0104")
