@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, FOOD, JOINT, case_of, do, intake, received, window
 from ..conftest import CSRF
 
 
@@ -179,3 +179,26 @@ def test_a_reviewer_keeps_their_own_common_opinions(app, shipped, session):
     phrase_id = re.search(r'data-my-phrase="(\d+)"', page).group(1)
     env.post(f"{url}/{phrase_id}/delete", data={"csrf_token": token})
     assert "环评手续齐全" not in env.get(f"/desk/items/{item}").get_data(as_text=True)
+
+
+def test_take_back_is_offered_only_while_it_can_work(app, shipped, session):
+    """撤回 shows in 已办 while the next step is untouched, and goes once it is claimed."""
+    number = received(intake(window(app), session, "SCJ-SPXZF-DJ", "accept", extra=FOOD))
+    handler = window(app, "scj_spg_handler")
+    handle = {"site_check": "pass", "check_date": "2026-11-23", "decision": "approve"}
+    do(app, session, "scj_spg_handler", number, "Task_Handle", {**handle, "opinion": "符合条件"})
+
+    def offered() -> bool:
+        return "/take-back" in handler.get("/desk/done").get_data(as_text=True)
+
+    assert offered()
+    reviewer = window(app, "scj_spg_reviewer")
+    claim = reviewer.get("/desk/").get_data(as_text=True)
+    item = re.search(r'action="/desk/items/(\d+)/claim"', claim).group(1)
+    version = re.search(rf'/desk/items/{item}/claim".*?name="version" value="(\d+)"', claim, re.S)
+    reviewer.post(
+        f"/desk/items/{item}/claim",
+        data={"csrf_token": CSRF.search(claim).group(1), "version": version.group(1)},
+    )
+    assert not offered()
+    assert case_of(session, number).status == "processing"
