@@ -51,7 +51,25 @@ def process_label(process_id: str | None) -> str:
     return names.get(process_id, process_id)
 
 
+def person(username: str | None) -> str:
+    """A user as colleagues know them: the display name (looked up once per request);
+    an account that no longer exists keeps its login name, nobody reads as 系统."""
+    if not username:
+        return "系统"
+    people = g.setdefault("people", {})
+    if username not in people:
+        from sqlalchemy import select
+
+        from app.models.auth import User
+
+        people[username] = db.session.scalar(
+            select(User.display_name).where(User.username == username)
+        )
+    return people[username] or username
+
+
 def register_filters(app) -> None:
+    app.add_template_filter(person, "person")
     app.add_template_filter(process_label, "process_label")
     app.add_template_filter(local_time, "local_time")
     app.add_template_filter(working_days, "working_days")

@@ -47,6 +47,10 @@ def test_delegate_then_answer_then_the_owner_completes(app, shipped, session):
 
     delegate = window(app, "wjw_handler")
     assert item_id(delegate, "Task_DeptReview_Health") == item  # in the delegate's 待办
+    # shown as a delegation by people's names, never as a claim or by login names
+    waiting = delegate.get("/desk/").get_data(as_text=True)
+    assert re.search(r'data-state="delegated">\S+ 委派我提意见<', waiting)
+    assert "wjw_reviewer" not in waiting and "认领" not in waiting.split('id="worklist"')[1]
     page = delegate.get(f"/desk/items/{item}").get_data(as_text=True)
     assert 'id="answer-form"' in page and 'id="task-form"' not in page
     post_from_task(delegate, item, "delegation", {"answer": "卫生许可证在有效期内。"})
