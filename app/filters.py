@@ -68,7 +68,18 @@ def person(username: str | None) -> str:
     return people[username] or username
 
 
+def step_names(items) -> str:
+    """Open steps as one line: each step once, in order; a step open several times
+    at once (会签, a department per branch) says how many: 会签（3 项并行）."""
+    counts: dict[str, int] = {}
+    for item in items:
+        name = (item if isinstance(item, str) else item.name) or "未命名步骤"
+        counts[name] = counts.get(name, 0) + 1
+    return "、".join(f"{n}（{c} 项并行）" if c > 1 else n for n, c in counts.items())
+
+
 def register_filters(app) -> None:
+    app.add_template_filter(step_names, "step_names")
     app.add_template_filter(person, "person")
     app.add_template_filter(process_label, "process_label")
     app.add_template_filter(local_time, "local_time")
