@@ -73,7 +73,7 @@ def step_names(items) -> str:
     at once (会签, a department per branch) says how many: 会签（3 项并行）."""
     counts: dict[str, int] = {}
     for item in items:
-        name = (item if isinstance(item, str) else item.name) or "未命名步骤"
+        name = (item if isinstance(item, str) or item is None else item.name) or "未命名步骤"
         counts[name] = counts.get(name, 0) + 1
     return "、".join(f"{n}（{c} 项并行）" if c > 1 else n for n, c in counts.items())
 
