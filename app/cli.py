@@ -74,7 +74,7 @@ def register_cli(app: Flask) -> None:
 
     @tokens.command("create")
     @click.argument("username")
-    @click.option("--name", default="cli", help="what the token is for")
+    @click.option("--name", default="命令行签发", help="what the token is for")
     @click.option("--days", type=click.IntRange(min=1), help="days valid (YIMEN_API_TOKEN_DAYS)")
     def tokens_create(username: str, name: str, days: int | None):
         """Issue a bearer token for USERNAME; the token is the last line printed."""

@@ -273,7 +273,13 @@ class Api:
 def make_user(app, username: str, *, admin: bool = False, password: str | None = None) -> str:
     """Create a user and return a bearer token for it."""
     with app.app_context():
-        create_user(db.session, username, password or "password-" + username, is_admin=admin)
+        create_user(
+            db.session,
+            username,
+            password or "password-" + username,
+            display_name="系统管理员" if admin else None,
+            is_admin=admin,
+        )
         token = issue_token(db.session, username)
         db.session.commit()
     return token

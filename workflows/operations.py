@@ -13,7 +13,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import MultiInstanceTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 
 from . import models as m
 from . import spiff_compat, steps
@@ -136,6 +136,55 @@ def take_back(runtime, work_item_id: int, actor: str, reason: str | None = None)
         change.event("taken_back", item=item, actor=actor, message=reason)
         _reopen(change, from_task, entry, item)
     return instance
+
+
+def take_back_offers(runtime, items: list[m.WorkItem], actor: str) -> set[int]:
+    """The ids among ``items`` that ``actor`` can take back now (for offering 撤回).
+
+    The checks ``take_back`` makes that need no workflow state: done by the actor,
+    the instance running, not a 会签, and the steps it opened untouched and
+    reached from it (not through a join of parallel branches). A step that opened
+    nothing is offered while the instance waits on work that opened before it."""
+    mine = [i for i in items if i.status == m.DONE and i.completed_by == actor]
+    if not mine:
+        return set()
+    session = runtime.session
+    following: dict[int, list[m.WorkItem]] = {}
+    for row in session.scalars(
+        select(m.WorkItem).where(m.WorkItem.previous_item_id.in_([i.id for i in mine]))
+    ):
+        following.setdefault(row.previous_item_id, []).append(row)
+    # per instance: whether it waits on open work, and when its newest step opened
+    waiting = dict(
+        session.execute(
+            select(m.WorkItem.instance_id, func.max(m.WorkItem.created_at))
+            .where(m.WorkItem.instance_id.in_({i.instance_id for i in mine}))
+            .group_by(m.WorkItem.instance_id)
+            .having(func.sum(case((m.WorkItem.status == m.OPEN, 1), else_=0)) > 0)
+        ).all()
+    )
+    offered = set()
+    for item in mine:
+        instance = item.instance
+        if instance.status not in (m.RUNNING, m.ERROR):
+            continue
+        spec = _manual_spec(runtime, instance, item.bpmn_id)
+        if spec is None or any(isinstance(p, MultiInstanceTask) for p in spec.inputs):
+            continue
+        opened = following.get(item.id, [])
+        if not opened:
+            # e.g. a branch waiting at a join: only while nothing opened after it
+            newest = waiting.get(instance.id)
+            if newest is not None and item.completed_at and newest <= item.completed_at:
+                offered.add(item.id)
+            continue
+        if any(n.status != m.OPEN or n.assignee or n.delegation is not None for n in opened):
+            continue
+        after = _manual_spec(runtime, instance, opened[0].bpmn_id)
+        specs = runtime.process_specs(instance.definition_id)
+        if after is not None and item.bpmn_id in upstream_steps(specs.spec, after):
+            offered.add(item.id)
+    return offered
 
 
 def _check_can_take_back(runtime, instance, item, actor) -> None:

@@ -392,6 +392,10 @@ class Runtime:
         """撤回: take back my completed step while the step(s) it opened are untouched."""
         return operations.take_back(self, work_item_id, actor, reason)
 
+    def take_back_offers(self, items: list[m.WorkItem], actor: str) -> set[int]:
+        """Which of ``items`` ``actor`` may take back now (to offer 撤回 only there)."""
+        return operations.take_back_offers(self, items, actor)
+
     def transfer(
         self, work_item_id: int, actor: str, to_user: str, reason: str, version: int | None = None
     ) -> m.WorkItem:

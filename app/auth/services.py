@@ -152,7 +152,9 @@ class UnknownToken(DomainError):
         super().__init__(f"访问令牌 #{token_id} 不存在。")
 
 
-def issue_token(session, username: str, name: str = "cli", days: int = DEFAULT_TOKEN_DAYS) -> str:
+def issue_token(
+    session, username: str, name: str = "命令行签发", days: int = DEFAULT_TOKEN_DAYS
+) -> str:
     """A new bearer token for a user, valid for ``days``; the plain token is shown only now."""
     user = find_user(session, username)
     if user is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, render_template
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -11,7 +11,7 @@ from app.extensions import db
 from app.policy import requires
 from workflows import models as m
 from workflows.deployments import UploadedFile, deploy
-from workflows.errors import DeploymentInvalid
+from workflows.errors import DeploymentInvalid, Problem
 
 from .forms import UploadForm
 
@@ -37,9 +37,33 @@ def _page(form, *, problems=None, result=None, status=200):
     )
 
 
+# A deployment's warnings shown after the redirect (Post/Redirect/Get); only the
+# first ones ride in the session cookie, the rest are counted.
+REPORT_KEY = "deploy_report"
+REPORT_SHOWN = 30
+
+
 @requires("deploy")
 def index():
-    return _page(UploadForm())
+    report = session.pop(REPORT_KEY, None)
+    deployment_id = request.args.get("deployment", type=int)
+    if report is None or report.get("deployment") != deployment_id:
+        return _page(UploadForm())
+    deployment = db.session.get(m.Deployment, deployment_id)
+    result = None
+    if deployment is not None:
+        result = {
+            "deployment": deployment,
+            "definitions": db.session.scalars(
+                select(m.ProcessDefinition)
+                .where(m.ProcessDefinition.deployment_id == deployment.id)
+                .order_by(m.ProcessDefinition.process_id)
+            ).all(),
+        }
+    problems = [Problem(**p) for p in report.get("warnings", [])]
+    if report.get("more"):
+        flash(f"另有 {report['more']} 条提示未列出。", "info")
+    return _page(UploadForm(), problems=problems, result=result)
 
 
 @requires("deploy")
@@ -59,4 +83,9 @@ def upload():
         flash("部署成功。", "success")
     else:
         flash("这些文件与已部署的版本完全相同，没有产生新版本。", "info")
-    return _page(UploadForm(), problems=result.warnings, result=result)
+    session[REPORT_KEY] = {
+        "deployment": result.deployment.id,
+        "warnings": [p.to_dict() for p in result.warnings[:REPORT_SHOWN]],
+        "more": max(0, len(result.warnings) - REPORT_SHOWN),
+    }
+    return redirect(url_for("designer.index", deployment=result.deployment.id))

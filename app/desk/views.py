@@ -37,7 +37,7 @@ def _list(rows: list, page: int) -> dict:
     return {"rows": rows, "page": page, "has_next": len(rows) == PAGE_SIZE}
 
 
-def _work_list(template: str, query, page_name: str):
+def _work_list(template: str, query, page_name: str, take_back: bool = False):
     page = _page()
     filters = services.WorkFilter.from_args(request.args)
     found = query(
@@ -63,6 +63,9 @@ def _work_list(template: str, query, page_name: str):
         items=services.item_choices(db.session),
         routed_to=services.candidate_titles(db.session, [r.item.id for r in rows]),
         green_priority=GREEN_CHANNEL_PRIORITY,
+        takeable=platform_runtime().take_back_offers([r.item for r in rows], current_user.username)
+        if take_back
+        else set(),
         cards=services.cards_for(db.session, [r.item for r in rows]) if page_name == "open" else {},
     )
 
@@ -74,7 +77,7 @@ def index():
 
 @requires("work")
 def done():
-    return _work_list("desk/done.html", services.my_done_work, "done")
+    return _work_list("desk/done.html", services.my_done_work, "done", take_back=True)
 
 
 @requires("work")

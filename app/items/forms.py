@@ -44,7 +44,7 @@ class ItemForm(FlaskForm):
     warn_yellow = StringField(
         "黄牌规则（留空用中心设置）",
         validators=[Optional(), Length(max=16)],
-        description="share:0.8 已用 80%；left:2 剩 2 个工作日；overdue 超期",
+        description="例如：已用80%、剩2个工作日、超期",
     )
     warn_red = StringField("红牌规则（留空用中心设置）", validators=[Optional(), Length(max=16)])
     step_limits = TextAreaField(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 
 from app.errors import Conflict, DomainError
-from app.items.warning_rules import RuleError, parse_rule
+from app.items.warning_rules import RuleError, canonical
 from app.models.cases import CaseMaterial
 from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
 from app.vocabulary import ItemStatus
@@ -55,7 +55,7 @@ def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | Non
     for field in ("warn_yellow", "warn_red"):
         if values.get(field):
             try:
-                parse_rule(values[field])
+                values[field] = canonical(values[field])
             except RuleError as exc:
                 raise ItemError(str(exc), field)
     duplicate = session.scalars(select(Item).where(Item.code == values["code"])).first()

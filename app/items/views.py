@@ -9,6 +9,8 @@ from app import once
 from app.errors import refusals_return_to
 from app.extensions import db
 from app.files import store
+from app.filters import process_label
+from app.items.warning_rules import rule_text
 from app.limits import page_number
 from app.models.items import KINDS, Item
 from app.models.org import Department
@@ -40,7 +42,7 @@ def _choices(form: ItemForm) -> ItemForm:
     processes = db.session.scalars(
         select(ProcessDefinition.process_id).distinct().order_by(ProcessDefinition.process_id)
     )
-    form.process_id.choices = [("", "（未选择）")] + [(p, p) for p in processes]
+    form.process_id.choices = [("", "（未选择）")] + [(p, process_label(p)) for p in processes]
     return form
 
 
@@ -129,6 +131,8 @@ def edit(item_id: int):
     if request.method == "GET":
         form.lead_department_id.data = item.lead_department_id or 0
         form.step_limits.data = services.step_limits_text(item.step_limits)
+        form.warn_yellow.data = rule_text(item.warn_yellow)
+        form.warn_red.data = rule_text(item.warn_red)
     if form.validate_on_submit():
         done = _save(form, item)
         if done is not None:

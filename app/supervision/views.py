@@ -60,6 +60,7 @@ def index():
     )
     clock = center_clock(db.session)
     instances, instance_total = services.cases_under(db.session, regions, None, limit=20, offset=0)
+    instance_places = {(i.data or {}).get("place") for i in instances} - {None}
     return render_template(
         "supervision/index.html",
         regions=regions,
@@ -84,6 +85,18 @@ def index():
         instances=instances,
         instance_total=instance_total,
         instance_statuses=InstanceStatus.labels(),
+        instance_cases=dict(
+            db.session.execute(
+                select(Case.instance_id, Case.number).where(
+                    Case.instance_id.in_([i.id for i in instances])
+                )
+            ).all()
+        ),
+        place_names=dict(
+            db.session.execute(
+                select(Region.code, Region.name).where(Region.code.in_(instance_places))
+            ).all()
+        ),
         decisions=services.routing_decisions(db.session, regions),
     )
 

@@ -28,7 +28,7 @@ from app.items.warning_rules import Rule, warning_rules
 from app.models.auth import User
 from app.models.cases import Case, CaseEvent, CasePause
 from app.models.notifications import Notification
-from app.models.org import Post, user_post
+from app.models.org import Department, Post, user_post
 from app.models.routing import WorkItemCandidate
 from app.models.supervision import LEVELS, CaseWarning, Deduction
 from app.vocabulary import CaseEventKind, CaseStatus, WorkItemStatus
@@ -108,6 +108,40 @@ def notify_holders(session, items, kind: str, text: str, number: str, now=None) 
     return notified
 
 
+LEADER_ROLES = ("deputy_leader", "chief_leader")
+
+
+def escalation(session, case: Case, items: list[wm.WorkItem]) -> list[User]:
+    """Who hears of a red card besides the holders: the leaders of each holding
+    department (of the parent department for a section) and the inspectors
+    (电子监察) whose region covers the case's place."""
+    departments = {d for d in (_department_of(session, item) for item in items) if d}
+    parents = select(Department.parent_id).where(
+        Department.id.in_(departments), Department.parent_id.is_not(None)
+    )
+    leaders = select(Post.id).where(
+        Post.role.in_(LEADER_ROLES),
+        Post.department_id.in_(departments) | Post.department_id.in_(parents),
+    )
+    covering = [int(r) for r in (case.place.path or "").strip("/").split("/") if r]
+    inspectors = (
+        select(Post.id)
+        .join(Department, Department.id == Post.department_id)
+        .where(Post.role == "inspector", Department.region_id.in_(covering))
+    )
+    posts = leaders.union(inspectors)
+    return list(
+        session.scalars(
+            select(User)
+            .where(
+                User.active.is_(True),
+                User.id.in_(select(user_post.c.user_id).where(user_post.c.post_id.in_(posts))),
+            )
+            .order_by(User.username)
+        )
+    )
+
+
 def _department_of(session, item: wm.WorkItem) -> int | None:
     return session.scalar(
         select(Post.department_id)
@@ -155,9 +189,21 @@ def _issue(session, m: Measured, now: datetime) -> CaseWarning | None:
 
 def _follow_up(session, m: Measured, warning: CaseWarning, items: list[wm.WorkItem], now) -> None:
     """Tell the holders; a red card deducts points from the department and the person."""
-    notify_holders(session, items, "warning", warning.message, m.case.number, now)
+    told = notify_holders(session, items, "warning", warning.message, m.case.number, now)
     if m.level != "red":
         return
+    for user in escalation(session, m.case, items):
+        if user.username not in told:
+            told.append(user.username)
+            session.add(
+                Notification(
+                    username=user.username,
+                    kind="warning",
+                    text=warning.message,
+                    link=f"/cases/{m.case.number}",
+                    created_at=now,
+                )
+            )
     config = current_app.config
     department_points = Decimal(str(config.get("RED_POINTS_DEPARTMENT", 1)))
     person_points = Decimal(str(config.get("RED_POINTS_PERSON", 1)))

@@ -45,12 +45,15 @@ def test_designer_uploads_the_shipped_bundle_and_sees_versions(client):
     login(client)
     files = [(p.name, p.read_bytes()) for p in bundle(SHIPPED / "joint_review")]
     response = upload(client, files)
-    html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    # Post/Redirect/Get: a refresh of the result page does not upload again
+    assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "部署成功" in html
     assert "joint_review 第 1 版" in html
-    again = upload(client, files).get_data(as_text=True)
-    assert "没有产生新版本" in again
+    refreshed = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "部署成功" not in refreshed and "<code>joint_review</code>" in refreshed
+    again = upload(client, files)
+    assert "没有产生新版本" in client.get(again.headers["Location"]).get_data(as_text=True)
 
 
 def test_designer_sees_the_validation_report(client):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..cases.test_window_pages import AD, JOINT, case_of, do, intake, received, window
+from ..cases.test_window_pages import AD, FOOD, JOINT, case_of, do, intake, received, window
 from ..conftest import CSRF
 
 
@@ -47,6 +47,10 @@ def test_delegate_then_answer_then_the_owner_completes(app, shipped, session):
 
     delegate = window(app, "wjw_handler")
     assert item_id(delegate, "Task_DeptReview_Health") == item  # in the delegate's 待办
+    # shown as a delegation by people's names, never as a claim or by login names
+    waiting = delegate.get("/desk/").get_data(as_text=True)
+    assert re.search(r'data-state="delegated">\S+ 委派我提意见<', waiting)
+    assert "wjw_reviewer" not in waiting and "认领" not in waiting.split('id="worklist"')[1]
     page = delegate.get(f"/desk/items/{item}").get_data(as_text=True)
     assert 'id="answer-form"' in page and 'id="task-form"' not in page
     post_from_task(delegate, item, "delegation", {"answer": "卫生许可证在有效期内。"})
@@ -179,3 +183,26 @@ def test_a_reviewer_keeps_their_own_common_opinions(app, shipped, session):
     phrase_id = re.search(r'data-my-phrase="(\d+)"', page).group(1)
     env.post(f"{url}/{phrase_id}/delete", data={"csrf_token": token})
     assert "环评手续齐全" not in env.get(f"/desk/items/{item}").get_data(as_text=True)
+
+
+def test_take_back_is_offered_only_while_it_can_work(app, shipped, session):
+    """撤回 shows in 已办 while the next step is untouched, and goes once it is claimed."""
+    number = received(intake(window(app), session, "SCJ-SPXZF-DJ", "accept", extra=FOOD))
+    handler = window(app, "scj_spg_handler")
+    handle = {"site_check": "pass", "check_date": "2026-11-23", "decision": "approve"}
+    do(app, session, "scj_spg_handler", number, "Task_Handle", {**handle, "opinion": "符合条件"})
+
+    def offered() -> bool:
+        return "/take-back" in handler.get("/desk/done").get_data(as_text=True)
+
+    assert offered()
+    reviewer = window(app, "scj_spg_reviewer")
+    claim = reviewer.get("/desk/").get_data(as_text=True)
+    item = re.search(r'action="/desk/items/(\d+)/claim"', claim).group(1)
+    version = re.search(rf'/desk/items/{item}/claim".*?name="version" value="(\d+)"', claim, re.S)
+    reviewer.post(
+        f"/desk/items/{item}/claim",
+        data={"csrf_token": CSRF.search(claim).group(1), "version": version.group(1)},
+    )
+    assert not offered()
+    assert case_of(session, number).status == "processing"

@@ -197,6 +197,9 @@ def test_an_item_may_set_its_own_warning_rules(app, shipped, session):
     assert create(client, warn_yellow="left:3", warn_red="").status_code == 302
     item = session.scalars(select(Item).where(Item.code == "SCJ-SPJY-XK")).one()
     assert (item.warn_yellow, item.warn_red) == ("left:3", None)
+    # written in Chinese, stored in one form and shown back in Chinese
+    edit = client.get(f"/items/{item.id}/edit").get_data(as_text=True)
+    assert 'value="剩3个工作日"' in edit
 
 
 @pytest.mark.moments("fri-1731", "2027-0104")

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from app.audit.chain import verify
 from app.clock import center_clock
 from app.extensions import db
-from app.items.warning_rules import Rule, RuleError, parse_rule
+from app.items.warning_rules import Rule, RuleError, canonical, parse_rule, rule_text
 from app.models.cases import Case, CaseEvent
 from app.models.notifications import Notification
 from app.models.org import Department
@@ -55,9 +55,29 @@ def test_rules_are_read_and_checked():
     assert parse_rule("left:2") == Rule("left", 2)
     assert parse_rule("overdue").reached(10, -1) and not parse_rule("overdue").reached(10, 0)
     assert Rule("share", 0.8).reached(10, 2) and not Rule("share", 0.8).reached(10, 3)
-    for bad in ("share:2", "left:-1", "often", "share:x"):
+    for bad in ("share:2", "left:-1", "often", "share:x", "已用200%", "剩-1个工作日"):
         with pytest.raises(RuleError):
             parse_rule(bad)
+
+
+def test_rules_are_written_and_read_in_chinese():
+    assert parse_rule("已用80%") == Rule("share", 0.8)
+    assert parse_rule("已用 75 ％ 时限") == Rule("share", 0.75)
+    assert parse_rule("剩2个工作日") == parse_rule("剩余 2 工作日") == Rule("left", 2)
+    assert parse_rule("超期") == Rule("overdue")
+    assert [canonical(t) for t in ("已用80%", "剩2个工作日", "超期", "", "left:3")] == [
+        "share:0.8",
+        "left:2",
+        "overdue",
+        None,
+        "left:3",
+    ]
+    assert [rule_text(t) for t in ("share:0.8", "left:2", "overdue", None)] == [
+        "已用80%",
+        "剩2个工作日",
+        "超期",
+        "",
+    ]
 
 
 def test_a_case_gets_yellow_then_red_once_with_points_and_notices(app, shipped, session):
@@ -162,6 +182,24 @@ def test_a_step_can_be_late_while_the_case_is_on_time(app, shipped, session):
     desk = window(app, "sthj_reviewer").get("/desk/").get_data(as_text=True)
     assert 'data-card="red"' in desk  # in the holder's worklist at once
 
+    # a red card also reaches the late departments' leaders and the center's
+    # inspectors, not the department that answered in time nor another township's
+    def told(username: str) -> list[str]:
+        return list(
+            session.scalars(
+                select(Notification.text).where(
+                    Notification.username == username, Notification.kind == "warning"
+                )
+            )
+        )
+
+    session.expire_all()
+    for username in ("sthj_deputy", "sthj_chief", "wjw_chief", "center_inspector"):
+        assert any("红牌" in text and number in text for text in told(username)), username
+    for username in ("xf_chief", "t02_chief"):
+        assert told(username) == [], username
+    assert len([t for t in told("center_inspector") if "环保审查" in t and "红牌" in t]) == 1
+
 
 def test_no_warning_while_the_clock_is_paused(app, shipped, session):
     clerk = window(app)
@@ -217,7 +255,10 @@ def test_two_scheduler_processes_issue_each_card_once(
     red = [w.id for w in warnings if w.level == "red"]
     points = session.scalars(select(Deduction).where(Deduction.warning_id.in_(red))).all()
     assert len(points) == 4  # one department deduction per red card (nobody had claimed)
-    assert len(session.scalars(select(Notification)).all()) == 8
+    # each card told once to each person: the yellow to the step's holder, the red
+    # also to the department's two leaders and the county's two inspectors
+    notes = session.scalars(select(Notification)).all()
+    assert len(notes) == len({(n.username, n.text) for n in notes}) == 4 * (1 + 1 + 4)
 
 
 @pytest.mark.moments("wed-0750", "fri-1731", "sun-1500", "sep30-2145", "2027-0104")

@@ -236,10 +236,17 @@ def test_a_return_before_the_split_cancels_both_branches(api, rt, session, split
 # --- 撤回 --------------------------------------------------------------------------
 
 
+def offered(rt, item_id: int, actor: str) -> bool:
+    """Whether the 已办 list offers 撤回 of the item to ``actor`` (Runtime.take_back_offers)."""
+    rt.session.expire_all()
+    return item_id in rt.take_back_offers([rt.session.get(m.WorkItem, item_id)], actor)
+
+
 def test_the_window_takes_back_its_acceptance_until_a_department_claims(joint, rt, session):
     instance_id = start_and_accept(joint)
     accept = session.scalars(select(m.WorkItem).where(m.WorkItem.bpmn_id == "Task_Accept")).one()
     refused(rt, OperationRefused, "take_back", accept.id, "someone_else")
+    assert offered(rt, accept.id, "admin") and not offered(rt, accept.id, "someone_else")
     run(rt, "take_back", accept.id, "admin", "漏填地址")
     items = joint.open_items(instance_id)
     assert list(items) == ["Task_Accept"]
@@ -252,6 +259,7 @@ def test_the_window_takes_back_its_acceptance_until_a_department_claims(joint, r
         select(m.WorkItem).where(m.WorkItem.bpmn_id == "Task_Accept", m.WorkItem.status == m.DONE)
     ).one()
     before = snapshot(joint, instance_id)
+    assert not offered(rt, second.id, "admin")
     error = refused(rt, OperationRefused, "take_back", second.id, "admin")
     assert "已被认领" in error.message
     assert snapshot(joint, instance_id) == before
@@ -261,6 +269,7 @@ def test_a_department_takes_back_its_review_while_the_join_waits(joint, rt, sess
     instance_id = start_and_accept(joint)
     items = joint.open_items(instance_id)
     joint.complete(items[FIRE], review("return"))
+    assert offered(rt, items[FIRE]["id"], "admin")  # the join still waits for the others
     run(rt, "take_back", items[FIRE]["id"], "admin")
     assert set(joint.open_items(instance_id)) == set(REVIEWS)
     joint.complete(joint.open_items(instance_id)[FIRE], review())
@@ -271,6 +280,7 @@ def test_a_department_takes_back_its_review_while_the_join_waits(joint, rt, sess
     # after the join only the lead department can send it back
     last = item_row(session, items[HEALTH]["id"])
     assert refused(rt, OperationRefused, "take_back", items[ENV]["id"], "admin")
+    assert not offered(rt, items[ENV]["id"], "admin") and not offered(rt, last.id, "admin")
     error = refused(rt, OperationRefused, "take_back", last.id, "admin")
     assert "汇合" in error.message  # the lead summary joins all branches
 
@@ -518,6 +528,7 @@ def test_a_step_in_a_branch_is_taken_back_while_its_next_step_is_untouched(
     a1 = api.open_items(instance_id)["a1"]
     api.complete(a1, {"a1": "first"})
     b1 = api.open_items(instance_id)["b1"]
+    assert offered(rt, a1["id"], "admin")
     run(rt, "take_back", a1["id"], "admin", "填错了")
     items = api.open_items(instance_id)
     assert set(items) == {"a1", "b1"}
@@ -556,6 +567,7 @@ def test_a_signed_cosign_opinion_cannot_be_taken_back(api, rt, cosign_case):
     forestry = cosign_items(api, rt, instance_id)["林业局"]
     api.complete(forestry, {"decision": "agree", "opinion": "同意"})
     before = snapshot(api, instance_id)
+    assert not offered(rt, forestry["id"], "admin")
     error = refused(rt, OperationRefused, "take_back", forestry["id"], "admin")
     assert "会签" in error.message
     assert snapshot(api, instance_id) == before
