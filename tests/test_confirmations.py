@@ -27,14 +27,7 @@ DESTRUCTIVE_ACTIONS = re.compile(
 )
 # Forms in templates this change could not edit (another change reworks them): the
 # integrator adds ``data-confirm`` there and removes the entries. "template: button".
-ASKED_ELSEWHERE = {
-    "cases/templates/cases/detail.html: 减签",
-    "cases/templates/cases/detail.html: 挂起",
-    "cases/templates/cases/detail.html: 不予受理",
-    "cases/templates/cases/detail.html: 撤件",
-    "desk/templates/desk/task.html: 退回",
-    "desk/templates/desk/task.html: ×",
-}
+ASKED_ELSEWHERE: set[str] = set()
 EDITED_ELSEWHERE = ("cases/templates/cases/detail.html", "desk/templates/desk/task.html")
 
 

@@ -131,9 +131,15 @@ def _read_only(prop) -> bool:
 
 
 def receiver(session, username: str) -> str:
-    """An active colleague who holds at least one post (so can do the work)."""
+    """An active colleague who holds at least one post (so can do the work), by
+    login name or by a display name only one active person has."""
     name = (username or "").strip()
     user = session.scalars(select(User).where(User.username == name)).first()
+    if user is None and name:  # typed by name (a page without the picker)
+        named = session.scalars(
+            select(User).where(User.display_name == name, User.active.is_(True)).limit(2)
+        ).all()
+        user = named[0] if len(named) == 1 else None
     holds_post = user is not None and session.scalar(
         select(user_post.c.post_id).where(user_post.c.user_id == user.id).limit(1)
     )
