@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import g
+from sqlalchemy import select
 
 from app.clock import center_clock
 from app.extensions import db
+from app.models.auth import User
 from app.privacy import mask, mask_phone
+from workflows.models import ProcessDefinition
 
 
 def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -39,10 +42,6 @@ def process_label(process_id: str | None) -> str:
         return ""
     names = g.get("process_names")
     if names is None:
-        from sqlalchemy import select
-
-        from workflows.models import ProcessDefinition
-
         rows = db.session.execute(
             select(ProcessDefinition.process_id, ProcessDefinition.name).order_by(
                 ProcessDefinition.version
@@ -59,10 +58,6 @@ def person(username: str | None) -> str:
         return "系统"
     people = g.setdefault("people", {})
     if username not in people:
-        from sqlalchemy import select
-
-        from app.models.auth import User
-
         people[username] = db.session.scalar(
             select(User.display_name).where(User.username == username)
         )

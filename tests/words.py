@@ -36,7 +36,7 @@ ALLOWED = {
     "No",
 }
 CODE = re.compile(
-    r"\b\d{3,}\*+\d{3}[\dX]\b|\b[0-9A-Z]+(?:-[0-9A-Z]+)+\b|\b(?=[0-9A-Z]*\d)[0-9A-Z]{6,}\b"
+    r"\b\d{3,}\*+\d{3}[\dX]\b|\b[0-9A-Z]{10,}\b|\b[0-9A-Z]+(?:-[0-9A-Z]+)+\b|\b(?=[0-9A-Z]*\d)[0-9A-Z]{6,}\b"
 )
 INVISIBLE = {"script", "style", "template", "noscript", "head"}
 WORD = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z]|[A-Za-z]")
