@@ -90,6 +90,8 @@ def foreign_words(html: str, *, allowed: set[str] = frozenset()) -> list[str]:
             stripped = pattern.sub(" ", stripped)
         # strip things that are the user's own data: e-mail, URLs, numbers with units
         stripped = re.sub(r"\S+@\S+|https?://\S+", " ", stripped)
+        # the diagram viewer's licence mark (bpmn.io's licence asks to keep it visible)
+        stripped = stripped.replace("Powered by bpmn.io", " ")
         # codes that are data: item codes, verification codes, ID numbers
         stripped = CODE.sub(" ", stripped)
         for word in WORD.findall(stripped):

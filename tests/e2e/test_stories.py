@@ -154,7 +154,7 @@ def test_every_role_takes_a_case_through_both_kinds_of_correction(
     # 初审 asks for more material inside the process
     handler = person("zjj_handler", size)
     open_step(handler, number, "初审")
-    assert "城关街道解放路 12 号" in handler.inner_text("#application")
+    assert "城关街道解放路 12 号" in handler.inner_text("#task-application")
     decide(handler, "需补正，退回窗口", "缺设施结构安全图")
     handler.fill("#correction_items", "设施结构安全图")
     submit_step(handler)
