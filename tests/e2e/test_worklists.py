@@ -57,6 +57,8 @@ def test_an_inspector_sees_cases_of_their_region_only(app, api, county, live_ser
     login(page, live_server, "center_inspector", "pw-center_inspector")
     assert page.url.endswith("/supervision/")
     assert page.locator("#instance-count").inner_text() == "1"
-    assert f"#{ours}" in page.locator("#instances").inner_text()
+    rows = page.locator("#instances tbody tr")
+    assert rows.count() == 1 and rows.first.get_attribute("data-instance") == str(ours)
+    assert "东关村" in rows.first.inner_text()  # the place by its name, not its code
     page.goto(f"{live_server}/desk/")
     assert "403" in page.content()
