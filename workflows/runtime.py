@@ -116,7 +116,7 @@ class Runtime:
             bpmn=[(f.name, f.content) for f in files if f.kind == "bpmn"],
             dmn=[(f.name, f.content) for f in files if f.kind == "dmn"],
             called_definitions=definition.called_definitions or {},
-            forms=definition.forms or {},
+            forms=_forms_in_file_order(definition.forms or {}, files),
         )
 
     # --- changes -------------------------------------------------------------
@@ -551,3 +551,34 @@ def _missing_task_specs(state: dict, specs: ProcessSpecs) -> set[str]:
         sub_names = {t["task_spec"] for t in sub["tasks"].values()}
         missing |= sub_names - set(sub_spec.task_specs if sub_spec else ())
     return missing
+
+
+def _forms_in_file_order(forms: dict, files) -> dict:
+    """Forms with their keys in the order their files give them.
+
+    PostgreSQL's JSONB keeps an object's keys sorted by length, so a form read
+    back from the database would show its fields in that order; the deployed
+    form files still hold the designer's order."""
+    sources = {}
+    for f in files:
+        if f.kind == "form":
+            try:
+                sources[f.name] = json.loads(f.content)
+            except ValueError:
+                continue
+    return {
+        bpmn_id: {**form, "schema": _ordered_like(form.get("schema"), sources.get(form.get("ref")))}
+        for bpmn_id, form in forms.items()
+    }
+
+
+def _ordered_like(value, source):
+    """``value`` with every object's keys in ``source``'s order (others after)."""
+    if isinstance(value, dict):
+        model = source if isinstance(source, dict) else {}
+        keys = [k for k in model if k in value] + [k for k in value if k not in model]
+        return {k: _ordered_like(value[k], model.get(k)) for k in keys}
+    if isinstance(value, list):
+        model = source if isinstance(source, list) and len(source) == len(value) else []
+        return [_ordered_like(v, model[i] if model else None) for i, v in enumerate(value)]
+    return value

@@ -251,3 +251,20 @@ def test_markup_a_browser_runs_is_refused_at_deployment_with_file_and_line(api, 
     assert found and found[0]["file"] == "hostile.bpmn" and found[0]["line"] == 4
     assert "不予接受" in found[0]["message"]
     assert api.deploy(DIAGRAMS / "bpmnio_plain.bpmn").status_code == 201
+
+
+def test_forms_keep_the_order_of_their_files_on_every_database(api, rt):
+    """PostgreSQL's JSONB sorts keys by length: fields must still come in the designer's order."""
+    from sqlalchemy import select
+
+    from workflows.models import ProcessDefinition
+
+    assert api.deploy(*bundle(SHIPPED / "food_workshop")).status_code == 201
+    definition = rt.session.scalars(
+        select(ProcessDefinition).where(ProcessDefinition.process_id == "food_workshop")
+    ).one()
+    forms = rt.process_specs(definition.id).forms
+    for bpmn_id, form in forms.items():
+        source = json.loads((SHIPPED / "food_workshop" / form["ref"]).read_text("utf-8"))
+        assert list(form["schema"]) == list(source), bpmn_id
+        assert list(form["schema"]["properties"]) == list(source["properties"]), bpmn_id
