@@ -17,7 +17,7 @@ from app import policy
 from app.clock import CenterClock, center_clock
 from app.errors import DomainError
 from app.models.auth import User
-from app.models.cases import Case, CaseEvent
+from app.models.cases import Case, CaseEvent, CasePause
 from app.models.desk import CaseCopy
 from app.models.items import Item
 from app.models.org import Post
@@ -93,6 +93,8 @@ class WorkRow:
     applicant_name: str | None
     item_name: str | None  # the approval item (事项), or the process id without a case
     on_behalf_of: str | None = None
+    returned: m.InstanceEvent | None = None  # the 退回 that re-opened this step
+    suspended: str | None = None  # the reason its case is 挂起
 
 
 def _work_rows(stmt) -> list:
@@ -178,7 +180,38 @@ def my_open_work(
     backups = _backup_names(session, user, [r.item for r in rows])
     for row in rows:
         row.on_behalf_of = backups.get(row.item.id)
+    flag_returned_and_suspended(session, rows)
     return WorkPage(rows, result[0][-1] if result else None)
+
+
+def flag_returned_and_suspended(session, rows: list[WorkRow]) -> None:
+    """Mark the rows re-opened by a 退回 (with who and why) and those whose case is 挂起."""
+    items = [r.item for r in rows]
+    previous = {i.previous_item_id for i in items if i.previous_item_id}
+    returns = {}
+    if previous:
+        for event in session.scalars(
+            select(m.InstanceEvent).where(
+                m.InstanceEvent.work_item_id.in_(previous), m.InstanceEvent.kind == "returned"
+            )
+        ):
+            returns[event.work_item_id] = event
+    suspended = {}
+    if items:
+        suspended = dict(
+            session.execute(
+                select(Case.instance_id, CasePause.reason)
+                .join(CasePause, CasePause.case_id == Case.id)
+                .where(
+                    Case.instance_id.in_({i.instance_id for i in items}),
+                    CasePause.kind == "suspended",
+                    CasePause.ended_at.is_(None),
+                )
+            ).all()
+        )
+    for row in rows:
+        row.returned = returns.get(row.item.previous_item_id)
+        row.suspended = suspended.get(row.item.instance_id)
 
 
 def count_open_work(session, user: User) -> int:

@@ -26,7 +26,7 @@ from app.cases.access import revealed_keys
 from app.cases.history import OPINION, history_rows
 from app.cases.intake_form import answers, step_schema
 from app.cases.progress import step_marks
-from app.cases.services import INTAKE_STEP, CaseSuspended
+from app.cases.services import INTAKE_STEP, CaseSuspended, suspension_of
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
@@ -239,6 +239,17 @@ def _page(
         ).all()
         if actionable
         else [],
+        returned=next(
+            (
+                e
+                for e in reversed(events)
+                if e.kind == "returned" and e.work_item_id == item.previous_item_id
+            ),
+            None,
+        )
+        if item.previous_item_id and item.status == WorkItemStatus.OPEN
+        else None,
+        suspension=suspension_of(db.session, instance.id) if case is not None else None,
         copies=copies_of_instance(db.session, instance.id),
         colleagues=copy_recipients(db.session, current_user),
         handover=handover_colleagues(db.session, current_user, item) if actionable else [],

@@ -97,6 +97,12 @@ def test_take_back_from_done_and_return_to_the_window(app, shipped, session):
     assert "已退回" in page
     clerk = window(app)
     assert [b for _i, b in desk_rows(clerk)] == ["Task_Accept"]
+    # the window is told who sent it back and why, on the row and on the task
+    worklist = clerk.get("/desk/").get_data(as_text=True)
+    assert 'data-flag="returned"' in worklist and "请补充环评登记表。" in worklist
+    returned = clerk.get(f"/desk/items/{desk_rows(clerk)[0][0]}").get_data(as_text=True)
+    banner = re.search(r'id="returned-banner".*?</div>', returned, re.S).group(0)
+    assert "请补充环评登记表。" in banner and "环保审查" in banner and "sthj_reviewer" not in banner
     assert "请补充环评登记表。" in clerk.get(f"/cases/{number}").get_data(as_text=True)
     assert case_of(session, number).status in ("accepted", "processing")
 

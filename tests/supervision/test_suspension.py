@@ -7,6 +7,8 @@ the supervisor resumes it.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.models.cases import Case
@@ -131,7 +133,15 @@ def test_a_suspended_case_refuses_every_change_through_the_pages(app, shipped, s
     post("wjw_reviewer", f"{health}/take-back", {"reason": "写错"}, "/desk/done")
 
     client = window(app, "sthj_reviewer")
+    # told before typing: a banner on the task, a flag on the worklist row
     page = client.get(env).get_data(as_text=True)
+    assert 'id="suspended-banner"' in page and "挂起" in page
+    row = re.search(
+        rf'<tr data-item="{items["env"]}".*?</tr>',
+        client.get("/desk/").get_data(as_text=True),
+        re.S,
+    )
+    assert 'data-flag="suspended"' in row.group(0)
     submitted = client.post(
         env,
         data={
