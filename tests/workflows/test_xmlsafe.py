@@ -1,5 +1,7 @@
 """Hostile XML is refused before any BPMN parser sees it."""
 
+import re
+
 import pytest
 
 from workflows.xmlsafe import XmlRejected, parse_xml
@@ -42,6 +44,24 @@ def test_not_xml_reports_the_line():
         parse_xml(b"<definitions>\n<process>\n</definitions>")
     assert info.value.key == "xml.syntax"
     assert info.value.line == 3
+    assert "开始标签与结束标签不匹配" in info.value.message  # in the designer's words
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b"<a/><b/>", "多余内容"),
+        (b"<a x='1' x='2'/>", "重复的属性"),
+        (b"<p:a/>", "命名空间前缀"),
+        (b"<a b=1/>", "缺少引号"),
+        (b"<a", "没有正确结束"),
+    ],
+)
+def test_common_syntax_errors_are_told_in_chinese(content, words):
+    with pytest.raises(XmlRejected) as info:
+        parse_xml(content)
+    assert words in info.value.message
+    assert not re.search(r"[A-Za-z]{3,}", info.value.message.replace("XML", "")), info.value.message
 
 
 def test_very_deep_nesting_is_refused():
