@@ -89,12 +89,29 @@ def moment(request):
         yield when
 
 
+# The clock's logic does not depend on the database: on PostgreSQL a ``moments`` test runs
+# at the moments where the stored UTC time and the local day differ most.
+POSTGRESQL_MOMENTS = ("wed-0750", "fri-1731", "sep30-2145")
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgresql_only`` exist for PostgreSQL alone: drop their other variants."""
+    """Tests marked ``postgresql_only`` exist for PostgreSQL alone: drop their other variants.
+
+    On PostgreSQL, ``moments`` tests that run at every moment keep only ``POSTGRESQL_MOMENTS``."""
     kept, dropped = [], []
+    others = {MOMENTS[name] for name in MOMENTS if name not in POSTGRESQL_MOMENTS}
     for item in items:
-        database = getattr(item, "callspec", None) and item.callspec.params.get("database_url")
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        database = params.get("database_url")
+        marker = item.get_closest_marker("moments")
         if item.get_closest_marker("postgresql_only") and database != "postgresql":
+            dropped.append(item)
+        elif (
+            database == "postgresql"
+            and marker is not None
+            and not marker.args
+            and params.get("moment") in others
+        ):
             dropped.append(item)
         else:
             kept.append(item)
