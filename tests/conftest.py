@@ -104,13 +104,10 @@ def pytest_collection_modifyitems(config, items):
         params = item.callspec.params if hasattr(item, "callspec") else {}
         database = params.get("database_url")
         marker = item.get_closest_marker("moments")
-        if item.get_closest_marker("postgresql_only") and database != "postgresql":
-            dropped.append(item)
-        elif (
-            database == "postgresql"
-            and marker is not None
-            and not marker.args
-            and params.get("moment") in others
+        only_postgresql = item.get_closest_marker("postgresql_only") is not None
+        spare_moment = marker is not None and not marker.args and params.get("moment") in others
+        if (only_postgresql and database != "postgresql") or (
+            spare_moment and database == "postgresql"
         ):
             dropped.append(item)
         else:
@@ -170,15 +167,64 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+# The ``shipped`` set-up (demo county, five deployed diagrams, the catalog) as built by the
+# first test of a worker that asks for it, per database; later tests that ask for it at the
+# real time start from these rows instead of building them again.
+_SHIPPED_ROWS: dict[str, list[tuple[str, list[dict]]]] = {}
+FROM_SNAPSHOT = pytest.StashKey[bool]()
+
+
+def _snapshot_rows(url: str) -> list[tuple[str, list[dict]]]:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    with engine.connect() as conn:
+        rows = [
+            (t.name, [dict(r) for r in conn.execute(t.select()).mappings()])
+            for t in db.metadata.sorted_tables
+        ]
+    engine.dispose()
+    return rows
+
+
+def _restore_rows(url: str, snapshot) -> None:
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(url)
+    tables = db.metadata.tables
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+        for name, rows in snapshot:
+            if rows:
+                conn.execute(tables[name].insert(), rows)
+        if engine.dialect.name == "postgresql":
+            for name, rows in snapshot:
+                if rows and "id" in tables[name].c and tables[name].c.id.autoincrement:
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+                            f'(SELECT max(id) FROM "{name}"))'
+                        )
+                    )
+    engine.dispose()
+
+
 @pytest.fixture(params=DATABASES)
 def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
-        return _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path / "yimen.db")
-    if request.param == "postgresql":
+        url = _sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path / "yimen.db")
+    elif request.param == "postgresql":
         url = request.getfixturevalue("postgres_url")
         _truncate_all(url)
-        return url
-    raise ValueError(f"unknown test database {request.param}")
+    else:
+        raise ValueError(f"unknown test database {request.param}")
+    snapshot = _SHIPPED_ROWS.get(request.param)
+    at_real_time = getattr(request.node.get_closest_marker("moments"), "args", None) is None
+    if snapshot is not None and at_real_time and "shipped" in request.fixturenames:
+        _restore_rows(url, snapshot)
+        request.node.stash[FROM_SNAPSHOT] = True
+    return url
 
 
 def new_app(database_url: str, instance: Path):
@@ -187,6 +233,8 @@ def new_app(database_url: str, instance: Path):
             "SQLALCHEMY_DATABASE_URI": database_url,
             "INSTANCE_PATH": instance,
             "SECRET_KEY": "test-secret",
+            # one key for every test, so a database restored from a snapshot keeps a valid chain
+            "AUDIT_KEY": "test-audit-key",
             "TESTING": True,
         }
     )
@@ -308,7 +356,12 @@ def client(app):
 
 
 @pytest.fixture
-def api(app, client) -> Api:
+def api(request, app, client) -> Api:
+    if request.node.stash.get(FROM_SNAPSHOT, False):
+        with app.app_context():
+            token = issue_token(db.session, "admin")
+            db.session.commit()
+        return Api(client, token)
     return Api(client, make_user(app, "admin", admin=True))
 
 
@@ -366,20 +419,24 @@ CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
 @pytest.fixture
-def demo(app, session, monkeypatch):
+def demo(request, app, session, monkeypatch):
     """The demo county 青山县 (app/org/demo.py), every user with ``DEMO_PASSWORD``."""
     from app.org.demo import demo_rows
     from app.org.importer import import_rows
     from app.org.spreadsheet import rows_from_dicts
 
     monkeypatch.delenv("YIMEN_DEMO_PASSWORD", raising=False)
+    if request.node.stash.get(FROM_SNAPSHOT, False):
+        return
     import_rows(session, rows_from_dicts(demo_rows(DEMO_PASSWORD)), must_change_password=False)
     session.commit()
 
 
 @pytest.fixture
-def deployed(api):
+def deployed(request, api):
     """The five shipped diagrams of bpmn/, deployed."""
+    if request.node.stash.get(FROM_SNAPSHOT, False):
+        return api
     for name in SHIPPED_FOLDERS:
         response = api.deploy(*bundle(SHIPPED / name))
         assert response.status_code == 201, (name, response.get_json())
@@ -387,13 +444,21 @@ def deployed(api):
 
 
 @pytest.fixture
-def shipped(app, deployed, demo, session):
-    """The demo county with the shipped catalog loaded, as ``scripts/run`` sets it up."""
+def shipped(request, app, deployed, demo, session, database_url):
+    """The demo county with the shipped catalog loaded, as ``scripts/run`` sets it up.
+
+    Built once per worker and database; later tests start from a copy of its rows."""
     from app.items.catalog import load_catalog
 
+    if request.node.stash.get(FROM_SNAPSHOT, False):
+        return
     with app.app_context():
         load_catalog(session, SHIPPED / "catalog.json")
     session.commit()
+    kind = request.node.callspec.params["database_url"]
+    at_real_time = getattr(request.node.get_closest_marker("moments"), "args", None) is None
+    if at_real_time and kind not in _SHIPPED_ROWS:
+        _SHIPPED_ROWS[kind] = _snapshot_rows(database_url)
 
 
 def signed_in(app, username: str, password: str | None = None):
