@@ -662,24 +662,32 @@ def task_overlap(old: set[str], new: set[str]) -> float | None:
 
 
 def _check_id_reuse(session, process_id: str, name: str, element, check: _Checker) -> None:
-    """Warn when a deployment would make an unrelated diagram the next version of a process."""
+    """Warn when a deployment would make an unrelated diagram the next version of a process.
+
+    Two signs, either enough: both versions are named and the names differ, or they
+    share less than SHARED_TASKS_MIN of their task ids (see ``task_overlap``).
+    """
     latest = _latest_definition(session, process_id)
     if latest is None:
         return
-    renamed = bool(latest.name) and latest.name not in (name, process_id) and name != process_id
+    old_name = latest.name if latest.name and latest.name != process_id else None
+    reasons = []
+    if old_name and name not in (old_name, process_id):
+        reasons.append(f"名称由“{old_name}”变为“{name}”")
     old = _deployed_process(session, latest)
-    overlap = task_overlap(_activity_ids(old), _activity_ids(element)) if old is not None else None
-    unlike = overlap is not None and overlap < SHARED_TASKS_MIN
-    if not (renamed or unlike):
+    old_ids, new_ids = _activity_ids(old) if old is not None else set(), _activity_ids(element)
+    overlap = task_overlap(old_ids, new_ids)
+    if overlap is not None and overlap < SHARED_TASKS_MIN:
+        reasons.append(
+            f"两张图的任务 id 只有 {len(old_ids & new_ids)} 个相同"
+            f"（原图 {len(old_ids)} 个任务，本图 {len(new_ids)} 个）"
+        )
+    if not reasons:
         return
-    why = f"名称由“{latest.name}”变为“{name}”" if renamed else ""
-    if unlike:
-        shared = len(_activity_ids(old) & _activity_ids(element))
-        why += ("；" if why else "") + f"任务 id 只有 {shared} 个相同"
     check.add(
         "process.id_reused",
-        f"流程 ID {process_id} 已被另一张图（名称“{latest.name}”，第 {latest.version} 版）使用，"
-        f"本次部署会成为它的新版本：是否替换了一张无关的图？（{why}）"
+        f"流程 ID {process_id} 已被另一张图（名称：{old_name or '未命名'}，第 {latest.version} 版）"
+        f"使用，本次部署会成为它的新版本：是否替换了一张无关的图？（{'；'.join(reasons)}）"
         "如果是另一个流程，请改用新的流程 ID 后重新上传。",
         element,
         severity="warning",
