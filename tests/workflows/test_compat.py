@@ -206,3 +206,21 @@ def test_a_new_version_of_the_same_diagram_gets_no_such_warning_unless_renamed(a
     body = api.deploy(("leave.bpmn", changed)).get_json()
     keys = {w["key"] for w in body["warnings"]}
     assert ("process.id_reused" in keys) is renamed
+
+
+# --- documentation that quotes HTML -------------------------------------------------------
+
+
+def test_a_doctype_quoted_in_documentation_deploys_and_a_real_one_does_not(api):
+    plain = (DIAGRAMS / "bpmnio_plain.bpmn").read_text(encoding="utf-8")
+    start = '<bpmn:startEvent id="StartEvent_1" name="提交申请">'
+    quoted = plain.replace(
+        start,
+        start
+        + "<bpmn:documentation><![CDATA[<!DOCTYPE html><p>办事指南</p>]]></bpmn:documentation>",
+    )
+    response = api.deploy(("quoted.bpmn", quoted.encode()))
+    assert response.status_code == 201, response.get_json()
+    real = plain.replace("<bpmn:definitions", "<!DOCTYPE d>\n<bpmn:definitions", 1)
+    problems = problems_of(api.deploy(("real.bpmn", real.encode())))
+    assert [(p["key"], p["line"]) for p in problems] == [("xml.doctype_forbidden", 2)]
