@@ -147,6 +147,16 @@ def test_a_black_box_pool_is_neither_linted_nor_deployed(api):
     instance_id = api.start("Process_1").get_json()["id"]
     assert list(api.open_items(instance_id)) == ["Activity_0z5b8kc"]
 
+    # the center's pool made executable, the applicant's left a black box
+    text = (DIAGRAMS / "bpmnio_collaboration.bpmn").read_text("utf-8")
+    executable = text.replace(
+        'id="Process_1" isExecutable="false"', 'id="Process_1" isExecutable="true"'
+    )
+    response = api.deploy(("executable.bpmn", executable.encode()))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["warnings"] == []
+    assert [p["id"] for p in response.get_json()["processes"]] == ["Process_1"]
+
 
 # --- decision tables ---------------------------------------------------------------------
 
