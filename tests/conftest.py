@@ -395,7 +395,9 @@ def with_forms(diagram: Path) -> list[Path]:
     """A diagram and the form files it references, as one bundle."""
     import re
 
-    found = re.findall(r"formJsonSchemaFilename>([^<]*)<", diagram.read_text(encoding="utf-8"))
+    found = re.findall(
+        r'formJsonSchemaFilename(?:>|" value=")([^<"]*)[<"]', diagram.read_text(encoding="utf-8")
+    )
     names = {n.strip() for n in found if n.strip()}
     return [diagram, *(diagram.parent / n for n in sorted(names))]
 

@@ -30,9 +30,11 @@ from .specs import (
     CAMUNDA_NS,
     SPIFF,
     SPIFF_NS,
+    bundle_dialect,
     bundle_specs,
-    detect_dialect,
+    dialect_markers,
     executable_processes,
+    is_black_box,
     is_bpmn,
     is_dmn,
     parse_sources,
@@ -269,11 +271,24 @@ def _camunda_field(f) -> dict:
     return prop
 
 
+def form_reference(task) -> str | None:
+    """The form file a user task names: SpiffArena's property, the older element, or formKey.
+
+    SpiffArena writes ``<spiffworkflow:property name="formJsonSchemaFilename" value=…/>``;
+    its sibling ``formUiSchemaFilename`` (layout hints for SpiffArena's React forms)
+    is accepted and ignored: our pages lay out the JSON Schema themselves.
+    """
+    for prop in task.iter(_q("property", SPIFF_NS)):
+        if prop.get("name") == "formJsonSchemaFilename" and (prop.get("value") or "").strip():
+            return prop.get("value").strip()
+    ref = task.findtext(f".//{_q('formJsonSchemaFilename', SPIFF_NS)}")
+    return ref.strip() if ref and ref.strip() else task.get(_q("formKey", CAMUNDA_NS))
+
+
 def _task_forms(process, forms: dict, check: _Checker) -> dict[str, dict]:
     result = {}
     for task in process.iter(_q("userTask")):
-        ref = task.findtext(f".//{_q('formJsonSchemaFilename', SPIFF_NS)}")
-        ref = ref.strip() if ref else task.get(_q("formKey", CAMUNDA_NS))
+        ref = form_reference(task)
         if ref and ref.endswith(".json"):
             if ref in check.invalid_forms:
                 continue
@@ -413,6 +428,97 @@ def _check_decisions(process, decisions: set, check: _Checker) -> None:
             check.add("dmn.decision_missing", f"决策表 {ref} 不在部署包中。", task)
 
 
+_DIALECT_NAMES = {CAMUNDA: "Camunda", SPIFF: "SpiffArena（spiffworkflow）"}
+
+
+def _check_dialects(bpmn, check: _Checker) -> None:
+    """One bundle, one extension dialect; the refusal says where each one is used."""
+    markers = dialect_markers(bpmn)
+    if len(markers) < 2:
+        return
+    places = []
+    for dialect in (CAMUNDA, SPIFF):
+        marker = markers[dialect]
+        owner = marker.element
+        while owner is not None and not owner.get("id"):
+            owner = owner.getparent()
+        element_id = owner.get("id") if owner is not None else marker.what
+        places.append(
+            f"{_DIALECT_NAMES[dialect]}：{marker.file} 第 {marker.element.sourceline} 行"
+            f"元素 {element_id}（{marker.what}）"
+        )
+    first = markers[CAMUNDA]
+    check.current_file = first.file
+    check.add(
+        "bundle.mixed_dialects",
+        "同一部署包混用了 Camunda 与 SpiffWorkflow 扩展，请统一成一种（或分开部署）。"
+        + "首次出现的位置："
+        + "；".join(places)
+        + "。",
+        first.element,
+    )
+    check.current_file = ""
+
+
+def _local(element) -> str:
+    return element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+
+
+def _cell_text(element):
+    """The ``<text>`` child of a DMN cell (any DMN namespace), or None."""
+    for child in element:
+        if _local(child) == "text":
+            return child
+    return None
+
+
+_OUTSIDE_QUOTES_QUESTION = re.compile(r"(\?)(?=(?:[^'\"]|['\"][^'\"]*['\"])*$)")
+
+
+def _input_entry_expression(entry: str, input_expression: str) -> str:
+    """The Python SpiffWorkflow's DMN engine evaluates for an input cell (see DMNEngine)."""
+    subject = f"({input_expression or 'value'})"
+    if _OUTSIDE_QUOTES_QUESTION.search(entry):
+        return _OUTSIDE_QUOTES_QUESTION.sub(subject, entry)
+    try:
+        compile(entry, "<dmn>", "eval")
+        return f"{subject} == ({entry})"
+    except (SyntaxError, ValueError):
+        return f"{subject} {entry}"
+
+
+def _check_decision_cells(tree, check: _Checker) -> None:
+    """Every DMN cell is an expression the sandbox will run: check it like a condition."""
+    for table in tree.iter():
+        if _local(table) != "decisionTable":
+            continue
+        inputs = []
+        for column in table:
+            if _local(column) != "input":
+                continue
+            expression = next((e for e in column if _local(e) == "inputExpression"), None)
+            text = _cell_text(expression) if expression is not None else None
+            inputs.append((text.text or "").strip() if text is not None else "")
+            if text is not None:
+                check.expression(text, text.text, what="决策表输入表达式")
+        for rule in table:
+            if _local(rule) != "rule":
+                continue
+            entries = [e for e in rule if _local(e) == "inputEntry"]
+            for index, entry in enumerate(entries):
+                text = _cell_text(entry)
+                value = (text.text or "").strip() if text is not None else ""
+                if value and value != "-":
+                    subject = inputs[index] if index < len(inputs) else ""
+                    check.expression(
+                        text, _input_entry_expression(value, subject), what="决策表条件单元格"
+                    )
+            for entry in rule:
+                text = _cell_text(entry) if _local(entry) == "outputEntry" else None
+                if text is not None:
+                    check.expression(text, text.text, what="决策表输出单元格")
+
+
 # --- the whole bundle --------------------------------------------------------
 
 
@@ -424,13 +530,8 @@ def analyse(session, files: list[UploadedFile], *, max_bytes: int = DEFAULT_MAX_
     check.current_file = ""
     if not bpmn and not analysis.errors:
         check.add("bundle.no_process", "部署包中没有 BPMN 流程文件。")
-    dialects = detect_dialect(tree for _n, tree in bpmn)
-    if len(dialects) > 1:
-        check.add(
-            "bundle.mixed_dialects",
-            "同一部署包混用了 Camunda 与 SpiffWorkflow 扩展，请分开部署。",
-        )
-    analysis.dialect = CAMUNDA if CAMUNDA in dialects else SPIFF
+    _check_dialects(bpmn, check)
+    analysis.dialect = bundle_dialect(tree for _n, tree in bpmn)
     mark_executable = bool(bpmn) and not executable_processes(tree for _n, tree in bpmn)
     if mark_executable:
         check.add(
@@ -444,11 +545,21 @@ def analyse(session, files: list[UploadedFile], *, max_bytes: int = DEFAULT_MAX_
         check.current_file = name
         ids = {e.get("id") for e in tree.iter() if isinstance(e.tag, str) and e.get("id")}
         for process in tree.iterfind(f".//{_q('process')}"):
+            if is_black_box(process):
+                continue  # a pool drawn for a participant outside the center
             if process.get("id") in task_forms:
                 check.add("bpmn.duplicate_process", f"流程 ID {process.get('id')} 重复。", process)
             _check_process(process, ids, check)
             _check_decisions(process, decisions, check)
             task_forms[process.get("id")] = _task_forms(process, forms, check)
+    for name, tree in dmn:
+        check.current_file = name
+        _check_decision_cells(tree, check)
+    check.current_file = ""
+    if bpmn and not task_forms and not analysis.errors:
+        check.add(
+            "bundle.no_process", "部署包中只有黑盒池（没有任何流程元素的池），没有可部署的流程。"
+        )
     if analysis.errors:
         return analysis
     _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis, check)
@@ -471,28 +582,116 @@ def _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis,
         check.current_file = ""
         check.add("bpmn.parse_error", f"流程图无法解析：{exc}")
         return
+    reported: set[str] = set()
     for process_id, (spec, _subs, external) in parsed:
         file, element = process_elements[process_id]
         check.current_file = file
-        missing = {e for e in external if _latest_definition(session, e) is None}
-        for called in sorted(missing):
-            calls = [
-                c for c in element.iter(_q("callActivity")) if c.get("calledElement") == called
-            ]
-            check.add(
-                "call.unresolved",
-                f"调用活动引用的流程 {called} 既不在部署包中，也没有部署过。",
-                calls[0] if calls else element,
-            )
+        for called in sorted(e for e in external if _latest_definition(session, e) is None):
+            if called not in reported:
+                reported.add(called)
+                _unresolved_call(called, bpmn, element, file, check)
+        check.current_file = file
+        name = element.get("name") or spec.description
+        _check_id_reuse(session, process_id, name, element, check)
         analysis.processes.append(
-            ParsedProcess(
-                process_id,
-                element.get("name") or spec.description,
-                file,
-                external,
-                task_forms.get(process_id, {}),
-            )
+            ParsedProcess(process_id, name, file, external, task_forms.get(process_id, {}))
         )
+
+
+def _unresolved_call(called: str, bpmn, process, file: str, check: _Checker) -> None:
+    """Refuse a call to a process neither in the bundle nor deployed, where it is drawn."""
+    for name, tree in bpmn:
+        for call in tree.iter(_q("callActivity")):
+            if call.get("calledElement") == called:
+                process, file = call, name
+                break
+        else:
+            continue
+        break
+    check.current_file = file
+    check.add(
+        "call.unresolved",
+        f"调用活动引用的流程 {called} 既不在部署包中，也没有部署过：请先部署它，或把它放进同一个部署包。",
+        process,
+    )
+
+
+# Below this share of task ids in common, a new version looks like another diagram.
+SHARED_TASKS_MIN = 0.5
+
+
+def _activity_ids(process) -> set[str]:
+    return {
+        e.get("id")
+        for e in process.iter()
+        if isinstance(e.tag, str)
+        and e.tag.startswith("{" + BPMN_NS + "}")
+        and (_local(e).endswith("Task") or _local(e) in ("task", "callActivity", "subProcess"))
+        and e.get("id")
+    }
+
+
+def _deployed_process(session, definition: ProcessDefinition):
+    """The process element of a stored definition, read again from its deployment's files."""
+    files = session.scalars(
+        select(DeploymentFile).where(
+            DeploymentFile.deployment_id == definition.deployment_id, DeploymentFile.kind == "bpmn"
+        )
+    )
+    for stored in files:
+        try:
+            tree = parse_xml(stored.content, max_bytes=len(stored.content) + 1)
+        except XmlRejected:
+            continue
+        for process in tree.iterfind(f".//{_q('process')}"):
+            if process.get("id") == definition.process_id:
+                return process
+    return None
+
+
+def task_overlap(old: set[str], new: set[str]) -> float | None:
+    """Shared task ids over the smaller set's size (1.0: one contains the other).
+
+    Versions of one diagram keep their task ids (they are its history); bpmn.io and
+    Camunda Modeler give new tasks random ids (``Activity_0x1y2z3``), so two unrelated
+    diagrams share next to none. None when either side has no task.
+    """
+    if not old or not new:
+        return None
+    return len(old & new) / min(len(old), len(new))
+
+
+def _check_id_reuse(session, process_id: str, name: str, element, check: _Checker) -> None:
+    """Warn when a deployment would make an unrelated diagram the next version of a process.
+
+    Two signs, either enough: both versions are named and the names differ, or they
+    share less than SHARED_TASKS_MIN of their task ids (see ``task_overlap``).
+    """
+    latest = _latest_definition(session, process_id)
+    if latest is None:
+        return
+    old_name = latest.name if latest.name and latest.name != process_id else None
+    reasons = []
+    if old_name and name not in (old_name, process_id):
+        reasons.append(f"名称由“{old_name}”变为“{name}”")
+    old = _deployed_process(session, latest)
+    old_ids, new_ids = _activity_ids(old) if old is not None else set(), _activity_ids(element)
+    overlap = task_overlap(old_ids, new_ids)
+    if overlap is not None and overlap < SHARED_TASKS_MIN:
+        reasons.append(
+            f"两张图的任务 id 只有 {len(old_ids & new_ids)} 个相同"
+            f"（原图 {len(old_ids)} 个任务，本图 {len(new_ids)} 个）"
+        )
+    if not reasons:
+        return
+    check.add(
+        "process.id_reused",
+        f"流程 ID {process_id} 已被另一张图（名称：{old_name or '未命名'}，第 {latest.version} 版）"
+        f"使用，本次部署会成为它的新版本：是否替换了一张无关的图？（{'；'.join(reasons)}）"
+        "如果是另一个流程，请改用新的流程 ID 后重新上传。",
+        element,
+        severity="warning",
+    )
 
 
 def _spiff_problem(exc: ValidationException, where, check: _Checker) -> None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
 from SpiffWorkflow.bpmn.parser.task_parsers import ConditionalGatewayParser, GatewayParser
+from SpiffWorkflow.bpmn.specs.mixins import SubWorkflowTaskMixin
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
@@ -58,26 +59,97 @@ def new_parser(dialect: str):
 # --- reading source trees --------------------------------------------------
 
 
-def uses_namespace(tree, namespace: str) -> bool:
-    """True if any element or attribute of the tree is in the namespace."""
-    prefix = "{" + namespace + "}"
-    for element in tree.iter():
-        if isinstance(element.tag, str) and element.tag.startswith(prefix):
-            return True
-        if any(name.startswith(prefix) for name in element.attrib):
-            return True
-    return False
+# Attributes Camunda Modeler writes by default or for the engine's job executor; they
+# change nothing SpiffWorkflow runs, so they do not make a diagram Camunda's.
+HARMLESS_CAMUNDA = frozenset(
+    f"{{{CAMUNDA_NS}}}{name}"
+    for name in (
+        "versionTag",
+        "historyTimeToLive",
+        "asyncBefore",
+        "asyncAfter",
+        "exclusive",
+        "jobPriority",
+        "taskPriority",
+        "isStartableInTasklist",
+    )
+)
+_FLOW_TAGS = ("task", "subProcess", "callActivity", "transaction", "adHocSubProcess")
+
+
+@dataclass(frozen=True)
+class DialectMarker:
+    """The first element of a file that uses a dialect's extensions."""
+
+    file: str
+    element: object
+    what: str  # the extension element or attribute, e.g. "camunda:formData"
+
+
+def _marker_name(qualified: str) -> str | None:
+    for prefix, namespace in (("camunda", CAMUNDA_NS), ("spiffworkflow", SPIFF_NS)):
+        if qualified.startswith("{" + namespace + "}"):
+            return f"{prefix}:{qualified.split('}', 1)[1]}"
+    return None
+
+
+def _is_harmless(name: str, value: str | None) -> bool:
+    if name in HARMLESS_CAMUNDA:
+        return True
+    # a Camunda form key naming no JSON schema is a leftover we ignore
+    return name == f"{{{CAMUNDA_NS}}}formKey" and not (value or "").strip().endswith(".json")
+
+
+def dialect_markers(named_trees) -> dict[str, DialectMarker]:
+    """For each extension dialect the BPMN trees really use, where it is first used."""
+    found: dict[str, DialectMarker] = {}
+    for file, tree in named_trees:
+        for element in tree.iter():
+            if not isinstance(element.tag, str):
+                continue
+            names = [(element.tag, None)] + [
+                (n, v) for n, v in element.attrib.items() if not _is_harmless(n, v)
+            ]
+            for name, _value in names:
+                what = _marker_name(name)
+                if what is None:
+                    continue
+                dialect = CAMUNDA if what.startswith("camunda:") else SPIFF
+                found.setdefault(dialect, DialectMarker(file, element, what))
+    return found
 
 
 def detect_dialect(trees) -> set[str]:
-    """The extension dialects the BPMN trees actually use."""
-    found = set()
+    """The extension dialects the BPMN trees actually use (harmless attributes aside)."""
+    return set(dialect_markers(("", tree) for tree in trees))
+
+
+def bundle_dialect(trees) -> str:
+    """The parser a bundle needs: Camunda's when it uses Camunda extensions."""
+    trees = list(trees)
+    dialects = detect_dialect(trees)
+    if CAMUNDA in dialects:
+        return CAMUNDA
+    if SPIFF in dialects:
+        return SPIFF
+    # harmless Camunda attributes only: a Camunda Modeler file without extensions
+    camunda = "{" + CAMUNDA_NS + "}"
     for tree in trees:
-        if uses_namespace(tree, CAMUNDA_NS):
-            found.add(CAMUNDA)
-        if uses_namespace(tree, SPIFF_NS):
-            found.add(SPIFF)
-    return found
+        for element in tree.iter():
+            if isinstance(element.tag, str) and any(n.startswith(camunda) for n in element.attrib):
+                return CAMUNDA
+    return SPIFF
+
+
+def is_black_box(process) -> bool:
+    """A pool drawn only as a participant: a process without any flow element."""
+    for child in process:
+        if not isinstance(child.tag, str) or not child.tag.startswith("{" + BPMN_NS + "}"):
+            continue
+        local = child.tag.split("}", 1)[1]
+        if local.endswith(("Task", "Event", "Gateway")) or local in _FLOW_TAGS:
+            return False
+    return True
 
 
 def executable_processes(trees) -> list:
@@ -85,7 +157,7 @@ def executable_processes(trees) -> list:
         p
         for tree in trees
         for p in tree.iterfind(f".//{{{BPMN_NS}}}process")
-        if p.get("isExecutable", "true") == "true"
+        if p.get("isExecutable", "true") == "true" and not is_black_box(p)
     ]
 
 
@@ -101,8 +173,10 @@ def preprocess_bpmn(tree, *, mark_executable: bool) -> None:
     for element in tree.iter():
         if isinstance(element.tag, str) and collection in element.attrib:
             element.set(collection, normalize_condition(element.get(collection)))
-    if mark_executable:
-        for process in tree.iterfind(f".//{{{BPMN_NS}}}process"):
+    for process in tree.iterfind(f".//{{{BPMN_NS}}}process"):
+        if is_black_box(process):
+            process.set("isExecutable", "false")  # a black-box pool is never deployed
+        elif mark_executable:
             process.set("isExecutable", "true")
 
 
@@ -142,9 +216,27 @@ def parse_sources(bpmn_trees, dmn_trees, dialect: str, mark_executable: bool):
 def bundle_specs(parser, process_id: str) -> tuple[object, dict, set[str]]:
     """The spec of a process, its in-bundle subprocess specs, and external calls."""
     spec = parser.get_spec(process_id)
-    subprocesses = parser.get_subprocess_specs(process_id, require_call_activity_specs=False)
+    subprocesses = subprocess_specs(parser, spec)
     external = {name for name, sub in subprocesses.items() if sub is None}
     return spec, {k: v for k, v in subprocesses.items() if v is not None}, external
+
+
+def subprocess_specs(parser, spec, found: dict | None = None) -> dict:
+    """Every (sub)process a spec calls, at any depth; None for a callee not in the bundle.
+
+    SpiffWorkflow 3.2's ``get_subprocess_specs`` forgets ``require_call_activity_specs``
+    when it recurses, so a call to a deployed process from an embedded subprocess or
+    from an in-bundle callee raised; this walk never requires a callee.
+    """
+    found = {} if found is None else found
+    for task_spec in spec.task_specs.values():
+        name = getattr(task_spec, "spec", None)
+        if not isinstance(task_spec, SubWorkflowTaskMixin) or name in found:
+            continue
+        found[name] = parser.get_spec(name, required=False)
+        if found[name] is not None:
+            subprocess_specs(parser, found[name], found)
+    return found
 
 
 class SpecCache:

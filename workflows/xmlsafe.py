@@ -54,6 +54,31 @@ def _parser() -> etree.XMLParser:
     )
 
 
+_PROLOG_ITEM = re.compile(rb"\s+|<\?.*?\?>|<!--.*?-->", re.DOTALL)
+
+
+def _prolog_doctype(content: bytes) -> int | None:
+    """Offset of a DOCTYPE (where entities are declared), or None.
+
+    XML allows a DOCTYPE only in the prolog, before the root element; the same
+    words later (in a CDATA documentation block, a comment, text) are just text.
+    A prolog we cannot read (another encoding) is searched whole, as before.
+    """
+    offset = 3 if content.startswith(b"\xef\xbb\xbf") else 0
+    while offset < len(content):
+        item = _PROLOG_ITEM.match(content, offset)
+        if item is None:
+            break
+        offset = item.end()
+    rest = content[offset : offset + 2]
+    if rest[:1] == b"<" and rest[1:2] not in (b"!", b"?", b""):
+        return None  # the root element starts: no DOCTYPE before it
+    if content.startswith(b"<!", offset) and not _DOCTYPE.match(content, offset):
+        return None  # e.g. a CDATA section at the top: a syntax error for the parser
+    found = _DOCTYPE.search(content, offset)
+    return found.start() if found else None
+
+
 def _line_of(content: bytes, offset: int) -> int:
     return content.count(b"\n", 0, offset) + 1
 
@@ -94,12 +119,12 @@ def parse_xml(content: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> etree._Elem
         )
     if not content.strip():
         raise XmlRejected("file.empty", "文件为空。")
-    doctype = _DOCTYPE.search(content)
+    doctype = _prolog_doctype(content)
     if doctype is not None:
         raise XmlRejected(
             "xml.doctype_forbidden",
             "文件包含 DOCTYPE 或实体声明，出于安全原因不予接受；请删除后重新上传。",
-            _line_of(content, doctype.start()),
+            _line_of(content, doctype),
         )
     try:
         tree = etree.ElementTree(etree.fromstring(content, _parser()))

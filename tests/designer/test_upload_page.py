@@ -3,7 +3,7 @@
 import io
 import re
 
-from ..conftest import SHIPPED, bundle, make_user
+from ..conftest import DIAGRAMS, SHIPPED, bundle, make_user
 from ..diagrams import chain, script, user
 
 
@@ -66,6 +66,17 @@ def test_designer_sees_the_validation_report(client):
     assert "form.missing" in html
     assert "<code>calc</code>" in html
     assert "还没有部署任何流程" in html
+
+
+def test_designer_is_warned_when_an_unrelated_diagram_takes_a_process_id(client):
+    login(client)
+    for name in ("bpmnio_plain.bpmn", "bpmnio_collaboration.bpmn"):
+        response = upload(client, [(name, (DIAGRAMS / name).read_bytes())])
+        assert response.status_code == 302
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "部署成功" in html and "process.id_reused" in html
+    assert "流程 ID Process_1 已被另一张图（名称：未命名，第 1 版）使用" in html
+    assert "是否替换了一张无关的图？" in html
 
 
 def test_upload_without_csrf_token_is_refused(client):

@@ -156,3 +156,29 @@ def test_modeler_extension_namespaces_are_data():
         )
     )
     assert tree.getroot().get("id") == "d"
+
+
+@pytest.mark.parametrize(
+    "documentation",
+    [
+        "<![CDATA[<!DOCTYPE html><html><body>说明</body></html>]]>",
+        "<![CDATA[<!ENTITY x SYSTEM 'file:///etc/passwd'>]]>",
+        "&lt;!DOCTYPE html&gt; 网页示例",
+    ],
+)
+def test_doctype_words_inside_documentation_are_text(documentation):
+    content = _definitions(
+        '<bpmn:process id="p"><bpmn:documentation>'
+        + documentation
+        + "</bpmn:documentation></bpmn:process>",
+        "\n<!-- exported; <!DOCTYPE in a comment is text too -->",
+    )
+    tree = parse_xml(content)
+    assert "DOCTYPE" in content.decode() and tree.getroot().get("id") == "d"
+
+
+def test_a_doctype_after_comments_and_a_byte_order_mark_is_still_refused():
+    content = b"\xef\xbb\xbf" + _definitions("", "\n<!-- c -->\n<!DOCTYPE d>")
+    with pytest.raises(XmlRejected) as info:
+        parse_xml(content)
+    assert (info.value.key, info.value.line) == ("xml.doctype_forbidden", 3)
