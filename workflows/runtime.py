@@ -474,8 +474,8 @@ class Runtime:
         fired = timers.fire_due(change.workflow, now)
         for task, definition in fired:
             change.event("timer_fired", task=task, message=definition.name)
-        change.workflow.refresh_timers()
-        change.advance()
+        if change.engine(change.workflow.refresh_timers):
+            change.advance()
         change.finish()
         return [task.task_spec.bpmn_id or task.task_spec.name for task, _ in fired]
 
