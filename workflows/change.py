@@ -98,6 +98,8 @@ class Change:
     def _run_one(self, task) -> bool:
         workflow = self.workflow
         if not self.engine(task.run):
+            if task.workflow is workflow and task.has_state(TaskState.COMPLETED):
+                workflow.last_task = task  # it failed after the step: keep what the user did
             return False
         try:
             if is_instance(task):
