@@ -350,12 +350,11 @@ def _failing_task(exc: Exception):
 
 
 def _failure_message(spec, line, detail: str) -> str:
-    """Chinese text as it is; an engine's English text behind a Chinese lead naming the step."""
-    if re.search(r"[\u4e00-\u9fff]", detail):
-        return detail
-    where = "流程步骤"
-    if spec is not None and getattr(spec, "bpmn_id", None):
-        where = f"步骤 {step_label(spec)}"
+    """The failure behind a Chinese lead naming the step, unless it is Chinese and names it."""
+    bpmn_id = getattr(spec, "bpmn_id", None) if spec is not None else None
+    if bpmn_id and bpmn_id in detail and re.search(r"[\u4e00-\u9fff]", detail):
+        return detail  # already Chinese and naming the step
+    where = f"步骤 {step_label(spec)}" if bpmn_id else "流程步骤"
     if line:
         where += f" 第 {line} 行"
     return f"{where}执行出错：{detail}"
