@@ -530,7 +530,9 @@ def _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis,
         return
     except Exception as exc:  # the parser raises plain exceptions for some mistakes
         check.current_file = ""
-        check.add("bpmn.parse_error", f"流程图无法解析：{exc}")
+        check.add(
+            "bpmn.parse_error", f"流程图无法解析：{exc}", detail=f"{type(exc).__name__}: {exc}"
+        )
         return
     for process_id, (spec, _subs, external) in parsed:
         file, element = process_elements[process_id]
