@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from workflows.deployments import spiff_message_zh
 
+from ..designer.test_upload_page import login, upload
 from ..diagrams import HEADER, chain, script, timer_catch, user
+
+GATEWAY = (
+    HEADER.format(pid="g")
+    + '<bpmn:process id="g" isExecutable="true">\n'
+    + '<bpmn:startEvent id="start"/>\n'
+    + '<bpmn:exclusiveGateway id="choose" default="f2"/>\n'
+    + '<bpmn:userTask id="a"/>\n<bpmn:userTask id="b"/>\n<bpmn:endEvent id="end"/>\n'
+    + '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="choose"/>\n'
+    + '<bpmn:sequenceFlow id="f1" sourceRef="choose" targetRef="a"/>\n'
+    + '<bpmn:sequenceFlow id="f2" sourceRef="choose" targetRef="b"/>\n'
+    + '<bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="end"/>\n'
+    + '<bpmn:sequenceFlow id="f4" sourceRef="b" targetRef="end"/>\n'
+    + "</bpmn:process>\n</bpmn:definitions>\n"
+)
 
 
 def problems_of(response) -> list[dict]:
@@ -13,27 +28,14 @@ def problems_of(response) -> list[dict]:
 
 
 def test_spiffworkflow_refusal_is_told_in_chinese_with_line_element_and_the_original(api):
-    gateway = (
-        HEADER.format(pid="g")
-        + '<bpmn:process id="g" isExecutable="true">\n'
-        + '<bpmn:startEvent id="start"/>\n'
-        + '<bpmn:exclusiveGateway id="choose" default="f2"/>\n'
-        + '<bpmn:userTask id="a"/>\n<bpmn:userTask id="b"/>\n<bpmn:endEvent id="end"/>\n'
-        + '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="choose"/>\n'
-        + '<bpmn:sequenceFlow id="f1" sourceRef="choose" targetRef="a"/>\n'
-        + '<bpmn:sequenceFlow id="f2" sourceRef="choose" targetRef="b"/>\n'
-        + '<bpmn:sequenceFlow id="f3" sourceRef="a" targetRef="end"/>\n'
-        + '<bpmn:sequenceFlow id="f4" sourceRef="b" targetRef="end"/>\n'
-        + "</bpmn:process>\n</bpmn:definitions>\n"
-    )
-    (problem,) = problems_of(api.deploy(("g.bpmn", gateway.encode())))
+    (problem,) = problems_of(api.deploy(("g.bpmn", GATEWAY.encode())))
     assert problem["key"] == "bpmn.invalid"
     assert problem["message"] == (
         "流程图有误：排他网关的这条出口连线没有条件：请填写条件，或把它设为默认分支。"
     )
     assert "Non-default exclusive outgoing sequence flow" in problem["detail"]
     assert problem["file"] == "g.bpmn"
-    line = next(n for n, text in enumerate(gateway.split("\n"), 1) if 'id="f1"' in text)
+    line = next(n for n, text in enumerate(GATEWAY.split("\n"), 1) if 'id="f1"' in text)
     assert problem["element_id"] == "f1" and problem["line"] == line
 
 
@@ -72,3 +74,10 @@ def test_other_expression_languages_are_named_with_the_python_way(api):
         assert problem["line"]
     assert "R/P1D" in problems["nightly"]["message"]
     assert "==" in problems["js"]["message"]
+
+
+def test_the_designer_reads_the_refusal_in_chinese_with_the_original_beside_it(client):
+    login(client)
+    html = upload(client, [("g.bpmn", GATEWAY.encode())]).get_data(as_text=True)
+    assert "排他网关的这条出口连线没有条件" in html
+    assert "原文：Non-default exclusive outgoing sequence flow without condition" in html
