@@ -606,6 +606,17 @@ _SPIFF_MESSAGES = [
         r"A multiinstance task must specify a cardinality or a collection",
         "多实例任务必须指定次数（loopCardinality）或集合（loopDataInputRef、camunda:collection）。",
     ),
+    (
+        r"A multiinstance task must specify exactly one of cardinality or loop input",
+        "多实例任务只能指定次数（loopCardinality）或输入集合（loopDataInputRef）其中之一。",
+    ),
+    (
+        r"A multiinstance task must specify a cardinality or a loop input",
+        "多实例任务必须指定次数（loopCardinality）或输入集合（loopDataInputRef）。",
+    ),
+    (r"Data Store identifier is missing", "数据存储定义缺少 id。"),
+    (r"Data Store name is missing", "数据存储定义缺少名称。"),
+    (r"Data Store with name (\S+) has no implementation", "数据存储 {0} 没有实现，暂不支持。"),
     (r"Cancel Events may only be used with transactions", "取消事件只能用在事务子流程里。"),
     (
         r"Multiple outgoing flows are not supported for tasks of type",
