@@ -529,9 +529,14 @@ def _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis,
         _spiff_problem(exc, where, check)
         return
     except Exception as exc:  # the parser raises plain exceptions for some mistakes
-        check.current_file = ""
+        element_id = _element_named_in(str(exc), where)
+        check.current_file, line = where.get(element_id, ("", None))
         check.add(
-            "bpmn.parse_error", f"流程图无法解析：{exc}", detail=f"{type(exc).__name__}: {exc}"
+            "bpmn.parse_error",
+            f"流程图无法解析：{exc}",
+            line=line,
+            element_id=element_id,
+            detail=f"{type(exc).__name__}: {exc}",
         )
         return
     for process_id, (spec, _subs, external) in parsed:
@@ -643,12 +648,15 @@ def spiff_message_zh(message: str) -> str:
     return f"流程图有误（SpiffWorkflow 的原文见详情）：{message}"
 
 
+def _element_named_in(message: str, where) -> str | None:
+    """The first element id of the bundle a message mentions (when the parser gave none)."""
+    return next((w for w in _WORD.findall(message) if w in where), None)
+
+
 def _spiff_problem(exc: ValidationException, where, check: _Checker) -> None:
     """A refusal of SpiffWorkflow's parser in Chinese, with file, line and element if findable."""
     message = str(exc.args[0] if exc.args else exc).split("\n")[0].strip()
-    element_id = getattr(exc, "id", None) or next(
-        (w for w in _WORD.findall(message) if w in where), None
-    )
+    element_id = getattr(exc, "id", None) or _element_named_in(message, where)
     file, line = where.get(element_id, (getattr(exc, "file_name", "") or "", None))
     line = line or getattr(exc, "line_number", None) or getattr(exc, "sourceline", None) or None
     check.current_file = file or getattr(exc, "file_name", "") or ""

@@ -495,6 +495,7 @@ class Runtime:
             change.instance.status = m.ERROR
             change.instance.error = {
                 "message": f"定时器处理失败：{exc}",
+                "detail": f"{type(exc).__name__}: {exc}",
                 "bpmn_id": None,
                 "task_id": None,
             }
