@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.deployments import spiff_message_zh
+from workflows.expressions import declared_language, foreign_language
 
 from ..designer.test_upload_page import login, upload
 from ..diagrams import HEADER, chain, script, timer_catch, user
@@ -81,3 +82,13 @@ def test_the_designer_reads_the_refusal_in_chinese_with_the_original_beside_it(c
     html = upload(client, [("g.bpmn", GATEWAY.encode())]).get_data(as_text=True)
     assert "排他网关的这条出口连线没有条件" in html
     assert "原文：Non-default exclusive outgoing sequence flow without condition" in html
+
+
+def test_languages_are_told_by_their_attribute_or_their_plain_syntax():
+    assert declared_language("http://www.w3.org/1999/XPath") == "XPath"
+    assert declared_language("https://www.omg.org/spec/DMN/20191111/FEEL/") == "FEEL"
+    assert declared_language("python") is None and declared_language(None) is None
+    assert foreign_language('if amount > 1000 then "big" else "small"') == "FEEL"
+    assert foreign_language("/process/approved") == "XPath"
+    assert foreign_language("0 0 * * *") == "cron"
+    assert foreign_language("amount > 1000 and approved") is None
