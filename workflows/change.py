@@ -13,12 +13,18 @@ back, and a workflow taken from the live cache is not put back.
 
 from __future__ import annotations
 
+import os
+import re
+
+import SpiffWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import insert, update
 
 from . import models as m
+from .expressions import step_label
 from .seams import NewWork
 from .state import prune, serializer_for, to_json_data
 from .steps import is_instance, settle, task_properties
@@ -31,6 +37,9 @@ MAX_ENGINE_STEPS = 20000
 
 # Rounds of automatic completion (skip rules) one change may trigger.
 MAX_AUTO_ROUNDS = 50
+
+_SPIFF_DIR = os.path.dirname(SpiffWorkflow.__file__) + os.sep
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 class Change:
@@ -88,13 +97,32 @@ class Change:
 
     def _run_one(self, task) -> bool:
         workflow = self.workflow
+        if not self.engine(task.run):
+            if task.workflow is workflow and task.has_state(TaskState.COMPLETED):
+                workflow.last_task = task  # it failed after the step: keep what the user did
+            return False
         try:
-            task.run()
             if is_instance(task):
                 settle(task.parent)
-            if task.workflow is workflow:
-                workflow.last_task = task
         except SpiffWorkflowException as exc:
+            self.fail(exc)
+            return False
+        if task.workflow is workflow:
+            workflow.last_task = task
+        return True
+
+    def engine(self, call) -> bool:
+        """Run one call into SpiffWorkflow; a failure inside the engine stops the instance.
+
+        Any exception SpiffWorkflow raises or lets through (its timer parsing
+        raises AttributeError on a number) becomes an instance error; one raised
+        by the platform's own code is a bug and propagates.
+        """
+        try:
+            call()
+        except Exception as exc:
+            if not isinstance(exc, SpiffWorkflowException) and not _raised_in_engine(exc):
+                raise
             self.fail(exc)
             return False
         return True
@@ -121,17 +149,20 @@ class Change:
 
         if instance.status not in (m.RUNNING, m.ERROR):
             return
-        try:
-            workflow.do_engine_steps(did_complete_task=record)
-        except SpiffWorkflowException as exc:
-            self.fail(exc)
+        self.engine(lambda: workflow.do_engine_steps(did_complete_task=record))
 
-    def fail(self, exc: SpiffWorkflowException) -> None:
-        """Stop the instance in ``error`` with the failing step's message, element and line."""
-        task = getattr(exc, "task", None)
+    def fail(self, exc: Exception) -> None:
+        """Stop the instance in ``error``: a Chinese message naming the step, the original as detail."""
+        task = getattr(exc, "task", None) or _failing_task(exc)
         spec = getattr(exc, "task_spec", None) or (task.task_spec if task is not None else None)
+        if isinstance(exc, SpiffWorkflowException):
+            text = str(exc.args[0]) if exc.args else ""
+            detail = "; ".join(n for n in [text, *exc.notes] if n)
+        else:
+            detail = f"{type(exc).__name__}: {exc}"
         error = {
-            "message": "; ".join([str(exc), *getattr(exc, "notes", [])]),
+            "message": _failure_message(spec, getattr(exc, "line_number", None), detail),
+            "detail": detail,
             "bpmn_id": getattr(spec, "bpmn_id", None),
             "name": getattr(spec, "bpmn_name", None),
             "task_id": str(task.id) if task is not None else None,
@@ -290,6 +321,43 @@ class Change:
             created_at=self.runtime.clock(),
             version=1,
         )
+
+
+def _raised_in_engine(exc: Exception) -> bool:
+    """Whether the innermost frame of ours or SpiffWorkflow's that raised is SpiffWorkflow's."""
+    frame = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        path = traceback.tb_frame.f_code.co_filename
+        if _SPIFF_DIR in path or path.startswith(_OWN_DIR):
+            frame = path
+        traceback = traceback.tb_next
+    return frame is not None and _SPIFF_DIR in frame
+
+
+def _failing_task(exc: Exception):
+    """The innermost SpiffWorkflow task the failing call was working on, if any."""
+    found = None
+    traceback = exc.__traceback__
+    while traceback is not None:
+        local = traceback.tb_frame.f_locals
+        for name in ("my_task", "task", "self"):
+            if isinstance(local.get(name), Task):
+                found = local[name]
+                break
+        traceback = traceback.tb_next
+    return found
+
+
+def _failure_message(spec, line, detail: str) -> str:
+    """The failure behind a Chinese lead naming the step, unless it is Chinese and names it."""
+    bpmn_id = getattr(spec, "bpmn_id", None) if spec is not None else None
+    if bpmn_id and bpmn_id in detail and re.search(r"[\u4e00-\u9fff]", detail):
+        return detail  # already Chinese and naming the step
+    where = f"步骤 {step_label(spec)}" if bpmn_id else "流程步骤"
+    if line:
+        where += f" 第 {line} 行"
+    return f"{where}执行出错：{detail}"
 
 
 def _int(value, default: int) -> int:

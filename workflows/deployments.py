@@ -8,6 +8,7 @@ programs; a bundle with any error is rejected whole and nothing is stored.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import posixpath
@@ -20,7 +21,14 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from sqlalchemy import func, select
 
 from .errors import DeploymentInvalid, Problem
-from .expressions import is_iso_timer_literal, normalize_condition, normalize_timer
+from .expressions import (
+    declared_language,
+    foreign_language,
+    is_iso_timer_literal,
+    normalize_condition,
+    normalize_timer,
+    unsupported_language_message,
+)
 from .forms import MAX_JSON_DEPTH, json_problem
 from .models import Deployment, DeploymentFile, ProcessDefinition
 from .sandbox import SandboxViolation, check_expression, check_script
@@ -110,7 +118,17 @@ class _Checker:
         self.current_file = ""
         self.invalid_forms: set[str] = set()
 
-    def add(self, key, message, element=None, *, line=None, element_id=None, severity="error"):
+    def add(
+        self,
+        key,
+        message,
+        element=None,
+        *,
+        line=None,
+        element_id=None,
+        severity="error",
+        detail=None,
+    ):
         if element is not None:
             line = line or element.sourceline
             owner = element
@@ -118,16 +136,32 @@ class _Checker:
                 owner = owner.getparent()
             element_id = element_id or (owner.get("id") if owner is not None else None)
         self.analysis.problems.append(
-            Problem(self.current_file, line, element_id, key, message, severity)
+            Problem(self.current_file, line, element_id, key, message, severity, detail)
         )
 
-    def expression(self, element, text, *, script=False, what="表达式"):
+    def expression(self, element, text, *, script=False, what="表达式", timer=False):
         if text is None or not text.strip():
+            return
+        language = declared_language(_language_attribute(element))
+        if language is not None:
+            self.add(
+                "expression.unsupported_language", unsupported_language_message(language), element
+            )
             return
         try:
             (check_script if script else check_expression)(text)
         except SyntaxError as exc:
             line = (element.sourceline or 0) + max((exc.lineno or 1) - 1, 0)
+            language = foreign_language(text)
+            if language is not None and (timer or language != "cron"):
+                self.add(
+                    "expression.unsupported_language",
+                    unsupported_language_message(language),
+                    element,
+                    line=line,
+                    detail=f"SyntaxError: {exc.msg}",
+                )
+                return
             self.add(
                 "script.syntax",
                 f"{what}语法错误：{exc.msg}（{text.strip()[:80]}）",
@@ -137,6 +171,13 @@ class _Checker:
         except SandboxViolation as exc:
             line = (element.sourceline or 0) + max((getattr(exc, "lineno", 1) or 1) - 1, 0)
             self.add("script.forbidden", f"{what}使用了不允许的写法：{exc}", element, line=line)
+
+
+def _language_attribute(element) -> str | None:
+    """``language`` of an expression, or ``scriptFormat`` of the script task holding a script."""
+    parent = element.getparent()
+    own = element.get("language")
+    return own or (parent.get("scriptFormat") if parent is not None else None)
 
 
 # --- file level --------------------------------------------------------------
@@ -304,18 +345,13 @@ def _task_forms(process, forms: dict, check: _Checker) -> dict[str, dict]:
 
 
 def _check_timer(element, check: _Checker) -> None:
+    """ISO text is checked now; an expression's value is checked when the engine evaluates it."""
     text = (element.text or "").strip()
     if not text:
         check.add("timer.empty", "定时器没有填写时间表达式。", element.getparent())
         return
     if is_iso_timer_literal(text):
-        try:
-            if text.upper().startswith("R"):
-                TimerEventDefinition.parse_iso_recurring_interval(text)
-            else:
-                TimerEventDefinition.parse_time_or_duration(text)
-        except Exception:
-            check.add("timer.invalid", f"定时器表达式 {text} 不是有效的 ISO 8601 时间。", element)
+        _check_iso_timer(text, element, check)
         return
     if _ISO_LOOKALIKE.match(text):
         check.add(
@@ -324,7 +360,32 @@ def _check_timer(element, check: _Checker) -> None:
             element,
         )
         return
-    check.expression(element, normalize_timer(text), what="定时器表达式")
+    expression = normalize_timer(text)
+    try:
+        value = ast.literal_eval(expression.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        check.expression(element, expression, what="定时器表达式", timer=True)
+        return
+    if isinstance(value, str) and is_iso_timer_literal(value):
+        _check_iso_timer(value.strip(), element, check)
+        return
+    check.add(
+        "timer.not_iso",
+        f"定时器表达式 {text[:80]} 是常量 {type(value).__name__}，不是 ISO 8601 时间："
+        "请写 PT30S（30 秒）、P2D（2 天）或 2030-01-01T08:00:00，"
+        "也可写计算结果为 timedelta 或 datetime 的表达式，例如 timedelta(seconds=30)。",
+        element,
+    )
+
+
+def _check_iso_timer(text: str, element, check: _Checker) -> None:
+    try:
+        if text.upper().startswith("R"):
+            TimerEventDefinition.parse_iso_recurring_interval(text)
+        else:
+            TimerEventDefinition.parse_time_or_duration(text)
+    except Exception:
+        check.add("timer.invalid", f"定时器表达式 {text} 不是有效的 ISO 8601 时间。", element)
 
 
 def _check_process(process, ids: set, check: _Checker) -> None:
@@ -579,8 +640,15 @@ def _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis,
         _spiff_problem(exc, where, check)
         return
     except Exception as exc:  # the parser raises plain exceptions for some mistakes
-        check.current_file = ""
-        check.add("bpmn.parse_error", f"流程图无法解析：{exc}")
+        element_id = _element_named_in(str(exc), where)
+        check.current_file, line = where.get(element_id, ("", None))
+        check.add(
+            "bpmn.parse_error",
+            f"流程图无法解析：{exc}",
+            line=line,
+            element_id=element_id,
+            detail=f"{type(exc).__name__}: {exc}",
+        )
         return
     reported: set[str] = set()
     for process_id, (spec, _subs, external) in parsed:
@@ -694,12 +762,106 @@ def _check_id_reuse(session, process_id: str, name: str, element, check: _Checke
     )
 
 
+# SpiffWorkflow 3.2's common validation messages: pattern, Chinese text ({0}, {1}: the groups).
+_SPIFF_MESSAGES = [
+    (r"Invalid Script Task\.\s+No Script Provided", "脚本任务没有填写脚本。"),
+    (r"A Service Task must have an operator", "服务任务没有指定要调用的操作（operator）。"),
+    (r"There is no support implemented for this task type", "不支持这种任务类型。"),
+    (r"Process (\S+) is not executable", "流程 {0} 标记为不可执行。"),
+    (r"No start event found", "流程没有开始事件，请至少画一个开始事件。"),
+    (r"Sequential ordering for ad hoc subprocesses", "不支持顺序执行的自由子流程（ad hoc）。"),
+    (
+        r"Ad hoc subprocesses may not contain start or end",
+        "自由子流程（ad hoc）里不能有开始或结束事件。",
+    ),
+    (r"Duplicate process ID: (\S+)", "流程 ID {0} 重复。"),
+    (r"The process '([^']+)' was not found", "找不到流程 {0}。"),
+    (r"Conditional event definition with missing condition", "条件事件没有填写条件。"),
+    (
+        r"Unknown Time Specification",
+        "定时器没有指定时间类型（timeDuration、timeDate 或 timeCycle）。",
+    ),
+    (r"Time Specification Error\. (.*)", "定时器时间有误：{0}"),
+    (r"Cannot resolve dataInputAssociation (\S+)", "数据输入关联 {0} 引用的数据对象不存在。"),
+    (r"Cannot resolve dataOutputAssociation (\S+)", "数据输出关联 {0} 引用的数据对象不存在。"),
+    (
+        r"Non-default exclusive outgoing sequence flow without condition",
+        "排他网关的这条出口连线没有条件：请填写条件，或把它设为默认分支。",
+    ),
+    (
+        r"Exactly one start event is required in a SubWorkflow Task; found (\d+)",
+        "子流程必须恰好有一个开始事件，现在有 {0} 个。",
+    ),
+    (r"A SubWorkflow Must contain an End event", "子流程必须有结束事件。"),
+    (
+        r'No "calledElement" attribute for Call Activity',
+        "调用活动没有填写被调用的流程（calledElement）。",
+    ),
+    (r"No decisions found", "DMN 文件里没有决策表。"),
+    (r"Multiple decision tables are not current", "一个 DMN 文件里暂不支持多个决策表。"),
+    (r"Unknown type in decision table: (.*)", "决策表里有无法识别的元素 {0}。"),
+    (r"Malformed Output Expression '(.*?)'\. (.*)", "决策表输出表达式 {0} 有误：{1}"),
+    (r'No DMN Diagram available with id "([^"]*)"', "找不到 ID 为 {0} 的决策表。"),
+    (
+        r"A loopMaximum or loopCondition must be specified",
+        "循环任务必须指定最大次数（loopMaximum）或循环条件（loopCondition）。",
+    ),
+    (
+        r"A multiinstance task must specify a cardinality or a collection",
+        "多实例任务必须指定次数（loopCardinality）或集合（loopDataInputRef、camunda:collection）。",
+    ),
+    (
+        r"A multiinstance task must specify exactly one of cardinality or loop input",
+        "多实例任务只能指定次数（loopCardinality）或输入集合（loopDataInputRef）其中之一。",
+    ),
+    (
+        r"A multiinstance task must specify a cardinality or a loop input",
+        "多实例任务必须指定次数（loopCardinality）或输入集合（loopDataInputRef）。",
+    ),
+    (r"Data Store identifier is missing", "数据存储定义缺少 id。"),
+    (r"Data Store name is missing", "数据存储定义缺少名称。"),
+    (r"Data Store with name (\S+) has no implementation", "数据存储 {0} 没有实现，暂不支持。"),
+    (r"Cancel Events may only be used with transactions", "取消事件只能用在事务子流程里。"),
+    (
+        r"Multiple outgoing flows are not supported for tasks of type",
+        "这种任务不能有多条出口连线：请在它后面加一个网关来分支。",
+    ),
+    (r"The loop input data reference is missing", "多实例的输入集合没有在数据输入中声明。"),
+    (r"The loop output data reference is missing", "多实例的输出集合没有在数据输出中声明。"),
+    (r"When looking for a task spec, we found two items", "同一个 ID 对应了两个步骤。"),
+    (r"Expected an? (Message|Signal|Error|Escalation|error) node", "事件引用的 {0} 定义不存在。"),
+    (r"(Message|Signal|Error|Escalation|Correlation) identifier is missing", "{0} 定义缺少 id。"),
+    (r"Element '([^']+)': This element is not expected", "元素 {0} 不应出现在这里。"),
+    (r"Element '([^']+)', attribute '([^']+)': (.*)", "元素 {0} 的属性 {1} 有误：{2}"),
+]
+_SPIFF_COMPILED = [(re.compile(pattern), text) for pattern, text in _SPIFF_MESSAGES]
+_WORD = re.compile(r"[A-Za-z_][\w.-]*")
+
+
+def spiff_message_zh(message: str) -> str:
+    """A SpiffWorkflow validation message in Chinese; an unknown one behind a Chinese lead."""
+    for pattern, text in _SPIFF_COMPILED:
+        match = pattern.search(message)
+        if match:
+            return "流程图有误：" + text.format(*match.groups())
+    return f"流程图有误（SpiffWorkflow 的原文见详情）：{message}"
+
+
+def _element_named_in(message: str, where) -> str | None:
+    """The first element id of the bundle a message mentions (when the parser gave none)."""
+    return next((w for w in _WORD.findall(message) if w in where), None)
+
+
 def _spiff_problem(exc: ValidationException, where, check: _Checker) -> None:
-    element_id = getattr(exc, "id", None) or None
+    """A refusal of SpiffWorkflow's parser in Chinese, with file, line and element if findable."""
+    message = str(exc.args[0] if exc.args else exc).split("\n")[0].strip()
+    element_id = getattr(exc, "id", None) or _element_named_in(message, where)
     file, line = where.get(element_id, (getattr(exc, "file_name", "") or "", None))
-    check.current_file = file
-    message = str(exc).split("\n")[0]
-    check.add("bpmn.invalid", f"流程图有误：{message}", line=line, element_id=element_id)
+    line = line or getattr(exc, "line_number", None) or getattr(exc, "sourceline", None) or None
+    check.current_file = file or getattr(exc, "file_name", "") or ""
+    check.add(
+        "bpmn.invalid", spiff_message_zh(message), line=line, element_id=element_id, detail=message
+    )
 
 
 def _latest_definition(session, process_id: str) -> ProcessDefinition | None:

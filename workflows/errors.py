@@ -37,6 +37,7 @@ class Problem:
     key: str
     message: str
     severity: str = "error"
+    detail: str | None = None  # the original (English) text of a SpiffWorkflow refusal
 
     def to_dict(self) -> dict:
         return asdict(self)

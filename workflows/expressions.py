@@ -9,8 +9,9 @@ written.
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 _DURATION = re.compile(
     r"^P(?!$)(\d+(\.\d+)?Y)?(\d+(\.\d+)?M)?(\d+(\.\d+)?W)?(\d+(\.\d+)?D)?"
@@ -93,3 +94,101 @@ def normalize_condition(text: str | None) -> str | None:
         return None
     translated = juel_to_python(text)
     return translated if translated is not None else text
+
+
+# What a timer's expression must give, by the kind of timer (timeDuration, timeDate, timeCycle).
+TIMER_EXPECTED = {
+    "duration": "ISO 8601 时长如 PT30S、datetime 或 timedelta",
+    "date": "ISO 8601 时间如 2030-01-01T08:00:00、datetime 或 timedelta",
+    "cycle": "ISO 8601 重复周期如 R3/PT10M 或 timedelta",
+}
+
+
+def timer_text(kind: str, value, now: datetime | None = None) -> str:
+    """The ISO text SpiffWorkflow expects from a timer's evaluated value.
+
+    A ``timedelta`` counts from ``now``, a ``datetime`` (naive means local, as
+    in ISO text) is the due time; ValueError if the value fits neither.
+    """
+    now = now or datetime.now(UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if _fits(kind, text):
+            return text
+    elif isinstance(value, timedelta):
+        seconds = max(value.total_seconds(), 0)
+        duration = f"PT{seconds:g}S" if seconds != int(seconds) else f"PT{int(seconds)}S"
+        if kind == "duration":
+            return duration
+        return f"R/{duration}" if kind == "cycle" else (now + value).isoformat()
+    elif isinstance(value, datetime) and kind != "cycle":
+        if kind == "date":
+            return value.isoformat()
+        due = value if value.tzinfo is not None else value.astimezone()
+        return f"PT{max(math.ceil((due - now).total_seconds()), 0)}S"
+    raise ValueError(TIMER_EXPECTED.get(kind, TIMER_EXPECTED["duration"]))
+
+
+def step_label(spec) -> str:
+    """A step as people read it: its BPMN id, with its name when that says more."""
+    name = getattr(spec, "bpmn_name", None)
+    return spec.bpmn_id + (f"（{name}）" if name and name != spec.bpmn_id else "")
+
+
+def _fits(kind: str, text: str) -> bool:
+    if kind == "duration":
+        return bool(_DURATION.match(text))
+    if kind == "cycle":
+        return bool(_RECURRING.match(text))
+    return is_iso_timer_literal(text) and not _DURATION.match(text) and not _RECURRING.match(text)
+
+
+# Languages other engines evaluate; ours runs Python only. Each with the Python way to write it.
+_LANGUAGE_HINTS = {
+    "JavaScript": "例如 amount > 1000 and approved（=== 写作 ==，&& 写作 and，|| 写作 or，! 写作 not）",
+    "Groovy": "例如 total = price * count（变量直接赋值，不用 def）",
+    "FEEL": "例如 amount > 1000 and kind == '食品'（日期写作 date(2030, 1, 1)）",
+    "XPath": "直接用流程变量名，例如 approved == True",
+    "cron": "定时器请用 ISO 8601：每天一次写 R/P1D，每 10 分钟写 R/PT10M，单次等待写 PT30S",
+}
+_LANGUAGE_NAMES = (
+    ("javascript", "JavaScript"),
+    ("ecmascript", "JavaScript"),
+    ("groovy", "Groovy"),
+    ("feel", "FEEL"),
+    ("xpath", "XPath"),
+)
+_SYNTAX = (
+    ("cron", re.compile(r"^[\d*?/,LW#-]+(\s+[\d*?/,LW#A-Z-]+){4,6}$", re.IGNORECASE)),
+    (
+        "JavaScript",
+        re.compile(r"===|!==|&&|\|\||^\s*(var|let|const)\s+\w+\s*=|\bfunction\s*\(", re.M),
+    ),
+    ("Groovy", re.compile(r"^\s*def\s+\w+\s*=|\bprintln\b", re.M)),
+    (
+        "FEEL",
+        re.compile(r"^\s*if\b.+\bthen\b.+\belse\b|\bdate and time\(|\[\s*\d+\s*\.\.\s*\d+\s*\]"),
+    ),
+    ("XPath", re.compile(r"^\s*/{1,2}[A-Za-z_][\w:-]*(/|\[|$)|\bbpmn:getDataObject\(|^\s*@\w+")),
+)
+
+
+def declared_language(attribute: str | None) -> str | None:
+    """The unsupported language a ``language``/``scriptFormat`` attribute names, if any."""
+    value = (attribute or "").lower()
+    for word, name in _LANGUAGE_NAMES:
+        if word in value:
+            return name
+    return "JavaScript" if value in ("js", "text/javascript") else None
+
+
+def foreign_language(text: str) -> str | None:
+    """The other engine's language text that is not valid Python is plainly written in."""
+    for name, pattern in _SYNTAX:
+        if pattern.search(text.strip()):
+            return name
+    return None
+
+
+def unsupported_language_message(language: str) -> str:
+    return f"不支持的表达式语言 {language}：请用 Python 写，{_LANGUAGE_HINTS[language]}。"

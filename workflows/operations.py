@@ -98,8 +98,8 @@ def _reopen(change, from_task, entry, item) -> None:
     """Start ``entry`` anew from ``from_task``; new work follows ``item``."""
     workflow = change.workflow
     workflow.last_task = None
-    reopen(workflow, from_task, entry, carried_data(from_task))
-    change.advance()
+    if change.engine(lambda: reopen(workflow, from_task, entry, carried_data(from_task))):
+        change.advance()
     change.reopened_from = item.id
 
 

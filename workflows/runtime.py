@@ -325,11 +325,22 @@ class Runtime:
                 self._migrate(change, self.definition(instance.process_id, version))
             for task in change.workflow.get_tasks(state=TaskState.ERROR):
                 spiff_compat.set_state(task, TaskState.READY)
+            waiting = self._failed_waiting_task(change.workflow, instance.error)
             instance.status = m.RUNNING
             instance.error = None
             change.event("retried", actor=actor, message=f"version={version}" if version else None)
-            change.advance()
+            if waiting is None or change.engine(lambda: spiff_compat.update(waiting)):
+                change.advance()
         return instance
+
+    @staticmethod
+    def _failed_waiting_task(workflow, error: dict | None):
+        """A step that failed while it was being reached (a timer's value): it is updated again."""
+        task_id = (error or {}).get("task_id")
+        task = find_task(workflow, UUID(task_id)) if task_id else None
+        if task is None or not task.has_state(TaskState.FUTURE | TaskState.WAITING):
+            return None
+        return task
 
     def history(self, instance_id: int) -> list[m.InstanceEvent]:
         """Everything that happened to an instance, oldest first (no workflow restore)."""
@@ -474,8 +485,8 @@ class Runtime:
         fired = timers.fire_due(change.workflow, now)
         for task, definition in fired:
             change.event("timer_fired", task=task, message=definition.name)
-        change.workflow.refresh_timers()
-        change.advance()
+        if change.engine(change.workflow.refresh_timers):
+            change.advance()
         change.finish()
         return [task.task_spec.bpmn_id or task.task_spec.name for task, _ in fired]
 
@@ -484,6 +495,7 @@ class Runtime:
             change.instance.status = m.ERROR
             change.instance.error = {
                 "message": f"定时器处理失败：{exc}",
+                "detail": f"{type(exc).__name__}: {exc}",
                 "bpmn_id": None,
                 "task_id": None,
             }

@@ -76,6 +76,11 @@ def update_without_inheriting(spec, task) -> None:
         parent.data = saved
 
 
+def update(task) -> None:
+    """Let a task's spec update it again (a step that failed while it was being reached)."""
+    task.task_spec._update(task)
+
+
 def keep_only_subtree(root, task) -> None:
     """Make ``task`` the only child of ``root`` (the caller drops everything between)."""
     task._parent = root.id

@@ -80,6 +80,9 @@ DATA = {
         ("when.isocalendar().week", 40),
         ("Decimal('1.10') + Decimal('2.20')", Decimal("3.30")),
         ("(Decimal('10') / 3).quantize(Decimal('0.01'))", Decimal("3.33")),
+        ("Decimal('1.25').as_tuple().exponent", -2),
+        ("datetime.utcnow().year >= 2024", True),
+        ("datetime.utcfromtimestamp(86400)", datetime(1970, 1, 2)),
         (
             "f'{amount:.2f}|{kind!r}|{kind=}|{when:%Y年%m月%d日}|{names}'",
             "150.00|'food'|kind='food'|2026年10月01日|['bob', 'ann']",

@@ -191,3 +191,25 @@ def test_a_cycle_timer_nudges_twice_then_stops(api, rt):
     assert api.instance(instance_id)["next_timer_at"] is None
     listed = api.get(f"/api/v1/work-items?instance={instance_id}").get_json()["work_items"]
     assert sorted(i["bpmn_id"] for i in listed) == ["nudge", "nudge", "work"]
+
+
+def test_timer_expressions_giving_timedelta_or_datetime_wait_like_iso_text(api, rt):
+    date_timer = (
+        '<bpmn:intermediateCatchEvent id="until" name="until"><bpmn:timerEventDefinition>'
+        '<bpmn:timeDate xsi:type="bpmn:tFormalExpression">'
+        "datetime.fromisoformat('2090-01-01T08:00:00+00:00')</bpmn:timeDate>"
+        "</bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
+    bundle = chain(
+        "typed", timer_catch("pause", "timedelta(minutes=minutes)"), date_timer, user("after")
+    )
+    assert api.deploy(("t.bpmn", bundle)).status_code == 201
+    started = utcnow()
+    instance_id = api.start("typed", {"minutes": 5}).get_json()["id"]
+    due = datetime.fromisoformat(api.instance(instance_id)["next_timer_at"].rstrip("Z"))
+    assert started + timedelta(minutes=5) - timedelta(seconds=5) <= due
+    assert due <= utcnow() + timedelta(minutes=5, seconds=5)
+    rt.fire_due_timers(now=due + timedelta(seconds=1))
+    assert api.instance(instance_id)["next_timer_at"] == "2090-01-01T08:00:00Z"
+    rt.fire_due_timers(now=datetime(2090, 1, 1, 8, 0, 1))
+    assert list(api.open_items(instance_id)) == ["after"]

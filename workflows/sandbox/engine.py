@@ -9,8 +9,14 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import (
     BasePythonScriptEngineEnvironment,
 )
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    DurationTimerEventDefinition,
+    TimerEventDefinition,
+)
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from ..expressions import step_label, timer_text
 from .budget import CURRENT, SandboxLimits
 from .checker import FORBIDDEN_CALLS
 from .compiler import Compiled, check_parsed, compile_checked
@@ -128,6 +134,23 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
             context.pop(key, None)
 
 
+def _timer_value(task, definition, value) -> str:
+    """A timer's value as the ISO text SpiffWorkflow parses, or an error naming the timer."""
+    if isinstance(definition, DurationTimerEventDefinition):
+        kind = "duration"
+    else:
+        kind = "cycle" if isinstance(definition, CycleTimerEventDefinition) else "date"
+    try:
+        return timer_text(kind, value)
+    except ValueError as error:
+        label = step_label(task.task_spec)
+        shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+        raise WorkflowTaskException(
+            f"定时器 {label} 的表达式结果是 {type(value).__name__} {shown}，应为 {error}",
+            task=task,
+        ) from None
+
+
 def _validate_helpers(helpers: dict) -> dict:
     """Helpers must be reachable names holding functions or plain data."""
     for name, value in helpers.items():
@@ -170,13 +193,17 @@ class SandboxScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task, expression, external_context=None):
         try:
-            return self.environment.evaluate(expression, task.data, external_context)
+            value = self.environment.evaluate(expression, task.data, external_context)
         except SpiffWorkflowException as error:
             error.add_note(f"Error evaluating expression '{expression}'")
             raise
         except Exception as error:
             message = f"Error evaluating expression '{expression}': {type(error).__name__}: {error}"
             raise WorkflowTaskException(message, task=task, exception=error) from error
+        definition = getattr(task.task_spec, "event_definition", None)
+        if isinstance(definition, TimerEventDefinition) and definition.expression == expression:
+            return _timer_value(task, definition, value)
+        return value
 
     def call_service(self, task, **kwargs):
         raise WorkflowTaskException(

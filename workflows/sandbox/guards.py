@@ -447,16 +447,27 @@ _ATTRS: dict[type, dict] = {
     dict: _DICT_ATTRS,
     set: _SET_ATTRS,
     float: _rules("is_integer"),
-    Decimal: _rules("quantize to_integral_value normalize"),
+    Decimal: _rules(
+        "quantize to_integral_value normalize as_tuple adjusted is_zero is_signed is_finite"
+        " is_infinite is_nan copy_abs copy_negate"
+    ),
+    type(Decimal(0).as_tuple()): _rules("sign digits exponent"),
     date: _rules(_DATE_NAMES, strftime=_wrap_strftime),
-    datetime: _rules(f"{_DATE_NAMES} {_TIME_NAMES} date time timestamp", strftime=_wrap_strftime),
+    datetime: _rules(
+        f"{_DATE_NAMES} {_TIME_NAMES} date time timestamp utcoffset tzname",
+        strftime=_wrap_strftime,
+    ),
     time: _rules(f"{_TIME_NAMES} isoformat replace", strftime=_wrap_strftime),
     timedelta: _rules("days seconds microseconds total_seconds"),
     type(date(2000, 1, 1).isocalendar()): _rules("year week weekday"),
 }
 _CLASS_ATTRS: dict[type, dict] = {
-    date: _rules("today fromisoformat"),
-    datetime: _rules("now today fromisoformat combine", strptime=_wrap_strptime),
+    date: _rules("today fromisoformat fromordinal fromisocalendar fromtimestamp"),
+    datetime: _rules(
+        "now today utcnow fromisoformat fromordinal fromisocalendar fromtimestamp"
+        " utcfromtimestamp combine",
+        strptime=_wrap_strptime,
+    ),
 }
 ALL_ATTRIBUTE_NAMES = frozenset(
     name for table in (*_ATTRS.values(), *_CLASS_ATTRS.values()) for name in table
