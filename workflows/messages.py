@@ -457,7 +457,9 @@ def _broadcast(runtime, name, data, process_id, signal_id, actor, may_deliver):
             with runtime.session.begin_nested():
                 _receive(runtime, instance_id, m.SIGNAL, name, data, signal_id, actor, None)
             delivery.received.append(instance_id)
-        except (InstanceNotActive, AlreadyReceived) as exc:
+        except RuntimeErrorBase as exc:  # not running, suspended, already received: skipped
+            if exc.http_status != 409:
+                raise
             delivery.skipped.append({"instance": instance_id, "reason": exc.message})
     if not delivery.received and not delivery.skipped:
         scope = f"流程 {process_id} 中" if process_id else ""

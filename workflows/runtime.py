@@ -23,8 +23,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
-from . import models as m
 from . import messages, operations, spiff_compat, timers
+from . import models as m
 from .change import Change
 from .checks import check_open, check_running, instance_status_zh, raise_conflict
 from .db import is_postgresql
