@@ -186,6 +186,8 @@ def mirror_waits(change) -> None:
     instance, runtime = change.instance, change.runtime
     if not catches_anything(runtime.process_specs(instance.definition_id)):
         return
+    if instance.status == m.TERMINATED:
+        return  # kept: a late message is told the case was terminated, not that nothing waits
     if not change.new:
         change.session.execute(
             delete(m.InstanceWait).where(m.InstanceWait.instance_id == instance.id)
@@ -208,8 +210,11 @@ def mirror_waits(change) -> None:
         change.session.execute(insert(m.InstanceWait), rows)
 
 
-def pending_waits(session, instance_id: int) -> list[m.InstanceWait]:
+def pending_waits(session, instance: m.ProcessInstance) -> list[m.InstanceWait]:
     """The messages and signals an instance waits for (for its page and the API)."""
+    if instance.status not in (m.RUNNING, m.ERROR):
+        return []
+    instance_id = instance.id
     return list(
         session.scalars(
             select(m.InstanceWait)

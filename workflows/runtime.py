@@ -451,7 +451,7 @@ class Runtime:
 
     def waits(self, instance_id: int) -> list[m.InstanceWait]:
         """The messages and signals an instance waits for (no workflow restore)."""
-        return messages.pending_waits(self.session, instance_id)
+        return messages.pending_waits(self.session, self.get_instance(instance_id))
 
     # --- timers -----------------------------------------------------------
 

@@ -207,9 +207,7 @@ def get_instance(instance_id: int):
     runtime = _runtime()
     instance = _visible_instance(runtime, instance_id)
     body = _instance_body(runtime, instance, with_history=True)
-    body["waits"] = [
-        {**w, "since": iso(w["since"])} for w in waits_described(db.session, instance.id)
-    ]
+    body["waits"] = [{**w, "since": iso(w["since"])} for w in waits_described(db.session, instance)]
     return jsonify(body)
 
 

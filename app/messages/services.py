@@ -82,10 +82,10 @@ def deliver_pending(session, limit: int = 100) -> list[dict]:
     return platform_runtime(session).deliver_outbox(limit)
 
 
-def waits_described(session, instance_id: int) -> list[dict]:
+def waits_described(session, instance: m.ProcessInstance) -> list[dict]:
     """What a case waits for, in words: “等待消息：缴费完成（办件编号 …）”."""
     described = []
-    for wait in pending_waits(session, instance_id):
+    for wait in pending_waits(session, instance):
         described.append(
             {
                 "kind": wait.kind,

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflows import models as m
+from workflows.errors import RuntimeErrorBase
 from workflows.messages import AlreadyReceived, MessageIdReused, NothingWaits
 from workflows.runtime import Runtime
 
@@ -175,3 +176,30 @@ def test_two_deliveries_racing_for_one_wait_exactly_one_wins(app, api):
     assert set(api.open_items(instance_id)) == {"issue"}
     received = [e for e in api.instance(instance_id)["history"] if e["kind"] == "message_received"]
     assert len(received) == 1
+
+
+class Suspended(RuntimeErrorBase):
+    code = "suspended"
+    http_status = 409
+
+
+class RefuseAll:
+    """The platform's guard for a suspended (挂起) case."""
+
+    def may_change(self, session, instance, action: str) -> None:
+        assert action in ("receive_message", "receive_signal")
+        raise Suspended("办件已被挂起，暂停办理。")
+
+
+def test_a_suspended_case_refuses_messages_and_is_skipped_by_signals(api, rt, session):
+    api.deploy(DIAGRAMS / "message_waits.bpmn")
+    instance_id = _start(api, "fee_wait", "H1")
+    guarded = Runtime(rt.session, guard=RefuseAll())
+    with pytest.raises(Suspended):
+        guarded.deliver_message("催办", {"case_number": "H1"}, {})
+    rt.session.rollback()
+    signal = guarded.broadcast_signal("政策调整")
+    rt.session.commit()
+    assert (signal.received, [s["instance"] for s in signal.skipped]) == ([], [instance_id])
+    assert set(api.open_items(instance_id)) == {"review"}
+    assert len(_waits(session, instance_id)) == 3
