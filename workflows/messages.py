@@ -224,6 +224,24 @@ def pending_waits(session, instance: m.ProcessInstance) -> list[m.InstanceWait]:
     )
 
 
+def wait_correlation(wait: m.InstanceWait) -> dict:
+    """A wait row's correlation as a dict."""
+    try:
+        value = json.loads(wait.correlation or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def describe_wait(wait: m.InstanceWait) -> str:
+    """A wait in words for the case page: “等待消息：缴费完成（办件编号 …）”."""
+    keys = wait_correlation(wait)
+    words = "，".join(f"办件编号 {v}" if k == DEFAULT_KEY else f"{k} {v}" for k, v in keys.items())
+    return f"等待{KIND_ZH.get(wait.kind, wait.kind)}：{wait.name}" + (
+        f"（{words}）" if words else ""
+    )
+
+
 # --- the outbox ----------------------------------------------------------------------
 
 

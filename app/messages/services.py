@@ -8,7 +8,6 @@ commits, then calls ``deliver_pending`` for what the instances threw meanwhile.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from sqlalchemy import select
@@ -19,11 +18,15 @@ from app.extensions import db
 from workflows import models as m
 from workflows.change import OUTBOX_PENDING
 from workflows.errors import InvalidTaskData
-from workflows.messages import Delivery, correlation_text, pending_waits
+from workflows.messages import (
+    Delivery,
+    correlation_text,
+    describe_wait,
+    pending_waits,
+    wait_correlation,
+)
 
 log = logging.getLogger(__name__)
-
-KIND_ZH = {m.MESSAGE: "消息", m.SIGNAL: "信号"}
 
 
 def check_message_data(data: dict) -> dict:
@@ -84,37 +87,17 @@ def deliver_pending(session, limit: int = 100) -> list[dict]:
 
 def waits_described(session, instance: m.ProcessInstance) -> list[dict]:
     """What a case waits for, in words: “等待消息：缴费完成（办件编号 …）”."""
-    described = []
-    for wait in pending_waits(session, instance):
-        described.append(
-            {
-                "kind": wait.kind,
-                "name": wait.name,
-                "bpmn_id": wait.bpmn_id,
-                "correlation": _correlation(wait.correlation),
-                "since": wait.created_at,
-                "label": _label(wait),
-            }
-        )
-    return described
-
-
-def _correlation(text: str) -> dict:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
-def _label(wait: m.InstanceWait) -> str:
-    keys = _correlation(wait.correlation)
-    words = "，".join(
-        f"办件编号 {v}" if k == "case_number" else f"{k} {v}" for k, v in keys.items()
-    )
-    return f"等待{KIND_ZH.get(wait.kind, wait.kind)}：{wait.name}" + (
-        f"（{words}）" if words else ""
-    )
+    return [
+        {
+            "kind": wait.kind,
+            "name": wait.name,
+            "bpmn_id": wait.bpmn_id,
+            "correlation": wait_correlation(wait),
+            "since": wait.created_at,
+            "label": describe_wait(wait),
+        }
+        for wait in pending_waits(session, instance)
+    ]
 
 
 def registered_senders(session) -> list[m.MessageSender]:

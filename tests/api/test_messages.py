@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ..conftest import DIAGRAMS, api_for
+from app.models.items import Item, ItemMaterial
+
+from ..conftest import DIAGRAMS, api_for, signed_in
+from ..diagrams import laned, user
 
 
 @pytest.fixture
@@ -107,3 +110,52 @@ def test_a_message_starts_its_process_and_signals_reach_every_waiting_case(api, 
     assert response.status_code == 200, response.get_json()
     assert sorted(response.get_json()["received"]) == ids
     assert {api.instance(i)["status"] for i in ids} == {"completed"}
+
+
+PAID_ITEM = laned(
+    "paid_item",
+    ("村 窗口受理员", user("intake", "受理", {"step": "intake"})),
+    ("县 市场监督管理局/审批股 审核人", '<bpmn:receiveTask id="wait_pay" name="等待缴费" '
+     'messageRef="Message_paid"/>'),
+).replace(b"</bpmn:definitions>", '<bpmn:message id="Message_paid" name="缴费完成"/>'
+          "</bpmn:definitions>".encode())  # fmt: skip
+
+
+def test_the_supervisor_sees_what_a_case_waits_for_until_the_payment_comes(
+    app, api, county, session
+):
+    assert api.deploy(("paid.bpmn", PAID_ITEM)).status_code == 201
+    item = Item(
+        code="PAID-001",
+        name="缴费测试事项",
+        kind="promise",
+        lead_department_id=county.departments["scj"].id,
+        statutory_days=20,
+        committed_days=5,
+        process_id="paid_item",
+        status="published",
+    )
+    item.materials = [ItemMaterial(position=0, name="申请书", form="original", required=True)]
+    session.add(item)
+    session.commit()
+    body = {
+        "item_code": "PAID-001",
+        "applicant": {"type": "person", "name": "周建华", "id_number": "11010519491231002X",
+                      "phone": "13900000000"},
+        "place": county.code("v11"),
+        "materials": ["申请书"],
+    }  # fmt: skip
+    created = api_for(app, "v11_window_clerk").post("/api/v1/cases", body)
+    assert created.status_code == 201, created.get_json()
+    number = created.get_json()["number"]
+
+    supervisor = signed_in(app, "center_inspector")
+    page = supervisor.get(f"/cases/{number}").get_data(as_text=True)
+    assert f"等待消息：缴费完成（办件编号 {number}）" in page
+
+    payer = api_for(app, "bigdata_admin")
+    message = {"message_id": f"pay-{number}", "name": "缴费完成",
+               "correlation": {"case_number": number}, "data": {"paid_amount": 50}}  # fmt: skip
+    assert payer.post("/api/v1/messages", message).status_code == 200
+    page = supervisor.get(f"/cases/{number}").get_data(as_text=True)
+    assert "等待消息" not in page
