@@ -54,6 +54,15 @@ from .forms import check_keys
 DEFAULT_KEY = "case_number"
 MAX_CORRELATION_CHARS = 1000
 KIND_ZH = {m.MESSAGE: "消息", m.SIGNAL: "信号"}
+# Outcomes that close a thrown message; any other refusal (the receiver's guard) is retried.
+FINAL_ERRORS = (
+    "nothing_waits",
+    "already_received",
+    "ambiguous_message",
+    "instance_not_active",
+    "not_found",
+    "invalid_data",
+)
 
 
 class NothingWaits(NotFound):
@@ -285,9 +294,11 @@ def deliver_outbox(runtime, limit: int = 100) -> list[dict]:
     """Deliver thrown messages and signals, one transaction each; commits.
 
     Several processes may drain at once: on PostgreSQL each claims its row with
-    ``FOR UPDATE SKIP LOCKED``. A message nobody waits for is kept with its reason.
+    ``FOR UPDATE SKIP LOCKED``. A message nobody waits for is closed with its
+    reason; one the receiver's guard refused (a suspended case) stays pending
+    with the reason and is tried again by a later call.
     """
-    session, done = runtime.session, []
+    session, done, seen = runtime.session, [], set()
     for _ in range(limit):
         stmt = (
             select(m.MessageOutbox)
@@ -296,16 +307,20 @@ def deliver_outbox(runtime, limit: int = 100) -> list[dict]:
             .limit(1)
             .execution_options(populate_existing=True)
         )
+        if seen:
+            stmt = stmt.where(m.MessageOutbox.id.not_in(seen))
         if is_postgresql(session):
             stmt = stmt.with_for_update(skip_locked=True)
         row = session.scalars(stmt).first()
         if row is None:
             break
+        seen.add(row.id)
         result = _deliver_thrown(runtime, row)
+        retry = result.get("error") not in (None, *FINAL_ERRORS)
         session.execute(
             update(m.MessageOutbox)
             .where(m.MessageOutbox.id == row.id)
-            .values(delivered_at=runtime.clock(), result=result)
+            .values(delivered_at=None if retry else runtime.clock(), result=result)
         )
         session.commit()
         done.append({"outbox": row.id, **result})

@@ -184,11 +184,11 @@ class Suspended(RuntimeErrorBase):
 
 
 class RefuseAll:
-    """The platform's guard for a suspended (挂起) case."""
+    """The platform's guard for suspended (挂起) cases, as the receivers see it."""
 
     def may_change(self, session, instance, action: str) -> None:
-        assert action in ("receive_message", "receive_signal")
-        raise Suspended("办件已被挂起，暂停办理。")
+        if action in ("receive_message", "receive_signal"):
+            raise Suspended("办件已被挂起，暂停办理。")
 
 
 def test_a_suspended_case_refuses_messages_and_is_skipped_by_signals(api, rt, session):
@@ -203,3 +203,26 @@ def test_a_suspended_case_refuses_messages_and_is_skipped_by_signals(api, rt, se
     assert (signal.received, [s["instance"] for s in signal.skipped]) == ([], [instance_id])
     assert set(api.open_items(instance_id)) == {"review"}
     assert len(_waits(session, instance_id)) == 3
+
+
+def test_a_message_thrown_to_a_suspended_case_waits_in_the_outbox(api, rt, session):
+    for name in ("message_waits.bpmn", "message_send.bpmn"):
+        api.deploy(DIAGRAMS / name)
+    waiting = _start(api, "fee_wait", "W2")
+    _finish_review(api, waiting)
+    cashier = _start(api, "cashier", "C2")
+    guarded = Runtime(rt.session, guard=RefuseAll())
+    collect = rt.session.scalars(
+        select(m.WorkItem).where(m.WorkItem.instance_id == cashier, m.WorkItem.bpmn_id == "collect")
+    ).one()
+    guarded.complete(collect.id, {"paid_case": "W2", "amount": 80}, collect.version, "admin")
+    rt.session.commit()
+
+    first = guarded.deliver_outbox()
+    assert [d.get("error") for d in first] == ["suspended", "nothing_waits"]
+    pending = session.scalars(select(m.MessageOutbox).where(m.MessageOutbox.delivered_at.is_(None)))
+    assert [o.name for o in pending] == ["缴费完成"]
+    assert set(api.open_items(waiting)) == set()
+
+    assert [d["received"] for d in rt.deliver_outbox()] == [[waiting]]  # resumed
+    assert set(api.open_items(waiting)) == {"issue"}
