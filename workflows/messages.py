@@ -290,13 +290,15 @@ def _thrown_correlation(event, payload: dict) -> dict:
     return json.loads(correlation_text(values))
 
 
-def deliver_outbox(runtime, limit: int = 100) -> list[dict]:
+def deliver_outbox(runtime, limit: int = 100, keep=None) -> list[dict]:
     """Deliver thrown messages and signals, one transaction each; commits.
 
     Several processes may drain at once: on PostgreSQL each claims its row with
     ``FOR UPDATE SKIP LOCKED``. A message nobody waits for is closed with its
     reason; one the receiver's guard refused (a suspended case) stays pending
-    with the reason and is tried again by a later call.
+    with the reason and is tried again by a later call. ``keep(payload)``
+    returns the part of a thrown payload the receiver may take (the platform
+    drops its case facts: a Camunda throw sends all of the thrower's data).
     """
     session, done, seen = runtime.session, [], set()
     for _ in range(limit):
@@ -315,7 +317,7 @@ def deliver_outbox(runtime, limit: int = 100) -> list[dict]:
         if row is None:
             break
         seen.add(row.id)
-        result = _deliver_thrown(runtime, row)
+        result = _deliver_thrown(runtime, row, keep)
         retry = result.get("error") not in (None, *FINAL_ERRORS)
         session.execute(
             update(m.MessageOutbox)
@@ -328,13 +330,14 @@ def deliver_outbox(runtime, limit: int = 100) -> list[dict]:
     return done
 
 
-def _deliver_thrown(runtime, row: m.MessageOutbox) -> dict:
+def _deliver_thrown(runtime, row: m.MessageOutbox, keep) -> dict:
+    payload = keep(row.payload) if keep is not None else row.payload
     savepoint = runtime.session.begin_nested()
     try:
         if row.kind == m.MESSAGE:
-            delivery = deliver_message(runtime, row.name, row.correlation, row.payload)
+            delivery = deliver_message(runtime, row.name, row.correlation, payload)
         else:
-            delivery = broadcast_signal(runtime, row.name, row.payload)
+            delivery = broadcast_signal(runtime, row.name, payload)
         savepoint.commit()
         return delivery.to_dict()
     except RuntimeErrorBase as exc:

@@ -445,9 +445,9 @@ class Runtime:
         """Deliver a signal to every instance waiting for it."""
         return messages.broadcast_signal(self, name, data, **options)
 
-    def deliver_outbox(self, limit: int = 100) -> list[dict]:
-        """Deliver what instances threw; one commit per message."""
-        return messages.deliver_outbox(self, limit)
+    def deliver_outbox(self, limit: int = 100, keep=None) -> list[dict]:
+        """Deliver what instances threw; one commit per message (``keep`` filters payloads)."""
+        return messages.deliver_outbox(self, limit, keep)
 
     def waits(self, instance_id: int) -> list[m.InstanceWait]:
         """The messages and signals an instance waits for (no workflow restore)."""

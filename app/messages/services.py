@@ -82,7 +82,12 @@ def broadcast_signal(
 def deliver_pending(session, limit: int = 100) -> list[dict]:
     """Deliver what instances threw (the outbox); commits once per message."""
     session.info.pop(OUTBOX_PENDING, None)
-    return platform_runtime(session).deliver_outbox(limit)
+    return platform_runtime(session).deliver_outbox(limit, keep=_without_case_facts)
+
+
+def _without_case_facts(payload: dict) -> dict:
+    """A thrown payload without the thrower's case facts, which are not the receiver's."""
+    return {k: v for k, v in payload.items() if k not in SET_BY_PLATFORM}
 
 
 def waits_described(session, instance: m.ProcessInstance) -> list[dict]:
