@@ -35,6 +35,7 @@ from .files.audit import COVERED as FILES_COVERED
 from .filters import register_filters
 from .items.audit import COVERED as ITEMS_COVERED
 from .items.blueprint import bp as items_bp
+from .messages import services as messages
 from .models.auth import SecurityEvent
 from .models.cases import CaseEvent
 from .models.org import user_post
@@ -158,6 +159,7 @@ def _security_headers(app: Flask) -> None:
 def _plug_features(app: Flask) -> None:
     """The features into the kernel's seams: the runtime's and the audit chain's."""
     engine.plug(app, assigner=OrgAssigner(), observer=CaseObserver(), guard=SuspensionGuard())
+    messages.install(app)
     audit_chain.register(CaseEvent, case_event_row)
     audit_chain.register(Deduction, deduction_row)
     for covered in (

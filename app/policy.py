@@ -35,6 +35,7 @@ CAPABILITIES = {
     "work": "办理分派给本人的待办",
     "intake": "受理申请、发起办件",
     "timers": "手动触发定时器",
+    "messages": "向办件投递外部消息和信号（缴费、答复等），登记外部发送方",
     STAFF: "登录系统",
 }
 ROLE_CAPABILITIES = {

@@ -12,6 +12,7 @@ from app.cases.services import apply_deemed_acceptance
 from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
+from app.messages.services import deliver_pending
 from app.supervision.warnings import issue_warnings
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,18 @@ def fire_timers_job(app, now=None) -> int:
     for f in fired:
         log.info("timer fired: instance %s %s -> %s", f.instance_id, f.timers, f.status)
     return len(fired)
+
+
+def deliver_messages_job(app) -> int:
+    """Deliver messages and signals instances threw that no request delivered yet."""
+    with app.app_context():
+        try:
+            done = deliver_pending(db.session)
+        finally:
+            db.session.remove()
+    for d in done:
+        log.info("thrown message delivered: %s", d)
+    return len(done)
 
 
 def _in_transaction(app, work, describe) -> int:
@@ -82,6 +95,15 @@ def _add_job(scheduler, app) -> None:
         args=[app],
         seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
         id="fire_due_timers",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        deliver_messages_job,
+        "interval",
+        args=[app],
+        seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
+        id="deliver_messages",
         max_instances=1,
         coalesce=True,
     )

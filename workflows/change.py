@@ -25,6 +25,7 @@ from sqlalchemy import insert, update
 
 from . import models as m
 from .expressions import step_label
+from .messages import mirror_waits, write_outbox
 from .seams import NewWork
 from .state import prune, serializer_for, to_json_data
 from .steps import is_instance, settle, task_properties
@@ -34,6 +35,10 @@ from .timers import boundary_timer_due, next_timer
 # stops looking 1000 levels deep) loses sight of it, or after this many steps.
 MAX_TREE_DEPTH = 800
 MAX_ENGINE_STEPS = 20000
+
+# Set in the session's info when a change wrote to the message outbox: whoever
+# commits should call ``Runtime.deliver_outbox`` afterwards.
+OUTBOX_PENDING = "yimen.outbox_pending"
 
 # Rounds of automatic completion (skip rules) one change may trigger.
 MAX_AUTO_ROUNDS = 50
@@ -235,6 +240,7 @@ class Change:
             instance.status = m.COMPLETED
             instance.ended_at = now
             self.event("completed")
+        self._save_messages()
         instance.next_timer_at = next_timer(workflow) if instance.status == m.RUNNING else None
         instance.revision += 1
         instance.updated_at = now
@@ -255,6 +261,12 @@ class Change:
         self.write_events()
         if runtime.observer is not None:
             runtime.observer.instance_saved(self.session, instance, self.completed)
+
+    def _save_messages(self) -> None:
+        """Keep what the instance threw for delivery after commit, mirror what it waits for."""
+        if write_outbox(self):
+            self.session.info[OUTBOX_PENDING] = True
+        mirror_waits(self)
 
     def _route_new_work(self, open_items) -> None:
         """Mirror READY tasks as work items, route them, complete the ones rules skip."""

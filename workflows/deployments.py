@@ -30,6 +30,7 @@ from .expressions import (
     unsupported_language_message,
 )
 from .forms import MAX_JSON_DEPTH, json_problem
+from .message_checks import check_message_tasks, check_senders
 from .models import Deployment, DeploymentFile, ProcessDefinition
 from .sandbox import SandboxViolation, check_expression, check_script
 from .specs import (
@@ -611,6 +612,7 @@ def analyse(session, files: list[UploadedFile], *, max_bytes: int = DEFAULT_MAX_
             if process.get("id") in task_forms:
                 check.add("bpmn.duplicate_process", f"流程 ID {process.get('id')} 重复。", process)
             _check_process(process, ids, check)
+            check_message_tasks(process, check)
             _check_decisions(process, decisions, check)
             task_forms[process.get("id")] = _task_forms(process, forms, check)
     for name, tree in dmn:
@@ -624,6 +626,8 @@ def analyse(session, files: list[UploadedFile], *, max_bytes: int = DEFAULT_MAX_
     if analysis.errors:
         return analysis
     _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis, check)
+    if not analysis.errors:
+        check_senders(session, bpmn, check)
     return analysis
 
 

@@ -209,3 +209,79 @@ class CalendarDay(Base):
     note: Mapped[str | None] = mapped_column(String(120))
     set_by: Mapped[str | None] = mapped_column(String(80))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Kinds of waits and deliveries (messages go to one instance, signals to all)
+MESSAGE = "message"
+SIGNAL = "signal"
+
+
+class InstanceWait(Base):
+    """A message or signal a running instance waits for, mirrored for delivery.
+
+    Rows are rewritten when a change is saved (``messages.mirror_waits``), so a
+    delivery finds its instance with one indexed query and restores nothing else.
+    ``correlation`` is the canonical JSON of the wait's correlation keys
+    (``{"case_number": "…"}`` unless the diagram declares correlation properties).
+    """
+
+    __tablename__ = "instance_wait"
+    __table_args__ = (
+        Index("ix_instance_wait_lookup", "kind", "name", "correlation"),
+        Index("ix_instance_wait_instance", "instance_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id", ondelete="CASCADE"))
+    task_id: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str | None] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))  # message | signal
+    name: Mapped[str] = mapped_column(String(255))
+    correlation: Mapped[str] = mapped_column(String(1000), default="{}")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DeliveredMessage(Base):
+    """A client-supplied message or signal id and what delivering it did (idempotency)."""
+
+    __tablename__ = "delivered_message"
+    __table_args__ = (UniqueConstraint("kind", "message_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    message_id: Mapped[str] = mapped_column(String(200))
+    digest: Mapped[str] = mapped_column(String(64))
+    result: Mapped[dict | None]
+    delivered_by: Mapped[str | None] = mapped_column(String(80))
+    delivered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MessageOutbox(Base):
+    """A message or signal an instance threw, delivered after the thrower's commit."""
+
+    __tablename__ = "message_outbox"
+    __table_args__ = (Index("ix_message_outbox_pending", "delivered_at", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(255))
+    correlation: Mapped[dict] = mapped_column(default=dict)
+    payload: Mapped[dict] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None]
+    result: Mapped[dict | None]
+
+
+class MessageSender(Base):
+    """A message or signal name an outside system is registered to send (for deploy checks)."""
+
+    __tablename__ = "message_sender"
+    __table_args__ = (UniqueConstraint("kind", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(255))
+    sender: Mapped[str | None] = mapped_column(String(255))  # who sends it (e.g. 缴费平台)
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -23,8 +23,8 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 
+from . import messages, operations, spiff_compat, timers
 from . import models as m
-from . import operations, spiff_compat, timers
 from .change import Change
 from .checks import check_open, check_running, instance_status_zh, raise_conflict
 from .db import is_postgresql
@@ -169,8 +169,14 @@ class Runtime:
 
     # --- instances --------------------------------------------------------
 
-    def start(self, process_id, *, version=None, data=None, actor=None) -> m.ProcessInstance:
-        """Start an instance and run it to its first wait state."""
+    def start(
+        self, process_id, *, version=None, data=None, actor=None, trigger=None
+    ) -> m.ProcessInstance:
+        """Start an instance and run it to its first wait state.
+
+        ``trigger(change)``, if given, runs at that wait state (a message start
+        event catching its message) and the instance runs on.
+        """
         definition = self.definition(process_id, version)
         data = check_keys(data if data is not None else {})
         specs = self.process_specs(definition.id)
@@ -195,6 +201,9 @@ class Runtime:
         change.workflow = workflow
         change.event("started", actor=actor, data=to_json_data(data))
         change.advance()
+        if trigger is not None:
+            trigger(change)
+            change.advance()
         change.finish()
         return instance
 
@@ -436,6 +445,24 @@ class Runtime:
     def signers(self, instance_id: int, bpmn_id: str) -> list[dict]:
         """The signers of a running 会签 and where each stands (for the 加签/减签 UI)."""
         return operations.signers(self, instance_id, bpmn_id)
+
+    # --- messages and signals (messages.py) ------------------------------------
+
+    def deliver_message(self, name, correlation=None, data=None, **options) -> messages.Delivery:
+        """Deliver a message to the instance waiting for it (or start a process on it)."""
+        return messages.deliver_message(self, name, correlation, data, **options)
+
+    def broadcast_signal(self, name, data=None, **options) -> messages.Delivery:
+        """Deliver a signal to every instance waiting for it."""
+        return messages.broadcast_signal(self, name, data, **options)
+
+    def deliver_outbox(self, limit: int = 100, keep=None) -> list[dict]:
+        """Deliver what instances threw; one commit per message (``keep`` filters payloads)."""
+        return messages.deliver_outbox(self, limit, keep)
+
+    def waits(self, instance_id: int) -> list[m.InstanceWait]:
+        """The messages and signals an instance waits for (no workflow restore)."""
+        return messages.pending_waits(self.session, self.get_instance(instance_id))
 
     # --- timers -----------------------------------------------------------
 

@@ -25,6 +25,8 @@ GUARDED_ACTIONS = (
     "resolve_delegation",
     "add_signer",
     "remove_signer",
+    "receive_message",
+    "receive_signal",
 )
 
 

@@ -31,8 +31,10 @@ def waiting_timers(workflow) -> list:
     found = []
     for task in spiff_compat.waiting_event_tasks(workflow):
         definition = task.task_spec.event_definition
-        if isinstance(definition, TimerEventDefinition):
-            found.append((task, definition))
+        # an event-based gateway waits for its branches' events, a timer among them
+        for each in getattr(definition, "event_definitions", None) or [definition]:
+            if isinstance(each, TimerEventDefinition):
+                found.append((task, each))
     return found
 
 

@@ -4,7 +4,7 @@ from app.auth.services import user_for_token
 from app.extensions import db
 from workflows.db import is_read_only
 
-from . import views
+from . import messages, views
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -42,6 +42,15 @@ bp.add_url_rule(
 )
 bp.add_url_rule("/timers/fire", view_func=views.fire_timers, methods=["POST"])
 bp.add_url_rule("/cases", view_func=views.create_case, methods=["POST"])
+bp.add_url_rule("/messages", view_func=messages.deliver_message, methods=["POST"])
+bp.add_url_rule("/signals", view_func=messages.broadcast_signal, methods=["POST"])
+bp.add_url_rule("/message-senders", view_func=messages.list_senders, methods=["GET"])
+bp.add_url_rule(
+    "/message-senders",
+    endpoint="register_sender",
+    view_func=messages.register_sender,
+    methods=["POST"],
+)
 bp.add_url_rule("/cases/<number>", view_func=views.get_case, methods=["GET"])
 
 for path, view in (

@@ -16,6 +16,7 @@ from app.engine import platform_runtime
 from app.errors import BadRequest, Conflict, Forbidden
 from app.extensions import db
 from app.limits import MAX_ID, bounded_int
+from app.messages.services import waits_described
 from app.models.cases import Case
 from app.models.items import Item
 from app.models.org import Region
@@ -205,7 +206,9 @@ def _check_start_data(data: dict) -> None:
 def get_instance(instance_id: int):
     runtime = _runtime()
     instance = _visible_instance(runtime, instance_id)
-    return jsonify(_instance_body(runtime, instance, with_history=True))
+    body = _instance_body(runtime, instance, with_history=True)
+    body["waits"] = [{**w, "since": iso(w["since"])} for w in waits_described(db.session, instance)]
+    return jsonify(body)
 
 
 @requires("instances.manage")

@@ -23,6 +23,7 @@ from app.org.directory import place_labels
 from app.policy import STAFF, requires
 from app.vocabulary import CaseStatus, ItemStatus
 from workflows.errors import RuntimeErrorBase
+from workflows.messages import describe_wait
 
 from . import services
 from .access import visible_case
@@ -269,6 +270,9 @@ def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=20
         application=_application_form(case, schema, typed, errors) if may_act and waiting else None,
         application_error=message,
         open_items=open_items,
+        waits=[describe_wait(w) for w in platform_runtime().waits(case.instance.id)]
+        if case.instance
+        else [],
         missing=services.missing_materials(case),
         delivered_in_process=services.delivered_in_process(db.session, case),
         pauses=db.session.scalars(

@@ -1,0 +1,1 @@
+"""Messages and signals other systems send into running cases (payment, replies, portal)."""
