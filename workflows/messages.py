@@ -521,11 +521,15 @@ def _receive(runtime, instance_id, kind, name, data, message_id, actor, may_deli
                 status=instance.status,
                 instance=instance.id,
             )
-        _catch(change, kind, name, data, message_id, actor)
-        change.advance()
+        if _catch(change, kind, name, data, message_id, actor):
+            change.advance()
 
 
-def _catch(change, kind, name, data, message_id, actor) -> None:
+class _NoLongerWaiting(Exception):
+    """SpiffWorkflow found nothing to catch the event (raised out of ``Change.engine``)."""
+
+
+def _catch(change, kind, name, data, message_id, actor) -> bool:
     """Let the change's workflow catch the event; refused if nothing in it waits any more."""
     workflow = change.workflow
     waiting = [
@@ -540,9 +544,16 @@ def _catch(change, kind, name, data, message_id, actor) -> None:
         )
     definition = waiting[0]["definition"]
     event = BpmnEvent(definition, payload=dict(data), correlations=dict(workflow.correlations))
+
+    def send():
+        try:
+            workflow.send_event(event)
+        except WorkflowException as exc:
+            raise _NoLongerWaiting from exc
+
     try:
-        workflow.send_event(event)
-    except WorkflowException:
+        caught = change.engine(send)  # a failure inside the engine stops the instance
+    except _NoLongerWaiting:
         raise AlreadyReceived(
             f"该办件已不再等待{KIND_ZH[kind]}“{name}”。", instance=change.instance.id
         ) from None
@@ -552,6 +563,7 @@ def _catch(change, kind, name, data, message_id, actor) -> None:
             task.data.update(data)
     extra = {"message_id": message_id} if message_id else None
     change.event(f"{kind}_received", task=waiting[0]["task"], actor=actor, message=name, data=extra)
+    return caught
 
 
 def message_start_definition(runtime, name: str) -> m.ProcessDefinition | None:

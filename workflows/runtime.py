@@ -201,8 +201,7 @@ class Runtime:
         change.workflow = workflow
         change.event("started", actor=actor, data=to_json_data(data))
         change.advance()
-        if trigger is not None:
-            trigger(change)
+        if trigger is not None and trigger(change) is not False:
             change.advance()
         change.finish()
         return instance
