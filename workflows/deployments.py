@@ -248,12 +248,31 @@ def _read_form(content: bytes, check: _Checker):
     if not isinstance(schema, dict):
         check.add("form.invalid_schema", "表单必须是一个 JSON Schema 对象。", line=1)
         return None
+    dynamic = _dynamic_options(schema)
+    if dynamic:
+        check.add(
+            "form.dynamic_options",
+            f"表单使用了 SpiffArena 的动态选项“{dynamic}”（选项取自流程数据），一门暂不支持："
+            "请把选项直接写进表单（enum，或带 title 的 oneOf）。",
+            line=1,
+        )
+        return None
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:
         check.add("form.invalid_schema", f"表单不是有效的 JSON Schema：{exc.message}", line=1)
         return None
     return schema
+
+
+def _dynamic_options(value) -> str | None:
+    """SpiffArena's ``options_from_task_data_var:<name>`` anywhere in a form, if used."""
+    if isinstance(value, str):
+        return value if value.startswith("options_from_task_data_var:") else None
+    children = (
+        value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    )
+    return next((found for child in children if (found := _dynamic_options(child))), None)
 
 
 # --- element level -----------------------------------------------------------
@@ -357,7 +376,8 @@ def _check_timer(element, check: _Checker) -> None:
     if _ISO_LOOKALIKE.match(text):
         check.add(
             "timer.invalid",
-            f"定时器表达式 {text} 不是有效的 ISO 8601 时间（例如 PT5M、P2D、2030-01-01T08:00:00）。",
+            f"定时器表达式 {text} 不是有效的 ISO 8601 时间（例如 PT5M、P2D、2030-01-01T08:00:00）。"
+            + _missing_t_hint(text),
             element,
         )
         return
@@ -379,14 +399,29 @@ def _check_timer(element, check: _Checker) -> None:
     )
 
 
+# A duration with hours or seconds before any T (``P1H``): the T was forgotten.
+_TIME_WITHOUT_T = re.compile(r"P(?:\d+[YMWD])*\d+[HS]", re.IGNORECASE)
+
+
+def _missing_t_hint(text: str) -> str:
+    if _TIME_WITHOUT_T.search(text):
+        return "时、分、秒之前要加 T（例如 PT1H、P1DT2H；P1M 是一个月）。"
+    return ""
+
+
 def _check_iso_timer(text: str, element, check: _Checker) -> None:
     try:
         if text.upper().startswith("R"):
             TimerEventDefinition.parse_iso_recurring_interval(text)
         else:
             TimerEventDefinition.parse_time_or_duration(text)
-    except Exception:
-        check.add("timer.invalid", f"定时器表达式 {text} 不是有效的 ISO 8601 时间。", element)
+    except Exception as exc:
+        check.add(
+            "timer.invalid",
+            f"定时器表达式 {text} 不是有效的 ISO 8601 时间。{_missing_t_hint(text)}",
+            element,
+            detail=f"{type(exc).__name__}: {exc}",
+        )
 
 
 def _check_process(process, ids: set, check: _Checker) -> None:
@@ -835,6 +870,11 @@ _SPIFF_MESSAGES = [
     (r"When looking for a task spec, we found two items", "同一个 ID 对应了两个步骤。"),
     (r"Expected an? (Message|Signal|Error|Escalation|error) node", "事件引用的 {0} 定义不存在。"),
     (r"(Message|Signal|Error|Escalation|Correlation) identifier is missing", "{0} 定义缺少 id。"),
+    (
+        r"Correlation is missing correlation property retrieval expressions: (\S+)",
+        "关联属性 {0} 没有取值表达式（correlationPropertyRetrievalExpression）："
+        "请写明从消息中取哪个值来匹配办件，例如 case_number。",
+    ),
     (r"Element '([^']+)': This element is not expected", "元素 {0} 不应出现在这里。"),
     (r"Element '([^']+)', attribute '([^']+)': (.*)", "元素 {0} 的属性 {1} 有误：{2}"),
 ]

@@ -159,6 +159,28 @@ def test_hostile_and_broken_files_get_a_clear_error(api, name, content, key):
     assert api.get("/api/v1/processes").status_code == 200
 
 
+def test_a_duration_without_its_t_is_told_where_the_t_goes(api):
+    problems = problems_of(api.deploy(("t.bpmn", chain("tmr2", timer_catch("wait", "P1H")))))
+    [timer] = [p for p in problems if p["key"] == "timer.invalid"]
+    assert "要加 T" in timer["message"] and "PT1H" in timer["message"]
+    assert timer["element_id"] and timer["line"]
+
+
+def test_spiffarena_dynamic_options_are_named_not_reported_as_a_bad_schema(api):
+    """SpiffArena fills a choice from process data ("options_from_task_data_var:x")."""
+    form = {
+        "type": "object",
+        "properties": {"fruit": {"type": "string", "anyOf": ["options_from_task_data_var:fruits"]}},
+    }
+    response = api.deploy(
+        ("p.bpmn", chain("dyn", user("t", form="f.json"))), ("f.json", json.dumps(form).encode())
+    )
+    [problem] = problems_of(response)
+    assert problem["key"] == "form.dynamic_options"
+    assert "options_from_task_data_var:fruits" in problem["message"]
+    assert problem["file"] == "f.json"
+
+
 def test_a_50_megabyte_upload_is_refused_and_nothing_breaks(api):
     response = api.deploy(("big.bpmn", b"<a>" + b"x" * (50 * 1024 * 1024) + b"</a>"))
     assert response.status_code == 413

@@ -40,6 +40,30 @@ def test_spiffworkflow_refusal_is_told_in_chinese_with_line_element_and_the_orig
     assert problem["element_id"] == "f1" and problem["line"] == line
 
 
+CORRELATION_WITHOUT_EXPRESSION = (
+    HEADER.format(pid="corr")
+    + '<bpmn:collaboration id="c">\n<bpmn:participant id="pool" processRef="corr"/>\n'
+    + '<bpmn:correlationKey name="case"><bpmn:correlationPropertyRef>case_number'
+    + "</bpmn:correlationPropertyRef></bpmn:correlationKey>\n</bpmn:collaboration>\n"
+    + '<bpmn:correlationProperty id="case_number" name="办件编号"/>\n'
+    + '<bpmn:message id="paid" name="paid"/>\n'
+    + '<bpmn:process id="corr" isExecutable="true">\n<bpmn:startEvent id="start"/>\n'
+    + '<bpmn:receiveTask id="wait" messageRef="paid"/>\n<bpmn:endEvent id="end"/>\n'
+    + '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="wait"/>\n'
+    + '<bpmn:sequenceFlow id="f1" sourceRef="wait" targetRef="end"/>\n'
+    + "</bpmn:process>\n</bpmn:definitions>\n"
+)
+
+
+def test_a_correlation_without_its_retrieval_expression_is_told_in_chinese(api):
+    """As SpiffArena's sample message_receive.bpmn is written: a property, no expression."""
+    problems = problems_of(api.deploy(("corr.bpmn", CORRELATION_WITHOUT_EXPRESSION.encode())))
+    problem = next(p for p in problems if p["key"] == "bpmn.invalid")
+    assert problem["message"].startswith("流程图有误：关联属性 case_number 没有取值表达式")
+    assert "retrieval expressions" in problem["detail"]
+    assert problem["element_id"] == "case_number" and problem["line"]
+
+
 def test_an_untranslated_refusal_keeps_a_chinese_lead_and_the_original():
     assert spiff_message_zh("Duplicate process ID: p1") == "流程图有误：流程 ID p1 重复。"
     assert spiff_message_zh("Something new in 3.3") == (
