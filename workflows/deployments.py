@@ -676,7 +676,7 @@ def _parse_with_spiff(session, bpmn, dmn, task_forms, mark_executable, analysis,
         process_ids = parser.get_process_ids()
         parsed = [(pid, bundle_specs(parser, pid)) for pid in process_ids]
     except ValidationException as exc:
-        _spiff_problem(exc, where, check)
+        _spiff_problem(exc, where, check, bpmn + dmn)
         return
     except Exception as exc:  # the parser raises plain exceptions for some mistakes
         element_id = _element_named_in(str(exc), where)
@@ -859,7 +859,11 @@ _SPIFF_MESSAGES = [
     ),
     (r"Data Store identifier is missing", "数据存储定义缺少 id。"),
     (r"Data Store name is missing", "数据存储定义缺少名称。"),
-    (r"Data Store with name (\S+) has no implementation", "数据存储 {0} 没有实现，暂不支持。"),
+    (r"Data Store with name (.+?) has no implementation", "数据存储“{0}”没有实现，暂不支持。"),
+    (
+        r"Unsupported Catch Event",
+        "不支持这种捕获事件（例如没有事件定义或定义了多种触发方式的边界事件）：请改为定时器、消息、信号或错误事件。",
+    ),
     (r"Cancel Events may only be used with transactions", "取消事件只能用在事务子流程里。"),
     (
         r"Multiple outgoing flows are not supported for tasks of type",
@@ -896,16 +900,36 @@ def _element_named_in(message: str, where) -> str | None:
     return next((w for w in _WORD.findall(message) if w in where), None)
 
 
-def _spiff_problem(exc: ValidationException, where, check: _Checker) -> None:
+def _spiff_problem(exc: ValidationException, where, check: _Checker, trees=()) -> None:
     """A refusal of SpiffWorkflow's parser in Chinese, with file, line and element if findable."""
-    message = str(exc.args[0] if exc.args else exc).split("\n")[0].strip()
-    element_id = getattr(exc, "id", None) or _element_named_in(message, where)
+    full = str(exc.args[0] if exc.args else exc)
+    message = full.split("\n")[0].strip()
+    if spiff_message_zh(message).startswith("流程图有误（"):  # a name may span lines
+        message = " ".join(full.split())
+    element_id = (
+        getattr(exc, "id", None)
+        or _element_named_in(message, where)
+        or _element_by_name(message, trees)
+    )
     file, line = where.get(element_id, (getattr(exc, "file_name", "") or "", None))
     line = line or getattr(exc, "line_number", None) or getattr(exc, "sourceline", None) or None
     check.current_file = file or getattr(exc, "file_name", "") or ""
     check.add(
         "bpmn.invalid", spiff_message_zh(message), line=line, element_id=element_id, detail=message
     )
+
+
+def _element_by_name(message: str, trees) -> str | None:
+    """The id of the element whose (longest) name the message quotes, e.g. a data store's."""
+    found, longest = None, 1
+    for _file, tree in trees:
+        for element in tree.iter():
+            if not isinstance(element.tag, str) or not element.get("id"):
+                continue
+            name = " ".join((element.get("name") or "").split())
+            if len(name) > longest and name in message:
+                found, longest = element.get("id"), len(name)
+    return found
 
 
 def _latest_definition(session, process_id: str) -> ProcessDefinition | None:

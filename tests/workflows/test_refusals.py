@@ -64,6 +64,25 @@ def test_a_correlation_without_its_retrieval_expression_is_told_in_chinese(api):
     assert problem["element_id"] == "case_number" and problem["line"]
 
 
+DATA_STORE = (
+    HEADER.format(pid="ds")
+    + '<bpmn:dataStore id="bank" name="Bank&#10;System"/>\n'
+    + '<bpmn:process id="ds" isExecutable="true">\n<bpmn:startEvent id="start"/>\n'
+    + '<bpmn:dataStoreReference id="bank_ref" dataStoreRef="bank"/>\n'
+    + '<bpmn:endEvent id="end"/>\n'
+    + '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="end"/>\n'
+    + "</bpmn:process>\n</bpmn:definitions>\n"
+)
+
+
+def test_a_data_store_named_over_two_lines_is_found_and_told_in_chinese(api):
+    """As the BPMN MIWG C.5.0 models draw a data store (SAP Signavio, ARIS, Trisotech)."""
+    problems = problems_of(api.deploy(("ds.bpmn", DATA_STORE.encode())))
+    problem = next(p for p in problems if p["key"] == "bpmn.invalid")
+    assert problem["message"] == "流程图有误：数据存储“Bank System”没有实现，暂不支持。"
+    assert problem["element_id"] == "bank" and problem["line"] == 3
+
+
 def test_an_untranslated_refusal_keeps_a_chinese_lead_and_the_original():
     assert spiff_message_zh("Duplicate process ID: p1") == "流程图有误：流程 ID p1 重复。"
     assert spiff_message_zh("Something new in 3.3") == (
