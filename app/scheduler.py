@@ -89,51 +89,18 @@ def audit_anchor_job(app) -> int | None:
 
 
 def _add_job(scheduler, app) -> None:
-    scheduler.add_job(
-        fire_timers_job,
-        "interval",
-        args=[app],
-        seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
-        id="fire_due_timers",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        deliver_messages_job,
-        "interval",
-        args=[app],
-        seconds=app.config["SCHEDULER_INTERVAL_SECONDS"],
-        id="deliver_messages",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        warnings_job,
-        "interval",
-        args=[app],
-        minutes=1,
-        id="warnings",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        case_deadlines_job,
-        "interval",
-        args=[app],
-        minutes=10,
-        id="case_deadlines",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        audit_anchor_job,
-        "interval",
-        args=[app],
-        minutes=app.config["AUDIT_ANCHOR_MINUTES"],
-        id="audit_anchor",
-        max_instances=1,
-        coalesce=True,
-    )
+    every = {"seconds": app.config["SCHEDULER_INTERVAL_SECONDS"]}
+    jobs = [
+        ("fire_due_timers", fire_timers_job, every),
+        ("deliver_messages", deliver_messages_job, every),
+        ("warnings", warnings_job, {"minutes": 1}),
+        ("case_deadlines", case_deadlines_job, {"minutes": 10}),
+        ("audit_anchor", audit_anchor_job, {"minutes": app.config["AUDIT_ANCHOR_MINUTES"]}),
+    ]
+    for job_id, job, interval in jobs:
+        scheduler.add_job(
+            job, "interval", args=[app], id=job_id, max_instances=1, coalesce=True, **interval
+        )
 
 
 def start_embedded_scheduler(app) -> BackgroundScheduler:
