@@ -41,6 +41,11 @@ class Item(Base):
     fee_note: Mapped[str | None] = mapped_column(Text)
     online: Mapped[bool] = mapped_column(default=False)
     green_channel: Mapped[bool] = mapped_column(default=False)
+    # where to go (办理地点): the window, the address, a phone, the opening hours
+    window: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    hours: Mapped[str | None] = mapped_column(String(200))
     process_id: Mapped[str | None] = mapped_column(String(255))
     # 黄牌/红牌 thresholds of this item ("share:0.8", "left:2", "overdue"); None: the center's
     warn_yellow: Mapped[str | None] = mapped_column(String(16))
@@ -55,6 +60,10 @@ class Item(Base):
     lead_department: Mapped[Department | None] = relationship()
     materials: Mapped[list[ItemMaterial]] = relationship(
         back_populates="item", order_by="ItemMaterial.position", cascade="all, delete-orphan"
+    )
+
+    topics: Mapped[list[ItemTopic]] = relationship(
+        back_populates="item", order_by="ItemTopic.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -96,3 +105,20 @@ class ItemMaterial(Base):
     @property
     def form_zh(self) -> str:
         return MATERIAL_FORMS.get(self.form, self.form)
+
+
+TOPIC_AUDIENCES = {"person": "个人", "company": "法人"}
+
+
+class ItemTopic(Base):
+    """A 主题 under which the guide lists an item: a life event (个人) or an
+    enterprise event (法人)."""
+
+    __tablename__ = "item_topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(40), index=True)
+
+    item: Mapped[Item] = relationship(back_populates="topics")

@@ -1,0 +1,62 @@
+"""办事指南 on the portal: published items for anyone, searched by name, department, 主题."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.models.items import Item
+from app.vocabulary import ItemStatus
+
+
+def test_anyone_finds_the_published_items_by_name_topic_and_department(shipped, client, session):
+    home = client.get("/portal/")
+    assert home.status_code == 200
+    page = home.get_data(as_text=True)
+    assert "青山县政务服务网上办事大厅" in page and "个体经营" in page and "企业开办" in page
+    assert "受理台" not in page  # no staff navigation
+
+    found = client.get("/portal/guides?q=个体工商户").get_data(as_text=True)
+    assert "个体工商户变更登记" in found and "食品小作坊登记" not in found
+
+    by_topic = client.get("/portal/guides?topic=企业开办").get_data(as_text=True)
+    assert "食品小作坊登记" in by_topic and "公众聚集场所开业联合审查" in by_topic
+    assert "户外广告设施设置审批" not in by_topic
+
+    item = session.scalars(select(Item).where(Item.code == "ZJJ-HWGG-SZSP")).one()
+    by_department = client.get(f"/portal/guides?department={item.lead_department_id}")
+    assert "户外广告设施设置审批" in by_department.get_data(as_text=True)
+    assert "食品小作坊登记" not in by_department.get_data(as_text=True)
+
+    none = client.get("/portal/guides?q=%25_不存在").get_data(as_text=True)
+    assert "没有找到相关事项" in none
+
+
+def test_a_guide_tells_conditions_materials_limits_place_and_route(shipped, client):
+    response = client.get("/portal/guides/SCJ-SPXZF-DJ")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    for expected in (
+        "食品小作坊登记",
+        "承诺件",
+        "15 个工作日",
+        "7 个工作日",
+        "县政务服务中心一楼 市场监管综合窗口",
+        "青山县人民路88号",
+        "0000-6221001",
+        "受理条件",
+        "设定依据",
+        "办理流程",
+    ):
+        assert expected in page, expected
+    route = page.split('id="guide-route"')[1].split("</ol>")[0]
+    assert route.count("<li>") >= 2
+    assert "受理" in route
+
+
+def test_an_unpublished_item_has_no_guide(shipped, client, session):
+    item = session.scalars(select(Item).where(Item.code == "ZJJ-HWGG-SZSP")).one()
+    item.status = ItemStatus.RETIRED
+    session.commit()
+    assert client.get("/portal/guides/ZJJ-HWGG-SZSP").status_code == 404
+    assert "户外广告设施设置审批" not in client.get("/portal/guides").get_data(as_text=True)
+    assert client.get("/portal/guides/NO-SUCH").status_code == 404
