@@ -1,12 +1,17 @@
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.models.applicants import APPLICANT_KINDS
 
 
 class RegisterForm(FlaskForm):
-    kind = RadioField("注册类型", choices=list(APPLICANT_KINDS.items()), default="person")
+    kind = RadioField(
+        "注册类型",
+        choices=[SelectChoice(k, v) for k, v in APPLICANT_KINDS.items()],
+        default="person",
+    )
     name = StringField(
         "姓名或单位名称",
         validators=[
