@@ -7,6 +7,8 @@ from sqlalchemy import select
 from app.models.items import Item
 from app.vocabulary import ItemStatus
 
+from ..words import foreign_words
+
 
 def test_anyone_finds_the_published_items_by_name_topic_and_department(shipped, client, session):
     home = client.get("/portal/")
@@ -60,3 +62,10 @@ def test_an_unpublished_item_has_no_guide(shipped, client, session):
     assert client.get("/portal/guides/ZJJ-HWGG-SZSP").status_code == 404
     assert "户外广告设施设置审批" not in client.get("/portal/guides").get_data(as_text=True)
     assert client.get("/portal/guides/NO-SUCH").status_code == 404
+
+
+def test_guide_pages_speak_chinese(shipped, client):
+    pages = ["/portal/", "/portal/guides", "/portal/register", "/portal/login"]
+    pages += [f"/portal/guides/{code}" for code in ("SCJ-GTGSH-BGDJ", "ZRZY-KCPJG-HF")]
+    for page in pages:
+        assert foreign_words(client.get(page).get_data(as_text=True)) == [], page
