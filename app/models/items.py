@@ -29,7 +29,7 @@ class Item(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
-    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     # 实施机关: in whose name the case's notices and decisions are issued (None: the lead
     # department's, see ``issuing_authority``)
     authority: Mapped[str | None] = mapped_column(String(200))
@@ -53,7 +53,7 @@ class Item(Base):
     # per-step limits in working days, by the step's bpmn id or name; a diagram's own
     # ``limit_days``/``limit_hours`` wins
     step_limits: Mapped[dict | None]
-    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.DRAFT)
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.DRAFT, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

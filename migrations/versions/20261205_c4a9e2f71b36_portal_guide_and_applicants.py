@@ -21,6 +21,9 @@ def upgrade():
         batch_op.add_column(sa.Column('address', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('phone', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('hours', sa.String(length=200), nullable=True))
+        # the guide's search: published items, by department
+        batch_op.create_index(batch_op.f('ix_item_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_item_lead_department_id'), ['lead_department_id'], unique=False)
     op.create_table(
         'item_topic',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -69,6 +72,8 @@ def downgrade():
     op.drop_table('applicant')
     op.drop_table('item_topic')
     with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_item_lead_department_id'))
+        batch_op.drop_index(batch_op.f('ix_item_status'))
         batch_op.drop_column('hours')
         batch_op.drop_column('phone')
         batch_op.drop_column('address')
