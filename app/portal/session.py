@@ -26,7 +26,10 @@ def log_out() -> None:
 def current_identity() -> ApplicantIdentity | None:
     """The logged-in applicant's identity; None in a staff session or without login."""
     identity_id = session.get(APPLICANT)
-    if not isinstance(identity_id, int) or "_user_id" in session:
+    if "_user_id" in session:  # a staff login came later: the applicant's is over
+        session.pop(APPLICANT, None)
+        return None
+    if not isinstance(identity_id, int):
         return None
     identity = db.session.get(ApplicantIdentity, identity_id)
     if identity is None or not identity.applicant.active:

@@ -161,6 +161,21 @@ def test_a_staff_login_opens_no_applicant_page(shipped, app, person):
     assert clerk.get("/desk/").status_code == 302
 
 
+def test_a_staff_login_after_an_applicant_ends_the_applicant_login(shipped, app, person):
+    page = person.get("/login").get_data(as_text=True)
+    person.post(
+        "/login",
+        data={
+            "username": "center_clerk",
+            "password": DEMO_PASSWORD,
+            "csrf_token": CSRF.search(page).group(1),
+        },
+    )
+    assert person.get("/portal/me").status_code == 302
+    person.post("/logout", data={"csrf_token": token(person, "/portal/login")})
+    assert person.get("/portal/me").status_code == 302  # not back after the staff logout
+
+
 def test_the_window_resets_a_password_that_must_be_changed_at_next_login(shipped, app, person):
     clerk = signed_in(app, "center_clerk", DEMO_PASSWORD)
     page = "/applicants/reset"
