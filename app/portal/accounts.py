@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import secrets
 
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
-from app.auth.services import LoginRefused, hash_password
-from app.auth.services import _hasher as hasher
-from app.auth.services import _longest_wait as longest_wait
-from app.auth.services import _record_failure as record_failure
+from app.auth.services import (
+    LoginRefused,
+    equalise_timing,
+    hash_password,
+    longest_wait,
+    password_matches,
+    record_failure,
+)
 from app.cases.identity import credit_code_problem, id_card_problem, phone_problem
 from app.errors import DomainError
 from app.models.applicants import PASSWORD_PROVIDER, Applicant, ApplicantIdentity
@@ -87,11 +90,8 @@ def password_identity(session, number: str) -> ApplicantIdentity | None:
     ).first()
 
 
-def _verifies(identity: ApplicantIdentity | None, password: str) -> bool:
-    try:
-        return hasher.verify(identity.password_hash, password)
-    except (VerificationError, InvalidHashError, TypeError):
-        return False
+def _verifies(identity: ApplicantIdentity, password: str) -> bool:
+    return password_matches(identity.password_hash, password)
 
 
 def authenticate(session, number: str, password: str, ip: str) -> ApplicantIdentity:
@@ -105,7 +105,7 @@ def authenticate(session, number: str, password: str, ip: str) -> ApplicantIdent
         raise LoginRefused(f"登录失败次数过多，请 {throttle.words(wait)}后再试。", status=429)
     identity = password_identity(session, number)
     if identity is None or identity.password_hash is None:
-        hasher.verify(hasher.hash("timing-equaliser"), "timing-equaliser")
+        equalise_timing()
         identity = None
     if identity is None or not identity.applicant.active or not _verifies(identity, password):
         hint = record_failure(session, key, ip, now)
