@@ -26,7 +26,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.errors import DomainError
-from app.models.items import KINDS, MATERIAL_FORMS, TOPIC_AUDIENCES, Item, ItemMaterial, ItemTopic
+from app.items.services import set_topics
+from app.models.items import KINDS, MATERIAL_FORMS, TOPIC_AUDIENCES, Item, ItemMaterial
 from app.models.org import Department
 from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
@@ -336,11 +337,7 @@ def _apply(session, plan: dict) -> Loaded:
         for position, values in enumerate(plan["materials"]):
             item.materials.append(ItemMaterial(position=position, **values))
         changed = True
-    if [(t.audience, t.name) for t in item.topics] != plan["topics"]:
-        item.topics.clear()
-        if not created:
-            session.flush()
-        item.topics.extend(ItemTopic(audience=a, name=n) for a, n in plan["topics"])
+    if set_topics(session, item, plan["topics"]):
         changed = True
     if changed:
         item.updated_at = utcnow()

@@ -7,6 +7,8 @@ from sqlalchemy import select
 from app.models.items import Item
 from app.vocabulary import ItemStatus
 
+from ..conftest import CSRF, DEMO_PASSWORD, signed_in
+from ..items.test_item_pages import item_form
 from ..words import foreign_words
 
 
@@ -69,3 +71,34 @@ def test_guide_pages_speak_chinese(shipped, client):
     pages += [f"/portal/guides/{code}" for code in ("SCJ-GTGSH-BGDJ", "ZRZY-KCPJG-HF")]
     for page in pages:
         assert foreign_words(client.get(page).get_data(as_text=True)) == [], page
+
+
+def test_the_items_editor_sets_where_to_go_and_the_topics_the_guide_shows(
+    app, shipped, session, client
+):
+    designer = signed_in(app, "bigdata_designer", DEMO_PASSWORD)
+    food = session.scalars(select(Item).where(Item.code == "SCJ-SPXZF-DJ")).one()
+    page = f"/items/{food.id}/edit"
+    edit = designer.get(page).get_data(as_text=True)
+    assert 'value="食品经营、企业开办"' in edit
+    values = {
+        **item_form(code=food.code, name=food.name, process_id="food_workshop"),
+        "statutory_days": "15",
+        "committed_days": "7",
+        "window": "县政务服务中心二楼 食品窗口（8号）",
+        "phone": "0000-6221088",
+        "topics_person": "个体经营",
+        "topics_company": "食品经营，餐饮开店",
+        "csrf_token": CSRF.search(edit).group(1),
+    }
+    bad = designer.post(page, data={**values, "topics_company": "食" * 41})
+    assert bad.status_code == 400 and "太长" in bad.get_data(as_text=True)
+    assert designer.post(page, data=values).status_code == 302
+
+    guide = client.get("/portal/guides/SCJ-SPXZF-DJ").get_data(as_text=True)
+    assert "食品窗口（8号）" in guide and "0000-6221088" in guide
+    by_topic = client.get("/portal/guides?topic=餐饮开店").get_data(as_text=True)
+    assert "食品小作坊登记" in by_topic
+    assert "食品小作坊登记" not in client.get("/portal/guides?topic=企业开办").get_data(
+        as_text=True
+    )
