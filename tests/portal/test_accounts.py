@@ -211,3 +211,12 @@ def test_the_window_resets_a_password_that_must_be_changed_at_next_login(shipped
 def test_only_window_clerks_and_administrators_reset_passwords(shipped, app):
     handler = signed_in(app, "scj_reviewer", DEMO_PASSWORD)
     assert handler.get("/applicants/reset").status_code == 403
+
+
+def test_an_applicant_sees_only_their_own_account(person, app):
+    other = app.test_client()
+    assert register(other, name="李四", id_number=OTHER_PERSON_ID).status_code == 302
+    mine = other.get("/portal/me").get_data(as_text=True)
+    assert "李四" in mine and OTHER_PERSON_ID in mine
+    assert "张三" not in mine and PERSON_ID not in mine
+    assert "张三" in person.get("/portal/me").get_data(as_text=True)

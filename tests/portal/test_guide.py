@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from app.files import store
 from app.models.items import Item
 from app.vocabulary import ItemStatus
 
 from ..conftest import CSRF, DEMO_PASSWORD, signed_in
-from ..items.test_item_pages import item_form
+from ..items.test_item_pages import PDF, item_form
 from ..words import foreign_words
 
 
@@ -102,3 +103,24 @@ def test_the_items_editor_sets_where_to_go_and_the_topics_the_guide_shows(
     assert "食品小作坊登记" not in client.get("/portal/guides?topic=企业开办").get_data(
         as_text=True
     )
+
+
+def test_a_blank_form_is_downloaded_from_the_guide_without_login(app, shipped, session, client):
+    food = session.scalars(select(Item).where(Item.code == "SCJ-SPXZF-DJ")).one()
+    material = food.materials[0]
+    with app.app_context():
+        blob = store.store(session, PDF, "申请表.pdf")
+    material.blank_form_sha256, material.blank_form_name = blob.sha256, "申请表.pdf"
+    session.commit()
+    url = f"/portal/guides/SCJ-SPXZF-DJ/materials/{material.id}/blank"
+    assert url in client.get("/portal/guides/SCJ-SPXZF-DJ").get_data(as_text=True)
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PDF
+    assert "attachment" in response.headers["Content-Disposition"]
+    assert client.get(url.replace("/blank", "/example")).status_code == 404
+    other = session.scalars(select(Item).where(Item.code == "ZJJ-HWGG-SZSP")).one()
+    wrong_item = f"/portal/guides/ZJJ-HWGG-SZSP/materials/{material.id}/blank"
+    assert client.get(wrong_item).status_code == 404
+    other.status = food.status = ItemStatus.RETIRED
+    session.commit()
+    assert client.get(url).status_code == 404
