@@ -45,6 +45,8 @@ from .org.audit import COVERED as ORG_COVERED
 from .org.blueprint import account as account_bp
 from .org.blueprint import bp as org_bp
 from .policy import has
+from .portal.blueprint import bp as portal_bp
+from .portal.blueprint import staff as applicants_bp
 from .routing.assigner import OrgAssigner
 from .scheduler import start_embedded_scheduler
 from .supervision.audit import COVERED as LEDGER_COVERED
@@ -186,6 +188,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(verify_bp)  # public: anyone may check a document's code
+    app.register_blueprint(portal_bp)  # public: the applicants' 网上办事大厅
+    app.register_blueprint(applicants_bp)
 
 
 def _register_vendor_route(app: Flask) -> None:

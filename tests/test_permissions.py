@@ -19,6 +19,16 @@ PUBLIC = {
     "verify.index",
     "verify.code",
     "verify.case",
+    # the applicants' portal: public or the applicant's own login (tests/portal)
+    "portal.home",
+    "portal.guides",
+    "portal.guide",
+    "portal.material_file",
+    "portal.register",
+    "portal.login",
+    "portal.logout",
+    "portal.profile",
+    "portal.password",
 }
 ROLE_USERS = {
     "admin": "bigdata_admin",

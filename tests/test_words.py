@@ -102,7 +102,8 @@ def test_every_role_reads_only_chinese_in_its_own_terms(app, shipped, session):
         "Task_FirstReview",
         {"decision": "approve", "opinion": "符合规划"},
     )
-    pages = plain_pages(app) + midway + object_pages(session, number)
+    guides = ["/portal/guides/ZJJ-HWGG-SZSP", "/portal/guides/SCJ-GZJJCS-LHSC"]
+    pages = plain_pages(app) + midway + object_pages(session, number) + guides
     found = {}
     for username in ROLES:
         for page, words in scan(app, username, pages).items():

@@ -38,10 +38,20 @@ def hash_password(password: str) -> str:
 
 
 def check_password(user: User, password: str) -> bool:
+    return password_matches(user.password_hash, password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made from (argon2)."""
     try:
-        return _hasher.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError, TypeError):
         return False
+
+
+def equalise_timing() -> None:
+    """Spend what checking a password costs (an unknown account answers as slowly)."""
+    _hasher.verify(_DUMMY_HASH, "timing-equaliser")
 
 
 def find_user(session, username: str) -> User | None:
@@ -311,7 +321,7 @@ def _throttles(session, username: str, ip: str, now) -> list[tuple[Throttle, lis
     ]
 
 
-def _longest_wait(session, username: str, ip: str, now) -> tuple[Throttle, timedelta] | None:
+def longest_wait(session, username: str, ip: str, now) -> tuple[Throttle, timedelta] | None:
     waits = [
         (throttle, wait)
         for throttle, failures in _throttles(session, username, ip, now)
@@ -320,7 +330,7 @@ def _longest_wait(session, username: str, ip: str, now) -> tuple[Throttle, timed
     return max(waits, key=lambda pair: pair[1], default=None)
 
 
-def _record_failure(session, username: str, ip: str, now) -> str:
+def record_failure(session, username: str, ip: str, now) -> str:
     """Store a failure; when it makes a throttle wait, say so in the audit log.
 
     Returns the hint for the person (how many tries are left before a wait).
@@ -328,7 +338,7 @@ def _record_failure(session, username: str, ip: str, now) -> str:
     session.add(LoginFailure(username=username, ip=ip, at=now))
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - FAILURE_WINDOW))
     session.flush()
-    throttled = _longest_wait(session, username, ip, now)
+    throttled = longest_wait(session, username, ip, now)
     if throttled is not None:
         throttle, wait = throttled
         session.add(
@@ -356,15 +366,15 @@ def authenticate(session, username: str, password: str, ip: str) -> User:
     (status 429 with the time to wait while throttled)."""
     now = utcnow()
     username = username.strip()
-    throttled = _longest_wait(session, username, ip, now)
+    throttled = longest_wait(session, username, ip, now)
     if throttled is not None:
         throttle, wait = throttled
         raise LoginRefused(f"登录失败次数过多，请 {throttle.words(wait)}后再试。", status=429)
     user = find_user(session, username)
     if user is None:
-        _hasher.verify(_DUMMY_HASH, "timing-equaliser")  # same cost as a real check
+        equalise_timing()
     if user is None or not user.is_active or not check_password(user, password):
-        hint = _record_failure(session, username, ip, now)
+        hint = record_failure(session, username, ip, now)
         session.commit()
         raise LoginRefused("用户名或密码不正确。" + hint)
     session.execute(

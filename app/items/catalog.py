@@ -5,7 +5,9 @@ The file is ``{"items": [...]}`` (a bare list is accepted too); each entry has
 name, e.g. ``市场监督管理局``), ``authority`` (the 实施机关 in whose name documents
 are issued, e.g. ``青山县市场监督管理局``; the lead department's name if left out), ``legal_basis``, ``conditions``,
 ``statutory_days``, ``committed_days``, ``fee_amount``, ``fee_note``,
-``online``, ``green_channel``, ``process_id``, ``status`` and ``materials``
+``online``, ``green_channel``, ``process_id``, ``status``, where to go (``window``,
+``address``, ``phone``, ``hours``), the guide's 主题 ``topics`` (``{"person": [...],
+"company": [...]}``: life events and enterprise events) and ``materials``
 (``name``, ``form``, ``copies``, ``required``, ``note``).
 
 Items are matched by code: new codes are created, existing ones updated. A
@@ -24,7 +26,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.errors import DomainError
-from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
+from app.items.services import set_topics
+from app.models.items import KINDS, MATERIAL_FORMS, TOPIC_AUDIENCES, Item, ItemMaterial
 from app.models.org import Department
 from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
@@ -47,6 +50,10 @@ ITEM_FIELDS = (
     "green_channel",
     "process_id",
     "status",
+    "window",
+    "address",
+    "phone",
+    "hours",
 )
 MATERIAL_FIELDS = ("name", "form", "copies", "required", "note")
 
@@ -202,6 +209,30 @@ def _materials(entry: dict, where: str, code) -> list[dict]:
     return result
 
 
+def _topics(entry: dict, where: str, code) -> list[tuple[str, str]]:
+    topics = entry.get("topics", {})
+    if not isinstance(topics, dict) or set(topics) - set(TOPIC_AUDIENCES):
+        raise CatalogError(
+            f'{where}的主题 topics 应当是 {{"person": [...], "company": [...]}}。', code
+        )
+    result = []
+    for audience, names in topics.items():
+        if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+            raise CatalogError(f"{where}的主题 topics.{audience} 应当是文字列表。", code)
+        for name in names:
+            if len(name.strip()) > 40:
+                raise CatalogError(f"{where}的主题“{name}”太长（最多 40 个字）。", code)
+            result.append((audience, name.strip()))
+    return result
+
+
+def _short(entry: dict, key: str, where: str, code, limit: int) -> str | None:
+    value = _text(entry, key, where, code)
+    if value is not None and len(value) > limit:
+        raise CatalogError(f"{where}的“{key}”太长（最多 {limit} 个字）。", code)
+    return value
+
+
 def _check(session, entry, index: int) -> dict:
     """Validate one entry and resolve its department; the values to store."""
     if not isinstance(entry, dict):
@@ -266,8 +297,13 @@ def _check(session, entry, index: int) -> dict:
             "green_channel": _flag(entry, "green_channel", where, code),
             "process_id": process_id,
             "status": status,
+            "window": _short(entry, "window", where, code, 200),
+            "address": _short(entry, "address", where, code, 200),
+            "phone": _short(entry, "phone", where, code, 40),
+            "hours": _short(entry, "hours", where, code, 200),
         },
         "materials": materials,
+        "topics": _topics(entry, where, code),
     }
 
 
@@ -300,6 +336,8 @@ def _apply(session, plan: dict) -> Loaded:
             session.flush()  # delete the old rows before their replacements go in
         for position, values in enumerate(plan["materials"]):
             item.materials.append(ItemMaterial(position=position, **values))
+        changed = True
+    if set_topics(session, item, plan["topics"]):
         changed = True
     if changed:
         item.updated_at = utcnow()

@@ -52,6 +52,20 @@ class ItemForm(FlaskForm):
         validators=[Optional(), Length(max=2000)],
         description="例如：承办=3",
     )
+    window = StringField("办理窗口", validators=[Optional(), Length(max=200)])
+    address = StringField("办理地址", validators=[Optional(), Length(max=200)])
+    phone = StringField("咨询电话", validators=[Optional(), Length(max=40)])
+    hours = StringField("办公时间", validators=[Optional(), Length(max=200)])
+    topics_person = StringField(
+        "个人办事主题（人生事件，用顿号分隔）",
+        validators=[Optional(), Length(max=400)],
+        description="例如：个体经营、生育收养",
+    )
+    topics_company = StringField(
+        "法人办事主题（企业事项，用顿号分隔）",
+        validators=[Optional(), Length(max=400)],
+        description="例如：企业开办、食品经营",
+    )
     online = BooleanField("可网上申请")
     green_channel = BooleanField("可走绿色通道")
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, or_, select
 
 from app.errors import Conflict, DomainError
 from app.items.warning_rules import RuleError, canonical
 from app.models.cases import CaseMaterial
-from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial
+from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial, ItemTopic
 from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
@@ -70,11 +72,42 @@ def save_item(session, item: Item | None, values: dict) -> tuple[Item, str | Non
         and not process_deployed(session, values["process_id"])
     ):
         raise ItemError("流程尚未部署，已发布的事项不能改用它。", "process_id")
+    topics = values.pop("topics", None)
     for key, value in values.items():
         setattr(item, key, value)
+    if topics is not None:
+        set_topics(session, item, topics)
     item.updated_at = utcnow()
     session.flush()
     return item, warning
+
+
+TOPIC_SEPARATORS = re.compile(r"[、，,;；\s]+")
+MAX_TOPIC = 40
+
+
+def parse_topics(text: str | None, field: str) -> list[str]:
+    """主题 names typed in one line, separated by 、 or commas; each at most 40 characters."""
+    names = [n for n in TOPIC_SEPARATORS.split(text or "") if n]
+    for name in names:
+        if len(name) > MAX_TOPIC:
+            raise ItemError(f"主题“{name[:10]}…”太长（每个最多 {MAX_TOPIC} 个字）。", field)
+    return list(dict.fromkeys(names))
+
+
+def topics_text(item: Item, audience: str) -> str:
+    return "、".join(t.name for t in item.topics if t.audience == audience)
+
+
+def set_topics(session, item: Item, topics: list[tuple[str, str]]) -> bool:
+    """Replace the item's 主题 (``(audience, name)`` pairs) if they differ; whether they did."""
+    if [(t.audience, t.name) for t in item.topics] == topics:
+        return False
+    if item.topics and item.id is not None:
+        item.topics.clear()
+        session.flush()  # the old rows go before their replacements
+    item.topics.extend(ItemTopic(audience=a, name=n) for a, n in topics)
+    return True
 
 
 def parse_step_limits(text: str | None) -> dict[str, int]:

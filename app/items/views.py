@@ -12,7 +12,7 @@ from app.files import store
 from app.filters import process_label
 from app.items.warning_rules import rule_text
 from app.limits import page_number
-from app.models.items import KINDS, Item
+from app.models.items import KINDS, TOPIC_AUDIENCES, Item
 from app.models.org import Department
 from app.policy import STAFF, requires
 from app.vocabulary import ItemStatus
@@ -65,6 +65,17 @@ def _values(form: ItemForm) -> dict:
         "step_limits": services.parse_step_limits(form.step_limits.data) or None,
         "online": form.online.data,
         "green_channel": form.green_channel.data,
+        "window": (form.window.data or "").strip() or None,
+        "address": (form.address.data or "").strip() or None,
+        "phone": (form.phone.data or "").strip() or None,
+        "hours": (form.hours.data or "").strip() or None,
+        "topics": [
+            (audience, name)
+            for audience in TOPIC_AUDIENCES
+            for name in services.parse_topics(
+                getattr(form, f"topics_{audience}").data, f"topics_{audience}"
+            )
+        ],
     }
 
 
@@ -133,6 +144,8 @@ def edit(item_id: int):
         form.step_limits.data = services.step_limits_text(item.step_limits)
         form.warn_yellow.data = rule_text(item.warn_yellow)
         form.warn_red.data = rule_text(item.warn_red)
+        form.topics_person.data = services.topics_text(item, "person")
+        form.topics_company.data = services.topics_text(item, "company")
     if form.validate_on_submit():
         done = _save(form, item)
         if done is not None:

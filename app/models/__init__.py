@@ -6,6 +6,7 @@ package registers every table with the metadata (migrations, tools).
 """
 
 from . import (  # noqa: F401
+    applicants,
     audit,
     auth,
     cases,

@@ -29,7 +29,7 @@ class Item(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
-    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"), index=True)
     # 实施机关: in whose name the case's notices and decisions are issued (None: the lead
     # department's, see ``issuing_authority``)
     authority: Mapped[str | None] = mapped_column(String(200))
@@ -41,6 +41,11 @@ class Item(Base):
     fee_note: Mapped[str | None] = mapped_column(Text)
     online: Mapped[bool] = mapped_column(default=False)
     green_channel: Mapped[bool] = mapped_column(default=False)
+    # where to go (办理地点): the window, the address, a phone, the opening hours
+    window: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    hours: Mapped[str | None] = mapped_column(String(200))
     process_id: Mapped[str | None] = mapped_column(String(255))
     # 黄牌/红牌 thresholds of this item ("share:0.8", "left:2", "overdue"); None: the center's
     warn_yellow: Mapped[str | None] = mapped_column(String(16))
@@ -48,13 +53,17 @@ class Item(Base):
     # per-step limits in working days, by the step's bpmn id or name; a diagram's own
     # ``limit_days``/``limit_hours`` wins
     step_limits: Mapped[dict | None]
-    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.DRAFT)
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.DRAFT, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     lead_department: Mapped[Department | None] = relationship()
     materials: Mapped[list[ItemMaterial]] = relationship(
         back_populates="item", order_by="ItemMaterial.position", cascade="all, delete-orphan"
+    )
+
+    topics: Mapped[list[ItemTopic]] = relationship(
+        back_populates="item", order_by="ItemTopic.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -96,3 +105,20 @@ class ItemMaterial(Base):
     @property
     def form_zh(self) -> str:
         return MATERIAL_FORMS.get(self.form, self.form)
+
+
+TOPIC_AUDIENCES = {"person": "个人", "company": "法人"}
+
+
+class ItemTopic(Base):
+    """A 主题 under which the guide lists an item: a life event (个人) or an
+    enterprise event (法人)."""
+
+    __tablename__ = "item_topic"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(40), index=True)
+
+    item: Mapped[Item] = relationship(back_populates="topics")

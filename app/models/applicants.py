@@ -1,0 +1,64 @@
+"""Applicants' accounts on the 网上办事大厅 and the identities they log in with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from workflows.db import Base
+from workflows.timeutil import utcnow
+
+APPLICANT_KINDS = {"person": "个人", "company": "法人"}
+PASSWORD_PROVIDER = "password"
+
+
+class Applicant(Base):
+    """A person (ID card number) or a company (统一社会信用代码) who applies online.
+
+    Who they are lives here; how they prove it lives in ``ApplicantIdentity``, so a
+    provincial unified identity login (OIDC) is one more identity row, not a new account.
+    """
+
+    __tablename__ = "applicant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(String(100))
+    # the ID card number (person) or the unified social credit code (company), upper case
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    legal_person: Mapped[str | None] = mapped_column(String(50))  # company only
+    contact: Mapped[str | None] = mapped_column(String(50))  # company only
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    identities: Mapped[list[ApplicantIdentity]] = relationship(
+        back_populates="applicant", cascade="all, delete-orphan"
+    )
+
+    @property
+    def kind_zh(self) -> str:
+        return APPLICANT_KINDS.get(self.kind, self.kind)
+
+
+class ApplicantIdentity(Base):
+    """One way an applicant logs in: ``password`` (subject: the ID number) or, later, an
+    OIDC provider (subject: its ``sub`` claim)."""
+
+    __tablename__ = "applicant_identity"
+    __table_args__ = (UniqueConstraint("provider", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(
+        ForeignKey("applicant.id", ondelete="CASCADE"), index=True
+    )
+    provider: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    # set by a window clerk's reset: the password is one-time and must be changed
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    applicant: Mapped[Applicant] = relationship(back_populates="identities")

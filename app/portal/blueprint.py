@@ -1,0 +1,30 @@
+from flask import Blueprint
+
+from . import staff_views, views
+
+bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
+# the window's page for applicants' accounts (a staff page, in the staff shell)
+staff = Blueprint("applicants", __name__, url_prefix="/applicants", template_folder="templates")
+
+bp.add_url_rule("/", endpoint="home", view_func=views.home)
+bp.add_url_rule("/guides", endpoint="guides", view_func=views.guides)
+bp.add_url_rule("/guides/<code>", endpoint="guide", view_func=views.item_guide)
+bp.add_url_rule(
+    "/guides/<code>/materials/<int:material_id>/<any(blank, example):which>",
+    endpoint="material_file",
+    view_func=views.material_file,
+)
+bp.add_url_rule("/register", endpoint="register", view_func=views.register, methods=["GET", "POST"])
+bp.add_url_rule("/login", endpoint="login", view_func=views.login, methods=["GET", "POST"])
+bp.add_url_rule("/logout", endpoint="logout", view_func=views.logout, methods=["POST"])
+bp.add_url_rule("/me", endpoint="profile", view_func=views.profile)
+bp.add_url_rule(
+    "/me/password", endpoint="password", view_func=views.password, methods=["GET", "POST"]
+)
+
+staff.add_url_rule("/reset", endpoint="reset", view_func=staff_views.reset, methods=["GET", "POST"])
+
+
+@bp.context_processor
+def _identity():
+    return {"portal_identity": views.current_identity, "county_name": views.county_name}

@@ -1,0 +1,32 @@
+"""At the window: a clerk resets an applicant's password to a one-time password."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from app.extensions import db
+from app.policy import requires
+from app.privacy import mask
+
+from . import accounts
+from .forms import ResetLookupForm
+
+
+@requires("intake")
+def reset():
+    form = ResetLookupForm()
+    found = one_time = None
+    if request.method == "POST" and form.validate_on_submit():
+        identity = accounts.password_identity(db.session, form.id_number.data)
+        if identity is None:
+            form.id_number.errors = ["没有以该证件号码注册的申请人账户。"]
+        elif request.form.get("confirm") == "1":
+            one_time = accounts.reset_password(identity)
+            db.session.commit()
+            found = identity.applicant
+        else:
+            found = identity.applicant
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template(
+        "portal/staff_reset.html", form=form, applicant=found, one_time=one_time, mask=mask
+    ), status

@@ -1,0 +1,51 @@
+"""On a phone (390×844), an applicant registers on the 网上办事大厅, searches the guide
+and opens an item's 办事指南: nothing scrolls sideways."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.e2e
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def phone(browser):
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
+    context.set_default_timeout(15000)
+    yield context.new_page()
+    context.close()
+
+
+def scrolls_sideways(page) -> bool:
+    return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth")
+
+
+def test_an_applicant_registers_searches_and_reads_a_guide_on_a_phone(
+    shipped, live_server, phone, tmp_path
+):
+    page = phone
+    page.goto(f"{live_server}/portal/")
+    expect(page.locator("#portal-header")).to_contain_text("青山县政务服务网上办事大厅")
+    page.click("#portal-register")
+    page.fill("input[name=name]", "张三")
+    page.fill("input[name=id_number]", "11010519491231002x")
+    page.fill("input[name=phone]", "13800138000")
+    page.fill("input[name=password]", "qingshan-2026")
+    assert not scrolls_sideways(page)
+    page.click("#register-submit")
+    expect(page.locator("#profile")).to_contain_text("11010519491231002X")
+    expect(page.locator("#portal-me")).to_have_text("张三")
+
+    page.click(".navbar-brand")
+    page.fill("#guide-q", "食品")
+    page.click("#guide-search")
+    expect(page.locator("#guide-list a")).to_have_count(1)
+    page.click("#guide-list a")
+    expect(page.locator("h1")).to_have_text("食品小作坊登记")
+    expect(page.locator("#guide-materials li").first).to_be_visible()
+    expect(page.locator("#guide-place")).to_contain_text("市场监管综合窗口")
+    page.screenshot(path=str(tmp_path / "guide.png"), full_page=True)
+    assert not scrolls_sideways(page)
