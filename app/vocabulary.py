@@ -106,6 +106,7 @@ class CaseChannel(Word):
 
     WINDOW = "window", "窗口"
     ONLINE = "online", "网上申请"
+    PROXY = "proxy", "村代办"
     API = "api", "系统对接"
 
 

@@ -32,11 +32,19 @@ class Applicant(Base):
     legal_person: Mapped[str | None] = mapped_column(String(50))  # company only
     contact: Mapped[str | None] = mapped_column(String(50))  # company only
     active: Mapped[bool] = mapped_column(default=True)
+    # 实名核验: set when the window saw the ID card, or a case received for this number
+    # was linked with its query password; until then only their own online cases show
+    verified_at: Mapped[datetime | None]
+    verified_by: Mapped[str | None] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     identities: Mapped[list[ApplicantIdentity]] = relationship(
         back_populates="applicant", cascade="all, delete-orphan"
     )
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
     @property
     def kind_zh(self) -> str:

@@ -46,6 +46,10 @@ class Case(Base):
     applicant_id_number: Mapped[str] = mapped_column(String(32), info={"label": "证件号码"})
     applicant_phone: Mapped[str] = mapped_column(String(32), info={"label": "联系电话"})
     contact_name: Mapped[str | None] = mapped_column(String(80), info={"label": "联系人"})
+    # the portal account that applied online or linked the case (我的办件)
+    applicant_account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("applicant.id"), index=True
+    )
     place_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     county_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))

@@ -46,6 +46,8 @@ def upgrade():
         sa.Column('legal_person', sa.String(length=50), nullable=True),
         sa.Column('contact', sa.String(length=50), nullable=True),
         sa.Column('active', sa.Boolean(), nullable=False),
+        sa.Column('verified_at', sa.DateTime(), nullable=True),
+        sa.Column('verified_by', sa.String(length=80), nullable=True),
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('id_number'),
@@ -65,9 +67,17 @@ def upgrade():
     )
     with op.batch_alter_table('applicant_identity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applicant_identity_applicant_id'), ['applicant_id'], unique=False)
+    with op.batch_alter_table('case_file', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('applicant_account_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_case_file_applicant_account_id'), ['applicant_account_id'], unique=False)
+        batch_op.create_foreign_key('fk_case_file_applicant_account_id_applicant', 'applicant', ['applicant_account_id'], ['id'])
 
 
 def downgrade():
+    with op.batch_alter_table('case_file', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_case_file_applicant_account_id_applicant', type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_case_file_applicant_account_id'))
+        batch_op.drop_column('applicant_account_id')
     op.drop_table('applicant_identity')
     op.drop_table('applicant')
     op.drop_table('item_topic')
