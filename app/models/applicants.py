@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models.items import Item
 from workflows.db import Base
 from workflows.timeutil import utcnow
 
@@ -70,3 +71,36 @@ class ApplicantIdentity(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     applicant: Mapped[Applicant] = relationship(back_populates="identities")
+
+
+class OnlineApplication(Base):
+    """An application filled on the portal: a draft (暂存) until submitted, then a case.
+
+    ``data`` holds the item's intake form answers; ``materials`` the files uploaded per
+    item material, ``{"<item material id>": {"sha256": …, "filename": …}}``. ``revision``
+    grows with each save, so a page opened before another save is refused.
+    """
+
+    __tablename__ = "online_application"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    applicant_id: Mapped[int] = mapped_column(
+        ForeignKey("applicant.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
+    contact_name: Mapped[str | None] = mapped_column(String(80))
+    data: Mapped[dict] = mapped_column(default=dict)
+    materials: Mapped[dict] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(default=0)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+
+    applicant: Mapped[Applicant] = relationship()
+    item: Mapped[Item] = relationship()
+
+    @property
+    def submitted(self) -> bool:
+        return self.case_id is not None

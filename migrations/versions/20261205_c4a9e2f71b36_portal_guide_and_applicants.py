@@ -7,6 +7,7 @@ Create Date: 2026-12-05 14:10:00.000000
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'c4a9e2f71b36'
@@ -67,6 +68,29 @@ def upgrade():
     )
     with op.batch_alter_table('applicant_identity', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_applicant_identity_applicant_id'), ['applicant_id'], unique=False)
+    op.create_table(
+        'online_application',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('applicant_id', sa.Integer(), nullable=False),
+        sa.Column('item_id', sa.Integer(), nullable=False),
+        sa.Column('place_id', sa.Integer(), nullable=True),
+        sa.Column('contact_name', sa.String(length=80), nullable=True),
+        sa.Column('data', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+        sa.Column('materials', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+        sa.Column('revision', sa.Integer(), nullable=False),
+        sa.Column('case_id', sa.Integer(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.Column('submitted_at', sa.DateTime(), nullable=True),
+        sa.ForeignKeyConstraint(['applicant_id'], ['applicant.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['case_id'], ['case_file.id']),
+        sa.ForeignKeyConstraint(['item_id'], ['item.id']),
+        sa.ForeignKeyConstraint(['place_id'], ['region.id']),
+        sa.PrimaryKeyConstraint('id'),
+        sa.UniqueConstraint('case_id'),
+    )
+    with op.batch_alter_table('online_application', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_online_application_applicant_id'), ['applicant_id'], unique=False)
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.add_column(sa.Column('applicant_account_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_case_file_applicant_account_id'), ['applicant_account_id'], unique=False)
@@ -74,6 +98,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_table('online_application')
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.drop_constraint('fk_case_file_applicant_account_id_applicant', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_case_file_applicant_account_id'))
