@@ -29,6 +29,16 @@ PUBLIC = {
     "portal.logout",
     "portal.profile",
     "portal.password",
+    "portal.apply",
+    "portal.application",
+    "portal.delete_application",
+    "portal.draft_file",
+    "portal.cases",
+    "portal.link_case",
+    "portal.case",
+    "portal.correction",
+    "portal.case_file",
+    "portal.document",
 }
 ROLE_USERS = {
     "admin": "bigdata_admin",

@@ -8,6 +8,7 @@ from sqlalchemy import or_, select
 from app import policy
 from app.models.org import Region
 from app.routing.windows import window_region_ids
+from app.vocabulary import CaseChannel
 
 PLACE_LEVELS = ("county", "township", "village")
 
@@ -62,3 +63,11 @@ def served_places(session, windows: list[Region]) -> list[int]:
         if next((i for i in reversed(ids) if i in with_window), None) in mine:
             found.append(region_id)
     return found
+
+
+def receiving_channel(session, user) -> str:
+    """村代办 when the user's windows are all village 代办点, else 窗口."""
+    roots = _roots(session, user)
+    if roots and all(r.level == "village" for r in roots):
+        return CaseChannel.PROXY
+    return CaseChannel.WINDOW

@@ -227,7 +227,8 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
         )
     session.add(case)
     session.flush()
-    _event(session, case, CaseEventKind.RECEIVED, actor, f"收到申请：{intake.item.name}")
+    how = "网上申报" if intake.channel == CaseChannel.ONLINE else "收到申请"
+    _event(session, case, CaseEventKind.RECEIVED, actor, f"{how}：{intake.item.name}")
     received = [m for m in case.materials if m.received]
     documents.issue(session, case, "receipt", actor=actor, materials=_materials_facts(received))
     return case, password
@@ -338,10 +339,27 @@ def _start_process(
     return None
 
 
-def request_correction(session, case: Case, actor: str | None, note: str | None = None) -> Case:
-    """补正: list every missing material at once (一次性告知); the clock has not started."""
+def request_correction(
+    session,
+    case: Case,
+    actor: str | None,
+    note: str | None = None,
+    rejected: set[int] = frozenset(),
+) -> Case:
+    """补正: list every missing material at once (一次性告知); the clock has not started.
+
+    ``rejected`` are received materials the window found unfit (an unreadable scan
+    sent online): they count as missing again, their file stays on the record.
+    """
     _require_status(case, CaseStatus.APPLIED)
-    missing = [{"name": m.name, "note": ""} for m in missing_materials(case)]
+    unfit = [m for m in case.materials if m.id in rejected and m.received]
+    for material in unfit:
+        material.received, material.received_at = False, None
+    missing = [
+        {"name": m.name, "note": "不符合要求，请重新提交" if m in unfit else ""}
+        for m in missing_materials(case)
+    ]
+    missing += [{"name": m.name, "note": "不符合要求，请重新提交"} for m in unfit if not m.required]
     unanswered = missing_answers(intake_schema(session, case.item), case.data or {})
     missing += [{"name": f"申请信息：{label}", "note": "未填写"} for label in unanswered]
     if not missing and not note:
@@ -497,6 +515,17 @@ def decisions_due_soon(session, today: date, *, place_ids=None) -> list[Case]:
     if place_ids is not None:
         stmt = stmt.where(Case.place_id.in_(place_ids))
     return list(session.scalars(stmt.order_by(Case.decision_due)))
+
+
+ONLINE_QUEUE_SIZE = 100
+
+
+def online_queue(session, *, place_ids=None) -> list[Case]:
+    """网上预审: online applications waiting for the window's answer, oldest first."""
+    stmt = select(Case).where(Case.status == CaseStatus.APPLIED, Case.channel == CaseChannel.ONLINE)
+    if place_ids is not None:
+        stmt = stmt.where(Case.place_id.in_(place_ids))
+    return list(session.scalars(stmt.order_by(Case.received_at, Case.id).limit(ONLINE_QUEUE_SIZE)))
 
 
 # --- following the process -----------------------------------------------------

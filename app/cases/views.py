@@ -38,7 +38,7 @@ from .intake_form import (
     parse_intake,
     revision,
 )
-from .places import intake_regions, may_receive_at
+from .places import intake_regions, may_receive_at, receiving_channel
 
 PAGE_SIZE = 50
 ACTIONS = {"accept": "受理", "correct": "补正", "refuse": "不予受理", "receive": "收件"}
@@ -75,6 +75,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
             else [],
             values=values or {},
             errors=errors or {},
+            online=services.online_queue(db.session, place_ids=[r.id for r in regions]),
             due_soon=services.decisions_due_soon(
                 db.session,
                 clock.add_workdays(clock.today(), 1),
@@ -113,6 +114,7 @@ def _intake_from(form, item: Item) -> services.Intake:
         applicant=_applicant(form),
         place=place,
         received=received,
+        channel=receiving_channel(db.session, current_user),
         green_channel=form.get("green_channel") == "on",
         data=parse_intake(db.session, item, form),
     )
@@ -315,7 +317,13 @@ def act(number: str, action: str):
     changes = {
         "accept": (lambda c: services.accept(db.session, c, actor), "已受理，已出具受理通知书。"),
         "correct": (
-            lambda c: services.request_correction(db.session, c, actor, form.get("note") or None),
+            lambda c: services.request_correction(
+                db.session,
+                c,
+                actor,
+                form.get("note") or None,
+                {int(v) for v in form.getlist("rejected") if v.isdigit() and len(v) < 10},
+            ),
             "已出具补正材料通知书（一次性告知）。",
         ),
         "correction_received": (

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.models.cases import Case
 from app.models.items import Item
 from workflows.db import Base
 from workflows.timeutil import utcnow
@@ -78,7 +79,7 @@ class OnlineApplication(Base):
 
     ``data`` holds the item's intake form answers; ``materials`` the files uploaded per
     item material, ``{"<item material id>": {"sha256": …, "filename": …}}``. ``revision``
-    grows with each save, so a page opened before another save is refused.
+    grows with each update, so a page opened before another save is refused.
     """
 
     __tablename__ = "online_application"
@@ -100,6 +101,10 @@ class OnlineApplication(Base):
 
     applicant: Mapped[Applicant] = relationship()
     item: Mapped[Item] = relationship()
+    case: Mapped[Case | None] = relationship()
+
+    # every UPDATE checks and bumps the revision: of two submissions at once, one wins
+    __mapper_args__ = {"version_id_col": revision}
 
     @property
     def submitted(self) -> bool:

@@ -47,9 +47,7 @@ class Case(Base):
     applicant_phone: Mapped[str] = mapped_column(String(32), info={"label": "联系电话"})
     contact_name: Mapped[str | None] = mapped_column(String(80), info={"label": "联系人"})
     # the portal account that applied online or linked the case (我的办件)
-    applicant_account_id: Mapped[int | None] = mapped_column(
-        ForeignKey("applicant.id"), index=True
-    )
+    applicant_account_id: Mapped[int | None] = mapped_column(ForeignKey("applicant.id"), index=True)
     place_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     county_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
@@ -86,6 +84,10 @@ class Case(Base):
     @property
     def status_zh(self) -> str:
         return CaseStatus.label_of(self.status)
+
+    @property
+    def channel_zh(self) -> str:
+        return CaseChannel.label_of(self.channel)
 
 
 class CaseMaterial(Base):

@@ -131,3 +131,9 @@ def reset_password(identity: ApplicantIdentity) -> str:
     identity.password_hash = hash_password(password)
     identity.must_change_password = True
     return password
+
+
+def verify(applicant: Applicant, by: str) -> None:
+    """实名核验 at the window: the clerk saw the ID card (or the license and mandate)."""
+    if applicant.verified_at is None:
+        applicant.verified_at, applicant.verified_by = utcnow(), by

@@ -1,5 +1,6 @@
 from flask import Blueprint
 
+from . import application_views as apply
 from . import staff_views, views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
@@ -20,6 +21,39 @@ bp.add_url_rule("/logout", endpoint="logout", view_func=views.logout, methods=["
 bp.add_url_rule("/me", endpoint="profile", view_func=views.profile)
 bp.add_url_rule(
     "/me/password", endpoint="password", view_func=views.password, methods=["GET", "POST"]
+)
+bp.add_url_rule("/guides/<code>/apply", endpoint="apply", view_func=apply.start, methods=["POST"])
+bp.add_url_rule(
+    "/applications/<int:draft_id>",
+    endpoint="application",
+    view_func=apply.application,
+    methods=["GET", "POST"],
+)
+bp.add_url_rule(
+    "/applications/<int:draft_id>/delete",
+    endpoint="delete_application",
+    view_func=apply.delete,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/applications/<int:draft_id>/materials/<int:material_id>",
+    endpoint="draft_file",
+    view_func=apply.draft_file,
+)
+bp.add_url_rule("/cases", endpoint="cases", view_func=apply.cases)
+bp.add_url_rule("/cases/link", endpoint="link_case", view_func=apply.link, methods=["POST"])
+bp.add_url_rule("/cases/<number>", endpoint="case", view_func=apply.case)
+bp.add_url_rule(
+    "/cases/<number>/correction",
+    endpoint="correction",
+    view_func=apply.correction,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/cases/<number>/materials/<int:material_id>", endpoint="case_file", view_func=apply.case_file
+)
+bp.add_url_rule(
+    "/cases/<number>/documents/<int:doc_id>.pdf", endpoint="document", view_func=apply.document_pdf
 )
 
 staff.add_url_rule("/reset", endpoint="reset", view_func=staff_views.reset, methods=["GET", "POST"])

@@ -1,0 +1,329 @@
+"""The portal's 网上申报 and 我的办件 pages (an applicant's login required)."""
+
+from __future__ import annotations
+
+import io
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.cases import documents
+from app.cases import pdf as renderer
+from app.cases.intake_form import edit_fields, intake_schema, parse_intake
+from app.errors import DomainError
+from app.extensions import db
+from app.files import store
+from app.limits import page_number
+from app.org.directory import place_labels
+from app.verify.throttle import Throttle, minutes
+
+from . import applications, guide, my_cases
+from .views import applicant_required
+
+SUBMISSIONS_PER_HOUR = 30
+LINK_FAILURES = 10
+LINK_WINDOW_SECONDS = 600
+
+
+def _throttle(name: str) -> Throttle:
+    # one store per application (tests build many apps in one process)
+    return current_app.extensions.setdefault(f"portal_{name}", Throttle())
+
+
+def _applicant():
+    return g.identity.applicant
+
+
+# --- 网上申报 -----------------------------------------------------------------------
+
+
+@applicant_required
+def start(code: str):
+    item = guide.published_item(db.session, code[:40])
+    if item is None:
+        abort(404)
+    try:
+        draft = applications.start(db.session, _applicant(), item)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("portal.guide", code=item.code))
+    db.session.commit()
+    return redirect(url_for("portal.application", draft_id=draft.id))
+
+
+def _draft(draft_id: int):
+    draft = applications.own_draft(db.session, _applicant(), draft_id)
+    if draft is None:
+        abort(404)
+    return draft
+
+
+def _application_page(draft, *, form=None, errors=None, message=None, status=200):
+    schema = intake_schema(db.session, draft.item) or {}
+    fields = edit_fields(schema, draft.data or {}, form, errors or {}) if schema else []
+    return render_template(
+        "portal/application.html",
+        draft=draft,
+        item=draft.item,
+        fields=fields,
+        places=place_labels(db.session, applications.places(db.session)),
+        errors=errors or {},
+        message=message,
+        missing=applications.missing(draft),
+    ), status
+
+
+def _uploads(prefix: str) -> dict[int, applications.Upload]:
+    found = {}
+    for key, upload in request.files.items():
+        if not key.startswith(prefix) or not upload or not upload.filename:
+            continue
+        number = key[len(prefix) :]
+        if number.isdigit() and len(number) < 10:
+            found[int(number)] = applications.Upload(upload.read(), upload.filename)
+    return found
+
+
+def _changes(draft) -> applications.Changes:
+    place = request.form.get("place", "")
+    removed = {int(v) for v in request.form.getlist("remove") if v.isdigit() and len(v) < 10}
+    return applications.Changes(
+        revision=request.form.get("revision", type=int) or 0,
+        place_id=int(place) if place.isdigit() and len(place) < 10 else None,
+        contact_name=request.form.get("contact_name", "")[:80],
+        answers=parse_intake(db.session, draft.item, request.form),
+        uploads=_uploads("material-"),
+        removed=removed,
+    )
+
+
+@applicant_required
+def application(draft_id: int):
+    draft = _draft(draft_id)
+    if draft.submitted:
+        return redirect(url_for("portal.case", number=draft.case.number))
+    if request.method == "GET":
+        return _application_page(draft)
+    action = request.form.get("action")
+    if action == "submit":
+        key = f"submit:{draft.applicant_id}"
+        wait = _throttle("submissions").retry_after(key, limit=SUBMISSIONS_PER_HOUR, window=3600)
+        if wait is not None:
+            return _application_page(
+                draft, message=f"提交过于频繁，请 {minutes(wait)} 分钟后再试。", status=429
+            )
+    try:
+        applications.save(db.session, draft, _changes(draft))
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        flash("这份申请已在其他页面保存或提交，请核对当前内容。", "warning")
+        return redirect(url_for("portal.application", draft_id=draft_id))
+    except DomainError as exc:
+        db.session.rollback()
+        typed = request.form if exc.status == 422 else None
+        draft = _draft(draft_id)
+        return _application_page(
+            draft, form=typed, errors=exc.field_errors(), message=exc.message, status=exc.status
+        )
+    if action != "submit":
+        db.session.commit()
+        flash("已暂存。可以随时回来继续填写。", "success")
+        return redirect(url_for("portal.application", draft_id=draft.id))
+    try:
+        db.session.commit()  # what was typed is kept even when the submission is refused
+    except StaleDataError:
+        db.session.rollback()
+        flash("这份申请已在其他页面保存或提交，请核对当前内容。", "warning")
+        return redirect(url_for("portal.application", draft_id=draft_id))
+    try:
+        case, password = applications.submit(db.session, draft)
+        db.session.flush()
+    except DomainError as exc:
+        db.session.rollback()
+        draft = _draft(draft_id)
+        return _application_page(
+            draft, errors=exc.field_errors(), message=exc.message, status=exc.status
+        )
+    try:
+        db.session.commit()
+    except StaleDataError:  # submitted twice at once: the other request won
+        db.session.rollback()
+        return redirect(url_for("portal.application", draft_id=draft_id))
+    _throttle("submissions").fail(f"submit:{draft.applicant_id}", window=3600)
+    flash(
+        f"申请已提交，办件编号 {case.number}，查询密码 {password}（只显示这一次）。"
+        "窗口将在 5 个工作日内预审，结果会在“我的办件”中通知您。",
+        "success",
+    )
+    return redirect(url_for("portal.case", number=case.number))
+
+
+@applicant_required
+def delete(draft_id: int):
+    draft = _draft(draft_id)
+    try:
+        applications.delete(db.session, draft)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("portal.cases"))
+    db.session.commit()
+    flash("草稿已删除。", "success")
+    return redirect(url_for("portal.cases"))
+
+
+@applicant_required
+def draft_file(draft_id: int, material_id: int):
+    upload = (_draft(draft_id).materials or {}).get(str(material_id))
+    if not upload:
+        abort(404)
+    return send_file(
+        store.path_of(upload["sha256"]),
+        download_name=store.safe_name(upload["filename"]),
+        as_attachment=True,
+    )
+
+
+# --- 我的办件 -------------------------------------------------------------------------
+
+
+@applicant_required
+def cases():
+    applicant = _applicant()
+    page = page_number(request.args)
+    found = my_cases.cases(db.session, applicant, page)
+    return render_template(
+        "portal/cases.html",
+        applicant=applicant,
+        cases=found,
+        drafts=applications.drafts(db.session, applicant) if page == 1 else [],
+        reminders=my_cases.reminders(db.session, applicant) if page == 1 else [],
+        stage=my_cases.stage,
+        page=page,
+        has_next=len(found) == my_cases.PAGE_SIZE,
+    )
+
+
+def _case(number: str):
+    case = my_cases.case_of(db.session, _applicant(), number[:32])
+    if case is None:
+        abort(404)
+    return case
+
+
+def _case_page(case, *, form=None, errors=None, message=None, status=200):
+    notice = applications.correction_notice(db.session, case)
+    schema = intake_schema(db.session, case.item) if notice else None
+    return render_template(
+        "portal/case.html",
+        case=case,
+        stage=my_cases.stage(case),
+        steps=my_cases.current_steps(db.session, case),
+        events=my_cases.events(db.session, case),
+        event_names=my_cases.PUBLIC_EVENTS,
+        notice=notice,
+        fields=edit_fields(schema, case.data or {}, form, errors or {}) if schema else [],
+        errors=errors or {},
+        message=message,
+    ), status
+
+
+@applicant_required
+def case(number: str):
+    return _case_page(_case(number))
+
+
+@applicant_required
+def correction(number: str):
+    case = _case(number)
+    answers = (
+        parse_intake(db.session, case.item, request.form) if "has_answers" in request.form else None
+    )
+    try:
+        applications.resubmit(db.session, case, answers, _uploads("material-"))
+        db.session.flush()
+    except DomainError as exc:
+        db.session.rollback()
+        typed = request.form if exc.status == 422 else None
+        return _case_page(
+            _case(number),
+            form=typed,
+            errors=exc.field_errors(),
+            message=exc.message,
+            status=exc.status,
+        )
+    db.session.commit()
+    flash("补正材料已提交，窗口将重新预审。", "success")
+    return redirect(url_for("portal.case", number=number))
+
+
+@applicant_required
+def case_file(number: str, material_id: int):
+    case = _case(number)
+    material = next((m for m in case.materials if m.id == material_id and m.blob_sha256), None)
+    if material is None:
+        abort(404)
+    return send_file(
+        store.path_of(material.blob_sha256),
+        download_name=store.safe_name(material.filename),
+        as_attachment=True,
+    )
+
+
+@applicant_required
+def document_pdf(number: str, doc_id: int):
+    case = _case(number)
+    document = my_cases.document_of(db.session, case, doc_id)
+    if document is None:
+        abort(404)
+    page, name = documents.render_html(document, for_pdf=True), f"{number}-{document.kind}.pdf"
+    db.session.close()  # rendering never holds a database transaction
+    response = send_file(
+        io.BytesIO(renderer.html_to_pdf(page)),
+        mimetype="application/pdf",
+        download_name=name,
+        as_attachment=False,
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@applicant_required
+def link():
+    number = request.form.get("number", "").strip()[:32]
+    password = request.form.get("password", "").strip()[:16]
+    keys = (request.remote_addr or "-", f"case:{number}")
+    throttle = _throttle("links")
+    waits = [
+        w
+        for w in (
+            throttle.retry_after(k, limit=LINK_FAILURES, window=LINK_WINDOW_SECONDS) for k in keys
+        )
+        if w is not None
+    ]
+    if waits:
+        flash(f"尝试过于频繁，请 {minutes(max(waits))} 分钟后再试。", "danger")
+        return redirect(url_for("portal.cases"))
+    try:
+        case = my_cases.link(db.session, _applicant(), number, password)
+    except DomainError as exc:
+        db.session.rollback()
+        for key in keys:
+            throttle.fail(key, window=LINK_WINDOW_SECONDS)
+        flash(exc.message, "danger")
+        return redirect(url_for("portal.cases"))
+    db.session.commit()
+    flash(f"已添加办件 {case.number}。", "success")
+    return redirect(url_for("portal.case", number=case.number))

@@ -1,0 +1,261 @@
+"""网上申报: an applicant fills an online item's intake form, uploads its materials,
+saves a draft (暂存) and submits; the submission is received like an application at
+the counter (channel 网上) and waits in its window's 网上预审 queue. When the window
+asks for 补正, the applicant answers online without retyping. Plain values in and out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from app.cases import services
+from app.cases.errors import CaseError
+from app.cases.intake_form import editable, intake_schema, validate_intake
+from app.errors import Conflict, DomainError
+from app.files import store
+from app.models.applicants import Applicant, OnlineApplication
+from app.models.cases import Case, CaseDocument
+from app.models.items import Item
+from app.models.org import Region
+from app.vocabulary import CaseChannel, CaseStatus, ItemStatus
+from workflows.timeutil import utcnow
+
+MAX_DRAFTS = 20  # open drafts per applicant
+PLACE_LEVELS = ("county", "township", "village")
+
+
+class ApplicationRefused(DomainError):
+    """An online application that cannot be saved or submitted as sent."""
+
+
+@dataclass
+class Upload:
+    content: bytes
+    filename: str
+
+
+@dataclass
+class Changes:
+    """What one save of the application page sends."""
+
+    revision: int
+    place_id: int | None = None
+    contact_name: str | None = None
+    answers: dict = field(default_factory=dict)
+    uploads: dict[int, Upload] = field(default_factory=dict)  # by item material id
+    removed: set[int] = field(default_factory=set)
+
+
+# --- drafts --------------------------------------------------------------------------
+
+
+def applicable(item: Item | None) -> bool:
+    return item is not None and item.status == ItemStatus.PUBLISHED and item.online
+
+
+def start(session, applicant: Applicant, item: Item) -> OnlineApplication:
+    """The applicant's open draft for ``item``, or a new one."""
+    if not applicable(item):
+        raise ApplicationRefused("该事项暂不支持网上申报，请到窗口办理。")
+    found = session.scalars(
+        select(OnlineApplication).where(
+            OnlineApplication.applicant_id == applicant.id,
+            OnlineApplication.item_id == item.id,
+            OnlineApplication.case_id.is_(None),
+        )
+    ).first()
+    if found is not None:
+        return found
+    count = session.scalar(
+        select(func.count(OnlineApplication.id)).where(
+            OnlineApplication.applicant_id == applicant.id, OnlineApplication.case_id.is_(None)
+        )
+    )
+    if count >= MAX_DRAFTS:
+        raise ApplicationRefused(f"暂存的申请已有 {MAX_DRAFTS} 件，请先提交或删除不用的草稿。")
+    draft = OnlineApplication(applicant=applicant, item=item, data={}, materials={})
+    session.add(draft)
+    session.flush()
+    return draft
+
+
+def drafts(session, applicant: Applicant) -> list[OnlineApplication]:
+    return list(
+        session.scalars(
+            select(OnlineApplication)
+            .where(
+                OnlineApplication.applicant_id == applicant.id,
+                OnlineApplication.case_id.is_(None),
+            )
+            .order_by(OnlineApplication.updated_at.desc())
+        )
+    )
+
+
+def own_draft(session, applicant: Applicant, draft_id: int) -> OnlineApplication | None:
+    draft = session.get(OnlineApplication, draft_id)
+    if draft is None or draft.applicant_id != applicant.id:
+        return None
+    return draft
+
+
+def places(session) -> list[Region]:
+    """Where an application may be made: every county, township and village."""
+    return list(
+        session.scalars(select(Region).where(Region.level.in_(PLACE_LEVELS)).order_by(Region.path))
+    )
+
+
+def _store(session, uploads: dict[int, Upload], allowed: set[int], prefix: str) -> dict:
+    """Check and store each upload (the window's checks); every refusal named at once."""
+    stored, problems = {}, {}
+    for key, upload in uploads.items():
+        if key not in allowed:
+            continue
+        try:
+            blob = store.store(session, upload.content, upload.filename)
+        except store.FileRejected as exc:
+            problems[f"{prefix}{key}"] = exc.message
+            continue
+        stored[key] = {"sha256": blob.sha256, "filename": store.safe_name(upload.filename)}
+    if problems:
+        raise ApplicationRefused("上传的文件有误，请按提示重新选择。", fields=problems)
+    return stored
+
+
+def _answers(session, item: Item, answers: dict) -> dict:
+    schema = intake_schema(session, item)
+    if not schema:
+        return {}
+    names = editable(schema)
+    return {k: v for k, v in answers.items() if k in names}
+
+
+def save(session, draft: OnlineApplication, changes: Changes) -> None:
+    """暂存: keep what was typed and uploaded; a missing answer may wait, a wrong one not."""
+    if draft.submitted:
+        raise Conflict("该申请已提交，不能再修改；请在“我的办件”中查看。")
+    if changes.revision != draft.revision:
+        raise Conflict("这份申请已在其他页面保存过，请核对当前内容后重新填写。")
+    if changes.place_id is not None:
+        place = session.get(Region, changes.place_id)
+        if place is None or place.level not in PLACE_LEVELS:
+            raise ApplicationRefused("请选择办理地点。", "place")
+        draft.place_id = place.id
+    draft.contact_name = (changes.contact_name or "").strip()[:80] or None
+    answers = _answers(session, draft.item, changes.answers)
+    try:
+        validate_intake(session, draft.item, answers, complete=False)
+    except CaseError as exc:
+        raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
+    materials = {k: v for k, v in (draft.materials or {}).items() if int(k) not in changes.removed}
+    allowed = {m.id for m in draft.item.materials}
+    stored = _store(session, changes.uploads, allowed, "material-")
+    materials.update({str(k): v for k, v in stored.items()})
+    draft.data, draft.materials = answers, materials
+    draft.updated_at = utcnow()
+
+
+def missing(draft: OnlineApplication) -> list[str]:
+    return [m.name for m in draft.item.materials if m.required and str(m.id) not in draft.materials]
+
+
+def submit(session, draft: OnlineApplication) -> tuple[Case, str]:
+    """提交: received like an application at the counter, channel 网上, clock not started.
+
+    Everything the window needs must be there: the place, every answer, every required
+    material; what is missing is named all at once.
+    """
+    if draft.submitted:
+        raise Conflict("该申请已提交，请勿重复提交。")
+    if not applicable(draft.item):
+        raise ApplicationRefused("该事项已停止网上申报，请到窗口办理。")
+    problems = {}
+    if draft.place_id is None:
+        problems["place"] = "请选择办理地点。"
+    for material in draft.item.materials:
+        if material.required and str(material.id) not in draft.materials:
+            problems[f"material-{material.id}"] = "请上传此项必要材料。"
+    try:
+        validate_intake(session, draft.item, draft.data or {}, complete=True)
+    except CaseError as exc:
+        problems.update(exc.field_errors())
+    if problems:
+        raise ApplicationRefused("申请还不完整，请按提示补齐后再提交。", fields=problems)
+    applicant = draft.applicant
+    intake = services.Intake(
+        item=draft.item,
+        applicant=services.Applicant(
+            type=applicant.kind,
+            name=applicant.name,
+            id_number=applicant.id_number,
+            phone=applicant.phone,
+            contact_name=draft.contact_name or applicant.contact,
+        ),
+        place=session.get(Region, draft.place_id),
+        received={int(k) for k in draft.materials},
+        channel=CaseChannel.ONLINE,
+        data=dict(draft.data or {}),
+    )
+    case, password = services.receive(session, intake, actor=None)
+    case.applicant_account_id = applicant.id
+    for material in case.materials:
+        upload = draft.materials.get(str(material.item_material_id))
+        if upload:
+            material.blob_sha256, material.filename = upload["sha256"], upload["filename"]
+    draft.case_id, draft.submitted_at = case.id, utcnow()
+    return case, password
+
+
+def delete(session, draft: OnlineApplication) -> None:
+    if draft.submitted:
+        raise Conflict("已提交的申请不能删除；需要撤回的，请联系受理窗口撤件。")
+    session.delete(draft)
+
+
+# --- 补正 online ------------------------------------------------------------------------
+
+
+def correction_notice(session, case: Case) -> CaseDocument | None:
+    """The 一次性告知书 the case waits on, if it waits for 补正 at intake."""
+    if case.status != CaseStatus.CORRECTING:
+        return None
+    return session.scalars(
+        select(CaseDocument)
+        .where(CaseDocument.case_id == case.id, CaseDocument.kind == "correction")
+        .order_by(CaseDocument.id.desc())
+    ).first()
+
+
+def resubmit(session, case: Case, answers: dict | None, uploads: dict[int, Upload]) -> None:
+    """补正 online: upload what the notice asks (a material may be replaced), correct the
+    answers, and hand the application back to the window; nothing is typed again."""
+    if case.status != CaseStatus.CORRECTING:
+        raise Conflict("该办件现在不需要补正。")
+    by_id = {m.id: m for m in case.materials}
+    stored = _store(session, uploads, set(by_id), "material-")
+    problems = {
+        f"material-{m.id}": "请上传此项必要材料。"
+        for m in services.missing_materials(case)
+        if m.id not in stored
+    }
+    if problems:
+        raise ApplicationRefused("补正告知的材料还没有上传齐全。", fields=problems)
+    if answers is not None and intake_schema(session, case.item):
+        try:
+            services.correct_application(session, case, None, answers)
+        except CaseError as exc:
+            raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
+    came = set()
+    for material_id, upload in stored.items():
+        material = by_id[material_id]
+        material.blob_sha256, material.filename = upload["sha256"], upload["filename"]
+        if case.instance_id is not None:
+            store.bind(session, upload["sha256"], case.instance_id)
+        came.add(material_id)
+    try:
+        services.receive_correction(session, case, None, came)
+    except CaseError as exc:
+        raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
