@@ -5,7 +5,8 @@ A diagram's payment step is any element waiting for the message ``缴费完成``
 to wait there, the case observer calls ``notice_due``: it records a ``Payment``
 for that wait and issues the 缴费通知书, once per wait. The amount is the process
 data's ``fee_amount`` when the diagram set one (a DMN business rule task before
-the payment step, or a script), else the item's fixed ``fee_amount``.
+the payment step, or a script), else the item's fixed ``fee_amount``; with
+neither there is no notice and the case waits for an outside system's message.
 
 Paying goes through a provider (``app/payments/providers.py``), which delivers
 the message; nothing here marks a payment paid.
@@ -22,6 +23,7 @@ from app.models.cases import Case, CaseEvent
 from app.models.payments import Payment
 from app.vocabulary import CaseEventKind, PaymentStatus
 from workflows import models as wm
+from workflows.messages import pending_waits
 
 from . import documents
 from .errors import CaseError
@@ -36,7 +38,7 @@ PROVIDER_LABELS = {ONSITE: "现场缴费"}
 
 
 class NoFeeKnown(CaseError):
-    """The process waits for payment but neither the diagram nor the item gives the fee."""
+    """The diagram's fee (``fee_amount`` in the data) is not an amount."""
 
 
 def money(value) -> Decimal | None:
@@ -112,27 +114,26 @@ def payment_waits(session, instance: wm.ProcessInstance) -> list[wm.InstanceWait
     """The instance's waits for ``缴费完成`` (its payment steps now)."""
     return [
         w
-        for w in platform_runtime(session).waits(instance.id)
+        for w in pending_waits(session, instance)
         if w.kind == wm.MESSAGE and w.name == PAYMENT_MESSAGE
     ]
 
 
-def fee_due(session, case: Case, instance: wm.ProcessInstance) -> tuple[Decimal, str]:
-    """``(amount, basis)``: the process data's ``fee_amount``, else the item's fixed fee."""
+def fee_due(session, case: Case, instance: wm.ProcessInstance) -> tuple[Decimal, str] | None:
+    """``(amount, basis)``: the process data's ``fee_amount``, else the item's fixed fee;
+    None when neither names a fee (then no notice: an outside system sends 缴费完成)."""
     data = instance.data or {}
     if data.get(FEE_KEY) not in (None, ""):
         amount = money(data[FEE_KEY])
         if amount is None or amount <= 0:
             raise NoFeeKnown(
-                f"流程核定的收费金额 {str(data[FEE_KEY])[:40]} 不是有效的金额（元，最多两位小数，大于零）。"
+                f"流程核定的收费金额 {str(data[FEE_KEY])[:40]} 不是有效的金额"
+                "（元，大于零，最多两位小数）。请联系流程设计员检查决策表。"
             )
         return amount, _decision_basis(session, instance)
     amount = case.item.fee_amount
     if amount is None or amount <= 0:
-        raise NoFeeKnown(
-            f"流程已到缴费环节，但事项“{case.item.name}”没有设定收费金额，流程也没有核定"
-            f"（{FEE_KEY}）。请联系流程设计员。"
-        )
+        return None
     return Decimal(amount).quantize(CENT), "item"
 
 
@@ -149,13 +150,19 @@ def _decision_basis(session, instance: wm.ProcessInstance) -> str:
 def notice_due(session, case: Case, instance: wm.ProcessInstance) -> list[Payment]:
     """Record the fee and issue the 缴费通知书 for each new payment wait (once per wait)."""
     created = []
-    for wait in payment_waits(session, instance):
+    waits = payment_waits(session, instance)
+    if not waits:
+        return created
+    fee = fee_due(session, case, instance)
+    if fee is None:
+        return created
+    amount, basis = fee
+    for wait in waits:
         found = session.scalars(
             select(Payment).where(Payment.case_id == case.id, Payment.wait_task_id == wait.task_id)
         ).first()
         if found is not None:
             continue
-        amount, basis = fee_due(session, case, instance)
         payment = Payment(
             case_id=case.id,
             wait_task_id=wait.task_id,
@@ -211,8 +218,12 @@ def payments_of(session, case: Case) -> list[Payment]:
 
 
 def open_payments(session, case: Case) -> list[Payment]:
-    """The fees the applicant still has to pay (待缴费), oldest first."""
-    return [p for p in payments_of(session, case) if p.status == PaymentStatus.DUE]
+    """The fees the applicant still has to pay: 待缴费 while the process waits for them."""
+    due = [p for p in payments_of(session, case) if p.status == PaymentStatus.DUE]
+    if not due or case.instance is None:
+        return []
+    waiting = {w.task_id for w in payment_waits(session, case.instance)}
+    return [p for p in due if p.wait_task_id in waiting]
 
 
 __all__ = [

@@ -281,6 +281,7 @@ def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=20
         procedures=SPECIAL_PROCEDURES,
         cosigns=_cosigns(case, open_items),
         payments=payments.payments_of(db.session, case),
+        open_payments={p.id for p in payments.open_payments(db.session, case)},
         cards=db.session.scalars(
             select(CaseWarning).where(CaseWarning.case_id == case.id).order_by(CaseWarning.id)
         ).all(),
