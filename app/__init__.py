@@ -44,6 +44,8 @@ from .notifications.blueprint import bp as notifications_bp
 from .org.audit import COVERED as ORG_COVERED
 from .org.blueprint import account as account_bp
 from .org.blueprint import bp as org_bp
+from .payments.blueprint import bp as payments_bp
+from .payments.providers import register_platform_sender
 from .policy import has
 from .portal.blueprint import bp as portal_bp
 from .portal.blueprint import staff as applicants_bp
@@ -162,6 +164,7 @@ def _plug_features(app: Flask) -> None:
     """The features into the kernel's seams: the runtime's and the audit chain's."""
     engine.plug(app, assigner=OrgAssigner(), observer=CaseObserver(), guard=SuspensionGuard())
     messages.install(app)
+    register_platform_sender()
     audit_chain.register(CaseEvent, case_event_row)
     audit_chain.register(Deduction, deduction_row)
     for covered in (
@@ -182,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(account_bp)
     app.register_blueprint(desk_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(payments_bp)
     app.register_blueprint(documents_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(supervision_bp)

@@ -174,6 +174,9 @@ class CaseEventKind(Word):
     COPIED = "copied", "抄送"
     SUSPENDED = "suspended", "挂起"
     APPLICATION_CORRECTED = "application_corrected", "补充更正申请信息"
+    PAYMENT_DUE = "payment_due", "缴费通知"
+    PAID = "paid", "缴费"
+    REFUNDED = "refunded", "退费"
 
     @classmethod
     def public(cls) -> tuple[CaseEventKind, ...]:
@@ -184,6 +187,9 @@ class CaseEventKind(Word):
             cls.CORRECTION_REQUESTED,
             cls.CORRECTION_RECEIVED,
             cls.APPLICATION_CORRECTED,
+            cls.PAYMENT_DUE,
+            cls.PAID,
+            cls.REFUNDED,
             cls.REFUSED,
             cls.WITHDRAWN,
             cls.DECIDED,
@@ -191,6 +197,15 @@ class CaseEventKind(Word):
             cls.PAUSED,
             cls.RESUMED,
         )
+
+
+class PaymentStatus(Word):
+    """Where a fee stands (``payment.status``)."""
+
+    DUE = "due", "待缴费"
+    PAID = "paid", "已缴费"
+    PARTLY_REFUNDED = "partly_refunded", "部分退费"
+    REFUNDED = "refunded", "已退费"
 
 
 class SecurityEventKind(Word):

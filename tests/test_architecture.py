@@ -34,7 +34,7 @@ KERNEL = (
 )
 FEATURES = (
     "auth", "notifications", "org", "items", "routing", "cases", "desk", "supervision",
-    "messages", "designer", "verify", "portal", "api",
+    "messages", "payments", "designer", "verify", "portal", "api",
 )  # fmt: skip
 COMPOSITION = ("app", "app.cli", "app.scheduler")
 

@@ -268,6 +268,8 @@ def outsider_writes(w: dict) -> list[tuple[str, dict]]:
     return [
         (f"/cases/{n}/withdraw", {"reason": "撤"}),
         (f"/cases/{n}/deliver", {"receiver": "某"}),
+        (f"/cases/{n}/payments/1/confirm", {"receipt_no": "QS-0001", "amount": "1"}),
+        (f"/cases/{n}/payments/1/refund", {"amount": "1", "reason": "x", "voucher_no": "TF-01"}),
         (f"/cases/{n}/materials/{w['material']}/upload", {}),
         (f"/desk/items/{sign}/claim", {}),
         (f"/desk/items/{sign}", {"opinion": "同意", "version": "1"}),
@@ -285,6 +287,10 @@ def outsider_writes(w: dict) -> list[tuple[str, dict]]:
 def api_writes(w: dict) -> list[tuple[str, dict]]:
     i, sign = w["instance"], w["sign"]
     return [
+        (
+            f"/api/v1/cases/{w['number']}/payments",
+            {"provider": "p", "receipt_no": "QS-01", "amount": "1"},
+        ),
         (f"/api/v1/instances/{i}/terminate", {"reason": "终止"}),
         (f"/api/v1/instances/{i}/retry", {}),
         (f"/api/v1/instances/{i}/signers", {"step": "sign", "signer": "x"}),

@@ -3,8 +3,8 @@
 Refused: a receive task that names no message (it would complete at once) and
 a send task that names none or is a Camunda external task (it would do
 nothing). Warned: a diagram that waits for a message or signal nobody sends:
-neither the bundle, nor a deployed process, nor an outside system registered in
-``message_sender``.
+neither the bundle, nor a deployed process, nor the platform itself
+(``platform_sends``), nor an outside system registered in ``message_sender``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from .specs import BPMN_NS, CAMUNDA_NS
 from .xmlsafe import XmlRejected, parse_xml
 
 KIND_ZH = {m.MESSAGE: "消息", m.SIGNAL: "信号"}
+# (kind, name) → who: what the platform built on this runtime sends itself (e.g. its
+# payment interface sends 缴费完成), registered when the application starts.
+PLATFORM_SENT: dict[tuple[str, str], str] = {}
 CATCHING = ("receiveTask", "intermediateCatchEvent", "boundaryEvent", "startEvent")
 THROWING = ("sendTask", "intermediateThrowEvent", "endEvent")
 
@@ -89,6 +92,11 @@ def _event_names(element, messages: dict, signals: dict) -> list[tuple[str, str]
     return found
 
 
+def platform_sends(kind: str, name: str, sender: str) -> None:
+    """Record that the platform itself sends this message or signal (no warning for it)."""
+    PLATFORM_SENT[(kind, name)] = sender
+
+
 def check_senders(session, bpmn: list, check) -> None:
     """Warn of each message or signal the bundle waits for that nobody is known to send."""
     caught, thrown = {}, set()
@@ -101,7 +109,7 @@ def check_senders(session, bpmn: list, check) -> None:
         thrown |= tree_thrown
     unsent = {key for key in caught if key not in thrown}
     if unsent:
-        unsent -= _registered(session) | _thrown_by_deployed(session)
+        unsent -= set(PLATFORM_SENT) | _registered(session) | _thrown_by_deployed(session)
     for kind, name in sorted(unsent):
         check.current_file = where[(kind, name)]
         check.add(

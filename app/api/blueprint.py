@@ -4,7 +4,7 @@ from app.auth.services import user_for_token
 from app.extensions import db
 from workflows.db import is_read_only
 
-from . import messages, views
+from . import messages, payments, views
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -52,6 +52,7 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule("/cases/<number>", view_func=views.get_case, methods=["GET"])
+bp.add_url_rule("/cases/<number>/payments", view_func=payments.confirm_payment, methods=["POST"])
 
 for path, view in (
     ("return", views.return_work_item),

@@ -1,12 +1,13 @@
 """What the audit chain records of a case: every case event (the window's acts,
 notices, pauses, warnings, 督办, 抄送, 挂起) and every change of the case's own
 rows (its facts and status, its materials and their files, its documents, its
-pauses), which ``audit verify`` then checks against the tables."""
+pauses, its fees and refunds), which ``audit verify`` then checks against the tables."""
 
 from __future__ import annotations
 
 from app.audit.chain import Covered, data_digest
 from app.models.cases import Case, CaseDocument, CaseEvent, CaseMaterial, CasePause
+from app.models.payments import Payment, PaymentRefund
 
 
 def case_event_row(_session, event: CaseEvent) -> dict:
@@ -31,4 +32,6 @@ COVERED = (
     Covered(CaseMaterial, "files", complete=True, case_of=_case_of),
     Covered(CaseDocument, "case", complete=True, case_of=_case_of),
     Covered(CasePause, "case", complete=True, case_of=_case_of),
+    Covered(Payment, "case", complete=True, case_of=_case_of),
+    Covered(PaymentRefund, "case", complete=True, case_of=_case_of),
 )

@@ -1,9 +1,10 @@
 from flask import Blueprint
 
-from . import corrections, diagram, views
+from . import corrections, diagram, payments, views
 
 bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
 bp.add_app_template_global(corrections.waiting_correction, "waiting_correction")
+bp.add_app_template_global(payments.provider_label, "provider_label")
 
 bp.add_url_rule("/", endpoint="index", view_func=views.index, methods=["GET"])
 bp.add_url_rule("/intake", endpoint="intake", view_func=views.intake, methods=["GET"])

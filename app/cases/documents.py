@@ -37,6 +37,7 @@ KINDS = {
     "decision": "行政许可决定书",
     "delivery": "送达回证",
     "special_procedure": "特别程序告知书",
+    "payment_notice": "缴费通知书",
 }
 # What the caller must pass for each kind (more is kept as given).
 REQUIRED_FACTS = {
@@ -48,6 +49,7 @@ REQUIRED_FACTS = {
     "decision": ("result", "decided_date"),
     "delivery": ("delivered_date", "method", "receiver"),
     "special_procedure": ("procedure", "start", "reason"),
+    "payment_notice": ("amount", "amount_capital"),
 }
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read aloud and typed back
 CODE_LENGTH = 12
@@ -350,6 +352,10 @@ def _special_procedure_rows(f: dict) -> list[tuple[str, str]]:
     return rows
 
 
+def _payment_notice_rows(f: dict) -> list[tuple[str, str]]:
+    return [("应缴金额", f"¥{f.get('amount', '')}（{f.get('amount_capital', '')}）")]
+
+
 _KIND_ROWS = {
     "receipt": _materials_rows,
     "acceptance": _acceptance_rows,
@@ -359,6 +365,7 @@ _KIND_ROWS = {
     "decision": _decision_rows,
     "delivery": _delivery_rows,
     "special_procedure": _special_procedure_rows,
+    "payment_notice": _payment_notice_rows,
 }
 
 

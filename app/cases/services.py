@@ -45,7 +45,7 @@ from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
-from . import corrections, delivery, documents, permits
+from . import corrections, delivery, documents, payments, permits
 from .errors import CaseError
 from .identity import identity_problem, phone_problem
 from .intake_form import (
@@ -727,7 +727,8 @@ def _at_delivery(waiting: list) -> bool:
 
 
 class CaseObserver:
-    """Keeps a case's status in step with its process (办理中, 办结, 送达, 终止)."""
+    """Keeps a case's status in step with its process (办理中, 办结, 送达, 终止), and
+    issues the 缴费通知书 when the process comes to wait for ``缴费完成``."""
 
     def instance_saved(self, session, instance, completed) -> None:
         case = session.scalars(select(Case).where(Case.instance_id == instance.id)).first()
@@ -754,6 +755,11 @@ class CaseObserver:
             _mark_delivered(session, case, delivered.completed_by, "窗口直接送达", receiver)
         if decided_now and case.status == CaseStatus.DECIDED:
             delivery.result_ready(session, case)  # 待送达 at the receiving window
+        if instance.status == InstanceStatus.RUNNING and case.status in (
+            *CaseStatus.in_progress(),
+            CaseStatus.DECIDED,
+        ):
+            payments.notice_due(session, case, instance)  # 缴费通知书 at a payment step
         if instance.status == InstanceStatus.TERMINATED and case.status in CaseStatus.in_progress():
             case.status = CaseStatus.TERMINATED
             case.closed_at = utcnow()

@@ -25,7 +25,7 @@ from app.vocabulary import CaseStatus, ItemStatus
 from workflows.errors import RuntimeErrorBase
 from workflows.messages import describe_wait
 
-from . import services
+from . import payments, services
 from .access import visible_case
 from .history import case_history
 from .intake_form import (
@@ -282,6 +282,8 @@ def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=20
         ).all(),
         procedures=SPECIAL_PROCEDURES,
         cosigns=_cosigns(case, open_items),
+        payments=payments.payments_of(db.session, case),
+        open_payments={p.id for p in payments.open_payments(db.session, case)},
         cards=db.session.scalars(
             select(CaseWarning).where(CaseWarning.case_id == case.id).order_by(CaseWarning.id)
         ).all(),

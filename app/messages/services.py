@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.desk.operations import SET_BY_PLATFORM
 from app.engine import platform_runtime
 from app.extensions import db
+from workflows import message_checks
 from workflows import models as m
 from workflows.change import OUTBOX_PENDING
 from workflows.errors import InvalidTaskData
@@ -128,6 +129,11 @@ def register_sender(
     return found
 
 
+def platform_sends(name: str, sender: str) -> None:
+    """The platform itself sends message ``name`` (deploy checks do not warn that nobody does)."""
+    message_checks.platform_sends(m.MESSAGE, name, sender)
+
+
 def install(app) -> None:
     """After a request that made instances throw messages, deliver them (after its commit)."""
 
@@ -147,6 +153,7 @@ __all__ = [
     "correlation_text",
     "deliver_message",
     "deliver_pending",
+    "platform_sends",
     "register_sender",
     "registered_senders",
     "waits_described",

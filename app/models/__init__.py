@@ -16,6 +16,7 @@ from . import (  # noqa: F401
     notifications,
     once,
     org,
+    payments,
     routing,
     supervision,
 )

@@ -26,6 +26,7 @@ MATERIALS = [
     {"name": "营业执照", "required": True},
 ]
 EXTRAS = {
+    "payment_notice": {"amount": "805.50", "amount_capital": "捌佰零伍元伍角", "window": "3号窗口"},
     "receipt": {"materials": MATERIALS},
     "acceptance": {
         "materials": MATERIALS,
@@ -102,6 +103,7 @@ WORDING = {
         "送达人",
     ],
     "special_procedure": ["特别程序告知书", "专家评审", "第四十五条", "不计算在", "2026年10月12日"],
+    "payment_notice": ["缴费通知书", "¥805.50", "捌佰零伍元伍角", "3号窗口", "收据"],
 }
 
 

@@ -17,6 +17,7 @@ from .test_window_pages import (
     do,
     first_review,
     intake,
+    pay_fee,
     received,
     window,
 )
@@ -96,6 +97,7 @@ def test_the_permit_says_what_is_permitted(app, shipped, session):
         do(app, session, username, number, "Task_Cosign", {"decision": "agree", "opinion": "同意"})
     sign = {"decision": "approve", "opinion": "同意设置", "certificate_no": "QS-HWGG-2026-001"}
     do(app, session, "zjj_deputy", number, "Task_Sign", sign)
+    pay_fee(clerk, session, number)
 
     decision = case_of(session, number).documents[-1]
     assert decision.kind == "decision" and decision.facts["result"] == "approve"

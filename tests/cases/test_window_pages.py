@@ -19,6 +19,7 @@ import time_machine
 from sqlalchemy import select, update
 
 from app.cases.identity import mask
+from app.cases.payments import open_payments
 from app.clock import center_clock
 from app.models.cases import Case, CasePause
 from app.models.items import Item
@@ -132,6 +133,20 @@ def do(app, session, username: str, number: str, step: str, data: dict) -> None:
     form = {"csrf_token": CSRF.search(html).group(1), "version": version, "action": "complete"}
     response = client.post(f"/desk/items/{work_item}", data={**form, **data})
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
+
+
+def pay_fee(client, session, number: str, receipt_no: str = "QS-SF-0001") -> str:
+    """现场缴费 at the window: the amount the 缴费通知书 asks, with a receipt number."""
+    (payment,) = open_payments(session, case_of(session, number))
+    html = case_page(client, number)
+    form = {
+        "csrf_token": CSRF.search(html).group(1),
+        "receipt_no": receipt_no,
+        "amount": str(payment.amount_due),
+    }
+    response = client.post(f"/cases/{number}/payments/{payment.id}/confirm", data=form)
+    assert response.status_code == 302
+    return client.get(response.headers["Location"]).get_data(as_text=True)
 
 
 def first_review(app, session, number: str, decision: str = "return") -> None:
@@ -276,6 +291,8 @@ def test_outdoor_ad_corrects_inside_the_process_and_cosigns(app, shipped, sessio
         "Task_Sign",
         {"decision": "approve", "opinion": "同意设置", "certificate_no": "QS-HWGG-2026-001"},
     )
+    assert case_of(session, number).status == "processing"  # 等待缴费
+    assert "已登记现场缴费 200.00 元" in pay_fee(clerk, session, number)
     assert case_of(session, number).status == "decided"
     history = case_page(clerk, number)
     assert history.count("会签") >= 3 and "缺结构图" in history

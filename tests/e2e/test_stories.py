@@ -181,6 +181,15 @@ def test_every_role_takes_a_case_through_both_kinds_of_correction(
     decide(leader, "准予设置", "同意设置")
     leader.fill("#certificate_no", "QS-HWGG-2026-001")
     submit_step(leader)
+    # approved: the 缴费通知书 is issued and the case waits until the window records the fee
+    assert case_of(session, number).status == "processing"
+    clerk.goto(f"{live_server}/cases/{number}")
+    read(clerk, "等待缴费的办件页面")
+    amount = clerk.inner_text("#payments strong").lstrip("¥")
+    clerk.fill("#payments input[name=receipt_no]", "QS-SF-0001")
+    clerk.fill("#payments input[name=amount]", amount)
+    clerk.click("button:has-text('现场缴费')")
+    clerk.wait_for_load_state("load")
     assert case_of(session, number).status == "decided"
 
     # 待送达 at the window that received it; 送达 from the case page

@@ -65,7 +65,10 @@ def test_the_shipped_catalog_loads_every_item_with_its_department_and_materials(
         assert (item.statutory_days, item.committed_days) == (statutory, committed)
         assert item.committed_days <= item.statutory_days * 0.7
         assert item.status == "published"
-        assert item.fee_amount == Decimal("0") and item.fee_note == "不收费"
+        if code == "ZJJ-HWGG-SZSP":  # charged: by 设施类型 (outdoor_ad_fee.dmn), else 100 元
+            assert item.fee_amount == Decimal("100") and "墙面广告200元" in item.fee_note
+        else:
+            assert item.fee_amount == Decimal("0") and item.fee_note == "不收费"
         assert item.legal_basis.startswith("《") and item.conditions
         assert len(item.materials) == materials
         assert [m.position for m in item.materials] == list(range(materials))
@@ -328,6 +331,17 @@ def test_outdoor_ad_corrects_then_cosigns_in_each_department(deployed, demo, app
             "certificate_no": "QS-HWGG-2026-001",
         },
     )
+    # approved: the decision table sets the fee by 设施类型 and the process waits for payment
+    assert body["status"] == "running" and body["data"]["fee_amount"] == 200
+    assert [w["name"] for w in deployed.instance(instance_id)["waits"]] == ["缴费完成"]
+    paid = {
+        "message_id": "pay-1",
+        "name": "缴费完成",
+        "correlation": {"case_number": data["case_number"]},
+        "data": {"paid_amount": 200, "receipt_no": "QS-SF-0001"},
+    }
+    assert api_for(app, "bigdata_admin").post("/api/v1/messages", paid).status_code == 200
+    body = deployed.instance(instance_id)
     assert body["status"] == "completed"
     result = body["data"]
     assert result["result"] == "approve"
