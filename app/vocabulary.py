@@ -174,6 +174,7 @@ class CaseEventKind(Word):
     COPIED = "copied", "抄送"
     SUSPENDED = "suspended", "挂起"
     APPLICATION_CORRECTED = "application_corrected", "补充更正申请信息"
+    LIBRARY_REUSED = "library_reused", "复用共享材料"
 
     @classmethod
     def public(cls) -> tuple[CaseEventKind, ...]:
@@ -184,6 +185,7 @@ class CaseEventKind(Word):
             cls.CORRECTION_REQUESTED,
             cls.CORRECTION_RECEIVED,
             cls.APPLICATION_CORRECTED,
+            cls.LIBRARY_REUSED,
             cls.REFUSED,
             cls.WITHDRAWN,
             cls.DECIDED,
