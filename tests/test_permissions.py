@@ -29,6 +29,9 @@ PUBLIC = {
     "portal.logout",
     "portal.profile",
     "portal.password",
+    "portal.library",
+    "portal.library_consent",
+    "portal.library_file",
 }
 ROLE_USERS = {
     "admin": "bigdata_admin",

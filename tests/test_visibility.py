@@ -269,6 +269,7 @@ def outsider_writes(w: dict) -> list[tuple[str, dict]]:
         (f"/cases/{n}/withdraw", {"reason": "撤"}),
         (f"/cases/{n}/deliver", {"receiver": "某"}),
         (f"/cases/{n}/materials/{w['material']}/upload", {}),
+        (f"/cases/{n}/materials/{w['material']}/reuse", {"entry": "1"}),
         (f"/desk/items/{sign}/claim", {}),
         (f"/desk/items/{sign}", {"opinion": "同意", "version": "1"}),
         (f"/desk/items/{sign}/copy", {"recipients": "scj_handler"}),

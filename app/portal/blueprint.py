@@ -1,6 +1,6 @@
 from flask import Blueprint
 
-from . import staff_views, views
+from . import library_views, staff_views, views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
 # the window's page for applicants' accounts (a staff page, in the staff shell)
@@ -20,6 +20,17 @@ bp.add_url_rule("/logout", endpoint="logout", view_func=views.logout, methods=["
 bp.add_url_rule("/me", endpoint="profile", view_func=views.profile)
 bp.add_url_rule(
     "/me/password", endpoint="password", view_func=views.password, methods=["GET", "POST"]
+)
+# 资料共享库 (app/portal/library_views.py)
+bp.add_url_rule("/library", endpoint="library", view_func=library_views.index)
+bp.add_url_rule(
+    "/library/<int:entry_id>/consent",
+    endpoint="library_consent",
+    view_func=library_views.consent,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/library/<int:entry_id>/file", endpoint="library_file", view_func=library_views.entry_file
 )
 
 staff.add_url_rule("/reset", endpoint="reset", view_func=staff_views.reset, methods=["GET", "POST"])
