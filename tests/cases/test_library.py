@@ -315,3 +315,25 @@ def test_staff_of_another_county_cannot_see_or_reuse(app, shipped, session):
     assert response.status_code == 403
     anonymous = app.test_client().post(f"/cases/{number}/materials/{target.id}/reuse")
     assert anonymous.status_code in (302, 400)
+
+
+# --- 前置审批 in the items editor ------------------------------------------------------
+
+
+def test_the_editor_sets_a_prerequisite_item_and_refuses_an_unknown_one(app, shipped, session):
+    from ..items.test_item_pages import designer, post
+
+    client = designer(app)
+    item = session.get(Item, item_id(session, "ZRZY-KCPJG-HF"))
+    detail = f"/items/{item.id}"
+    form = {"name": "个体工商户营业执照", "form": "copy", "copies": "1", "required": "y"}
+    for code, said in (("NO-SUCH", "前置审批事项 NO-SUCH 不存在"), ("ZRZY-KCPJG-HF", "本事项")):
+        refused = post(client, f"{detail}/materials", detail, {**form, "satisfied_by_item": code})
+        assert refused.status_code == 400 and said in refused.get_data(as_text=True)
+    session.expire_all()
+    assert len(session.get(Item, item.id).materials) == 6
+    added = post(client, f"{detail}/materials", detail, {**form, "satisfied_by_item": CHANGE})
+    assert added.status_code == 302
+    session.expire_all()
+    assert session.get(Item, item.id).materials[-1].satisfied_by_item == CHANGE
+    assert f"可由事项 {CHANGE} 的办理结果满足" in client.get(detail).get_data(as_text=True)
