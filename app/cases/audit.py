@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.audit.chain import Covered, data_digest
 from app.models.cases import Case, CaseDocument, CaseEvent, CaseMaterial, CasePause
+from app.models.library import LibraryEntry, LibraryUse
 
 
 def case_event_row(_session, event: CaseEvent) -> dict:
@@ -31,4 +32,7 @@ COVERED = (
     Covered(CaseMaterial, "files", complete=True, case_of=_case_of),
     Covered(CaseDocument, "case", complete=True, case_of=_case_of),
     Covered(CasePause, "case", complete=True, case_of=_case_of),
+    # 资料共享库: what was kept (and consent withdrawn), and each reuse
+    Covered(LibraryEntry, "case", complete=True, case_of=lambda entry: entry.source_case_id),
+    Covered(LibraryUse, "case", complete=True, case_of=_case_of),
 )

@@ -33,10 +33,14 @@ class LibraryEntry(Base):
     item_name: Mapped[str] = mapped_column(String(200))
     blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     filename: Mapped[str | None] = mapped_column(String(200))
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("case_document.id"))
+    document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("case_document.id", ondelete="CASCADE")
+    )
     valid_from: Mapped[date] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)  # None: no expiry
-    source_case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    source_case_id: Mapped[int] = mapped_column(
+        ForeignKey("case_file.id", ondelete="CASCADE"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     consent_withdrawn_at: Mapped[datetime | None]
 
@@ -61,7 +65,9 @@ class LibraryUse(Base):
     __tablename__ = "library_use"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    entry_id: Mapped[int] = mapped_column(ForeignKey("library_entry.id"), index=True)
+    entry_id: Mapped[int] = mapped_column(
+        ForeignKey("library_entry.id", ondelete="CASCADE"), index=True
+    )
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"), index=True)
     case_material_id: Mapped[int] = mapped_column(
         ForeignKey("case_material.id", ondelete="CASCADE"), unique=True

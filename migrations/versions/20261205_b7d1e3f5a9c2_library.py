@@ -38,8 +38,8 @@ def upgrade():
         sa.Column('created_at', sa.DateTime(), nullable=False),
         sa.Column('consent_withdrawn_at', sa.DateTime(), nullable=True),
         sa.ForeignKeyConstraint(['blob_sha256'], ['blob.sha256']),
-        sa.ForeignKeyConstraint(['document_id'], ['case_document.id']),
-        sa.ForeignKeyConstraint(['source_case_id'], ['case_file.id']),
+        sa.ForeignKeyConstraint(['document_id'], ['case_document.id'], ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['source_case_id'], ['case_file.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('library_entry', schema=None) as batch_op:
@@ -55,7 +55,7 @@ def upgrade():
         sa.Column('used_by', sa.String(length=80), nullable=True),
         sa.ForeignKeyConstraint(['case_id'], ['case_file.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['case_material_id'], ['case_material.id'], ondelete='CASCADE'),
-        sa.ForeignKeyConstraint(['entry_id'], ['library_entry.id']),
+        sa.ForeignKeyConstraint(['entry_id'], ['library_entry.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('case_material_id'),
     )
