@@ -177,6 +177,7 @@ class CaseEventKind(Word):
     PAYMENT_DUE = "payment_due", "缴费通知"
     PAID = "paid", "缴费"
     REFUNDED = "refunded", "退费"
+    LIBRARY_REUSED = "library_reused", "复用共享材料"
 
     @classmethod
     def public(cls) -> tuple[CaseEventKind, ...]:
@@ -190,6 +191,7 @@ class CaseEventKind(Word):
             cls.PAYMENT_DUE,
             cls.PAID,
             cls.REFUNDED,
+            cls.LIBRARY_REUSED,
             cls.REFUSED,
             cls.WITHDRAWN,
             cls.DECIDED,

@@ -39,6 +39,9 @@ PUBLIC = {
     "portal.correction",
     "portal.case_file",
     "portal.document",
+    "portal.library",
+    "portal.library_consent",
+    "portal.library_file",
 }
 ROLE_USERS = {
     "admin": "bigdata_admin",

@@ -271,6 +271,7 @@ def outsider_writes(w: dict) -> list[tuple[str, dict]]:
         (f"/cases/{n}/payments/1/confirm", {"receipt_no": "QS-0001", "amount": "1"}),
         (f"/cases/{n}/payments/1/refund", {"amount": "1", "reason": "x", "voucher_no": "TF-01"}),
         (f"/cases/{n}/materials/{w['material']}/upload", {}),
+        (f"/cases/{n}/materials/{w['material']}/reuse", {"entry": "1"}),
         (f"/desk/items/{sign}/claim", {}),
         (f"/desk/items/{sign}", {"opinion": "同意", "version": "1"}),
         (f"/desk/items/{sign}/copy", {"recipients": "scj_handler"}),

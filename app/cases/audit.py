@@ -8,6 +8,7 @@ from __future__ import annotations
 from app.audit.chain import Covered, data_digest
 from app.models.cases import Case, CaseDocument, CaseEvent, CaseMaterial, CasePause
 from app.models.payments import Payment, PaymentRefund
+from app.models.library import LibraryEntry, LibraryUse
 
 
 def case_event_row(_session, event: CaseEvent) -> dict:
@@ -34,4 +35,7 @@ COVERED = (
     Covered(CasePause, "case", complete=True, case_of=_case_of),
     Covered(Payment, "case", complete=True, case_of=_case_of),
     Covered(PaymentRefund, "case", complete=True, case_of=_case_of),
+    # 资料共享库: what was kept (and consent withdrawn), and each reuse
+    Covered(LibraryEntry, "case", complete=True, case_of=lambda entry: entry.source_case_id),
+    Covered(LibraryUse, "case", complete=True, case_of=_case_of),
 )

@@ -25,6 +25,12 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule(
+    "/<number>/materials/<int:material_id>/reuse",
+    endpoint="reuse",
+    view_func=views.reuse,
+    methods=["POST"],
+)
+bp.add_url_rule(
     "/<number>/materials/<int:material_id>",
     endpoint="material_file",
     view_func=views.material_file,

@@ -45,7 +45,7 @@ from workflows.db import is_postgresql
 from workflows.errors import InvalidTaskData, RuntimeErrorBase
 from workflows.timeutil import utcnow
 
-from . import corrections, delivery, documents, payments, permits
+from . import corrections, delivery, documents, library, payments, permits
 from .errors import CaseError
 from .identity import identity_problem, phone_problem
 from .intake_form import (
@@ -291,6 +291,7 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
     if left_open:
         message += f"；申请信息不完整，须在待办“{left_open}”中补齐"
     _event(session, case, CaseEventKind.ACCEPTED, actor, message)
+    library.capture_materials(session, case)  # 资料共享库
     if decided_on_the_spot(case.item):
         return case
     documents.issue(
@@ -773,7 +774,7 @@ class CaseObserver:
         clock = center_clock(session)
         case.decided_at = clock.now()
         _event(session, case, CaseEventKind.DECIDED, None, case.result.label)
-        documents.issue(
+        decision = documents.issue(
             session,
             case,
             "decision",
@@ -784,3 +785,4 @@ class CaseObserver:
             decided_date=clock.day_of(case.decided_at).isoformat(),
             **permits.permit_facts(session, instance, completed, PLATFORM_KEYS),
         )
+        library.capture_result(session, case, decision)  # 资料共享库: approvals only

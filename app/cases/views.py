@@ -17,6 +17,7 @@ from app.files import store
 from app.limits import page_number
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
 from app.models.items import Item
+from app.models.library import LibraryEntry
 from app.models.org import Region
 from app.models.supervision import CaseWarning
 from app.org.directory import place_labels
@@ -25,7 +26,7 @@ from app.vocabulary import CaseStatus, ItemStatus
 from workflows.errors import RuntimeErrorBase
 from workflows.messages import describe_wait
 
-from . import payments, services
+from . import library, payments, services
 from .access import visible_case
 from .history import case_history
 from .intake_form import (
@@ -289,7 +290,17 @@ def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=20
         ).all(),
         left=_working_days_left(case),
         may_act=may_act,
+        library=_library_panel(case, may_act and waiting),
     ), status
+
+
+def _library_panel(case: Case, offering: bool) -> dict:
+    """资料共享库 on the case page: what was reused, and (for the window, before 受理)
+    the applicant's entries matching the missing materials."""
+    return {
+        "uses": library.uses_by_material(db.session, case),
+        "offers": library.offers_for_case(db.session, case) if offering else {},
+    }
 
 
 def _act(number: str, change, success: str):
@@ -384,6 +395,22 @@ def upload(number: str, material_id: int):
             store.bind(db.session, blob.sha256, case.instance_id)
 
     return _act(number, attach, "已上传材料文件。")
+
+
+@requires("intake")
+def reuse(number: str, material_id: int):
+    """复用 an entry of the 资料共享库 for a missing material of the case."""
+    entry_id = request.form.get("entry", "")
+
+    def use(case):
+        material = next((m for m in case.materials if m.id == material_id), None)
+        known = entry_id.isdigit() and len(entry_id) < 10
+        entry = db.session.get(LibraryEntry, int(entry_id)) if known else None
+        if material is None or entry is None:
+            raise services.CaseError("请选择要复用的共享材料。")
+        library.reuse(db.session, case, material, entry, current_user.username)
+
+    return _act(number, use, "已复用资料共享库中的材料。")
 
 
 @requires(STAFF)

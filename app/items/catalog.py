@@ -8,7 +8,9 @@ are issued, e.g. ``青山县市场监督管理局``; the lead department's name 
 ``online``, ``green_channel``, ``process_id``, ``status``, where to go (``window``,
 ``address``, ``phone``, ``hours``), the guide's 主题 ``topics`` (``{"person": [...],
 "company": [...]}``: life events and enterprise events) and ``materials``
-(``name``, ``form``, ``copies``, ``required``, ``note``).
+(``name``, ``form``, ``copies``, ``required``, ``note``, and ``satisfied_by_item``: the
+code of the item whose earlier result satisfies it, 前置审批); ``result_name`` is what
+an approval issues (e.g. ``食品小作坊登记证``, kept in the 资料共享库).
 
 Items are matched by code: new codes are created, existing ones updated. A
 material list is replaced only when it differs, so blank forms uploaded to an
@@ -49,13 +51,14 @@ ITEM_FIELDS = (
     "online",
     "green_channel",
     "process_id",
+    "result_name",
     "status",
     "window",
     "address",
     "phone",
     "hours",
 )
-MATERIAL_FIELDS = ("name", "form", "copies", "required", "note")
+MATERIAL_FIELDS = ("name", "form", "copies", "required", "note", "satisfied_by_item")
 
 
 class CatalogError(DomainError):
@@ -98,7 +101,28 @@ def sync_catalog(session, path) -> list[Loaded]:
                 plan["code"],
             )
         seen[plan["code"]] = index
+    for plan in plans:
+        _check_prerequisites(session, plan, set(seen))
     return [_apply(session, plan) for plan in plans]
+
+
+def _check_prerequisites(session, plan: dict, codes: set[str]) -> None:
+    """A 前置审批 material names another item, in the file or already in the catalog."""
+    for material in plan["materials"]:
+        wanted = material["satisfied_by_item"]
+        if wanted is None:
+            continue
+        if wanted == plan["code"]:
+            raise CatalogError(
+                f"事项 {plan['code']} 的材料“{material['name']}”不能由本事项的结果满足。",
+                plan["code"],
+            )
+        known = wanted in codes or session.scalar(select(Item.id).where(Item.code == wanted))
+        if not known:
+            raise CatalogError(
+                f"事项 {plan['code']} 的材料“{material['name']}”所指的前置审批事项 {wanted} 不存在。",
+                plan["code"],
+            )
 
 
 def read_catalog(path) -> list[dict]:
@@ -204,6 +228,7 @@ def _materials(entry: dict, where: str, code) -> list[dict]:
                 "copies": copies,
                 "required": required,
                 "note": _text(material, "note", at, code),
+                "satisfied_by_item": _short(material, "satisfied_by_item", at, code, 40),
             }
         )
     return result
@@ -296,6 +321,7 @@ def _check(session, entry, index: int) -> dict:
             "online": _flag(entry, "online", where, code),
             "green_channel": _flag(entry, "green_channel", where, code),
             "process_id": process_id,
+            "result_name": _short(entry, "result_name", where, code, 200),
             "status": status,
             "window": _short(entry, "window", where, code, 200),
             "address": _short(entry, "address", where, code, 200),

@@ -29,6 +29,11 @@ class ItemForm(FlaskForm):
         validators=[Optional(), Length(max=200)],
     )
     process_id = SelectField("办理流程", validate_choice=False)
+    result_name = StringField(
+        "办理结果名称（资料共享库；留空用决定书名称）",
+        validators=[Optional(), Length(max=200)],
+        description="例如：食品小作坊登记证",
+    )
     statutory_days = IntegerField(
         "法定时限（工作日）", validators=[NumberRange(min=0, max=365, message="0–365")]
     )
@@ -80,5 +85,9 @@ class MaterialForm(FlaskForm):
     )
     required = BooleanField("必须提交", default=True)
     note = StringField("说明", validators=[Optional(), Length(max=500)])
+    satisfied_by_item = StringField(
+        "前置审批（由此事项的办理结果满足，填事项编码，可选）",
+        validators=[Optional(), Length(max=40)],
+    )
     blank_form = FileField("空白表格（可选）")
     example = FileField("填写示例（可选）")

@@ -152,6 +152,7 @@ def save_material(session, item: Item, material: ItemMaterial | None, values: di
         raise ItemError("请选择材料形式。", "form")
     if values.get("copies", 1) < 1:
         raise ItemError("份数至少为 1。", "copies")
+    _check_prerequisite(session, item, values.get("satisfied_by_item"))
     if material is None:
         material = ItemMaterial(position=len(item.materials))
         item.materials.append(material)
@@ -160,6 +161,18 @@ def save_material(session, item: Item, material: ItemMaterial | None, values: di
     item.updated_at = utcnow()
     session.flush()
     return material
+
+
+def _check_prerequisite(session, item: Item, code: str | None) -> None:
+    """前置审批: the material names another item of the catalog by its code."""
+    if code is None:
+        return
+    if code == item.code:
+        raise ItemError("前置审批应当是另一个事项，不能是本事项。", "satisfied_by_item")
+    if session.scalar(select(Item.id).where(Item.code == code)) is None:
+        raise ItemError(
+            f"前置审批事项 {code} 不存在，请填写目录中事项的编码。", "satisfied_by_item"
+        )
 
 
 def remove_material(session, item: Item, material: ItemMaterial) -> None:

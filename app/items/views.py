@@ -54,6 +54,7 @@ def _values(form: ItemForm) -> dict:
         "lead_department_id": form.lead_department_id.data or None,
         "authority": (form.authority.data or "").strip() or None,
         "process_id": form.process_id.data or None,
+        "result_name": (form.result_name.data or "").strip() or None,
         "statutory_days": form.statutory_days.data,
         "committed_days": form.committed_days.data,
         "fee_amount": form.fee_amount.data,
@@ -207,6 +208,7 @@ def add_material(item_id: int):
         "copies": form.copies.data,
         "required": form.required.data,
         "note": form.note.data or None,
+        "satisfied_by_item": (form.satisfied_by_item.data or "").strip() or None,
     }
     try:
         values |= _attach(form.blank_form, "blank_form") | _attach(form.example, "example")

@@ -13,6 +13,7 @@ from . import (  # noqa: F401
     desk,
     files,
     items,
+    library,
     notifications,
     once,
     org,

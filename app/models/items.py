@@ -47,6 +47,8 @@ class Item(Base):
     phone: Mapped[str | None] = mapped_column(String(40))
     hours: Mapped[str | None] = mapped_column(String(200))
     process_id: Mapped[str | None] = mapped_column(String(255))
+    # what an approval issues, e.g. 食品小作坊登记证 (资料共享库); None: the decision's title
+    result_name: Mapped[str | None] = mapped_column(String(200))
     # 黄牌/红牌 thresholds of this item ("share:0.8", "left:2", "overdue"); None: the center's
     warn_yellow: Mapped[str | None] = mapped_column(String(16))
     warn_red: Mapped[str | None] = mapped_column(String(16))
@@ -99,6 +101,8 @@ class ItemMaterial(Base):
     blank_form_name: Mapped[str | None] = mapped_column(String(200))
     example_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     example_name: Mapped[str | None] = mapped_column(String(200))
+    # 前置审批: an earlier result of the item with this code satisfies the material
+    satisfied_by_item: Mapped[str | None] = mapped_column(String(40))
 
     item: Mapped[Item] = relationship(back_populates="materials")
 

@@ -1,7 +1,7 @@
 from flask import Blueprint
 
 from . import application_views as apply
-from . import staff_views, views
+from . import library_views, staff_views, views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
 # the window's page for applicants' accounts (a staff page, in the staff shell)
@@ -54,6 +54,16 @@ bp.add_url_rule(
 )
 bp.add_url_rule(
     "/cases/<number>/documents/<int:doc_id>.pdf", endpoint="document", view_func=apply.document_pdf
+# 资料共享库 (app/portal/library_views.py)
+bp.add_url_rule("/library", endpoint="library", view_func=library_views.index)
+bp.add_url_rule(
+    "/library/<int:entry_id>/consent",
+    endpoint="library_consent",
+    view_func=library_views.consent,
+    methods=["POST"],
+)
+bp.add_url_rule(
+    "/library/<int:entry_id>/file", endpoint="library_file", view_func=library_views.entry_file
 )
 
 staff.add_url_rule("/reset", endpoint="reset", view_func=staff_views.reset, methods=["GET", "POST"])

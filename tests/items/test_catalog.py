@@ -149,6 +149,9 @@ def test_a_lead_department_is_found_by_the_end_of_its_name(deployed, demo, sessi
         ({"status": "open"}, "状态"),
         ({"materials": [{"name": "申请书", "form": "paper"}]}, "材料形式"),
         ({"materials": []}, "至少列出一项申请材料"),
+        ({"materials": [{"name": "营业执照", "satisfied_by_item": "NO-SUCH"}]}, "NO-SUCH 不存在"),
+        ({"materials": [{"name": "营业执照", "satisfied_by_item": "ZJJ-HWGG-SZSP"}]}, "本事项"),
+        ({"result_name": "证" * 201}, "result_name"),
     ],
 )
 def test_a_bad_entry_raises_catalog_error_naming_its_code_and_nothing_is_written(
