@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from app.audit.chain import Covered, data_digest
 from app.models.cases import Case, CaseDocument, CaseEvent, CaseMaterial, CasePause
-from app.models.payments import Payment, PaymentRefund
 from app.models.library import LibraryEntry, LibraryUse
+from app.models.payments import Payment, PaymentRefund
 
 
 def case_event_row(_session, event: CaseEvent) -> dict:

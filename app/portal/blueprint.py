@@ -54,6 +54,7 @@ bp.add_url_rule(
 )
 bp.add_url_rule(
     "/cases/<number>/documents/<int:doc_id>.pdf", endpoint="document", view_func=apply.document_pdf
+)
 # 资料共享库 (app/portal/library_views.py)
 bp.add_url_rule("/library", endpoint="library", view_func=library_views.index)
 bp.add_url_rule(
