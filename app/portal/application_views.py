@@ -17,7 +17,7 @@ from flask import (
 )
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import documents
+from app.cases import documents, payments
 from app.cases import pdf as renderer
 from app.cases.intake_form import edit_fields, intake_schema, parse_intake
 from app.errors import DomainError
@@ -234,6 +234,8 @@ def _case_page(case, *, form=None, errors=None, message=None, status=200):
         events=my_cases.events(db.session, case),
         event_names=my_cases.PUBLIC_EVENTS,
         notice=notice,
+        payments=payments.payments_of(db.session, case),
+        open_payments=payments.open_payments(db.session, case),
         fields=edit_fields(schema, case.data or {}, form, errors or {}) if schema else [],
         errors=errors or {},
         message=message,

@@ -16,7 +16,8 @@ from app.engine import platform_runtime
 from app.errors import DomainError
 from app.models.applicants import Applicant
 from app.models.cases import Case, CaseDocument, CaseEvent
-from app.vocabulary import CaseEventKind, CaseStatus
+from app.models.payments import Payment
+from app.vocabulary import CaseEventKind, CaseStatus, PaymentStatus
 from workflows.timeutil import utcnow
 
 PAGE_SIZE = 20
@@ -106,7 +107,7 @@ class Reminder:
 
 
 def reminders(session, applicant: Applicant) -> list[Reminder]:
-    """What needs the applicant now: 补正, collection of a result."""
+    """What needs the applicant now: 补正, a fee to pay, collection of a result."""
     found = session.scalars(
         select(Case)
         .where(_mine(applicant), Case.status.in_((CaseStatus.CORRECTING, CaseStatus.DECIDED)))
@@ -121,6 +122,16 @@ def reminders(session, applicant: Applicant) -> list[Reminder]:
             )
         else:
             out.append(Reminder(case, "已办结，请按通知领取结果或等待送达。", "success"))
+    due = session.scalars(
+        select(Payment)
+        .join(Case, Case.id == Payment.case_id)
+        .where(_mine(applicant), Payment.status == PaymentStatus.DUE)
+        .order_by(Payment.id.desc())
+        .limit(PAGE_SIZE)
+    )
+    for payment in due:
+        text = f"待缴费 {payment.amount_due} 元，请查看缴费通知书并到窗口缴纳。"
+        out.append(Reminder(payment.case, text, "danger"))
     return out
 
 

@@ -356,3 +356,28 @@ def test_online_events_name_the_portal(person, session):
     case = case_of(session, number)
     event = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).first()
     assert event.message.startswith("网上申报") and event.actor is None
+
+
+def test_the_applicant_is_told_of_a_fee_and_downloads_the_decision_once_paid(person, app, session):
+    from ..cases.test_payments import approved_ad, pay
+    from ..cases.test_window_pages import deliver
+
+    number = approved_ad(app, session, "column")  # received for 张三's ID number
+    case = case_of(session, number)
+    case.applicant_account_id = session.scalars(select(Applicant.id)).one()
+    session.commit()
+    mine = person.get("/portal/cases").get_data(as_text=True)
+    assert "待缴费 800.00 元" in mine
+    html = person.get(f"/portal/cases/{number}").get_data(as_text=True)
+    assert "应缴金额" in html and "800.00 元" in html and "缴费通知书（PDF）" in html
+    payment = re.search(r'data-payment="(\d+)"', html).group(1)
+
+    clerk = window(app)
+    pay(clerk, number, int(payment), "QS-2026-000777", "800")
+    assert "待缴费" not in person.get("/portal/cases").get_data(as_text=True)
+    deliver(clerk, session, number)
+    html = person.get(f"/portal/cases/{number}").get_data(as_text=True)
+    assert "已送达" in html and "QS-2026-000777" in html
+    decision = next(d for d in case_of(session, number).documents if d.kind == "decision")
+    pdf = person.get(f"/portal/cases/{number}/documents/{decision.id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
