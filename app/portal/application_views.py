@@ -81,6 +81,7 @@ def _application_page(draft, *, form=None, errors=None, message=None, status=200
         errors=errors or {},
         message=message,
         missing=applications.missing(draft),
+        offers=applications.offers(db.session, draft),
     ), status
 
 
@@ -98,6 +99,11 @@ def _uploads(prefix: str) -> dict[int, applications.Upload]:
 def _changes(draft) -> applications.Changes:
     place = request.form.get("place", "")
     removed = {int(v) for v in request.form.getlist("remove") if v.isdigit() and len(v) < 10}
+    reused = {}
+    for key, value in request.form.items():
+        number = key.removeprefix("reuse-")
+        if number != key and number.isdigit() and value.isdigit() and len(number + value) < 20:
+            reused[int(number)] = int(value)
     return applications.Changes(
         revision=request.form.get("revision", type=int) or 0,
         place_id=int(place) if place.isdigit() and len(place) < 10 else None,
@@ -105,6 +111,7 @@ def _changes(draft) -> applications.Changes:
         answers=parse_intake(db.session, draft.item, request.form),
         uploads=_uploads("material-"),
         removed=removed,
+        reused=reused,
     )
 
 
@@ -187,7 +194,7 @@ def delete(draft_id: int):
 @applicant_required
 def draft_file(draft_id: int, material_id: int):
     upload = (_draft(draft_id).materials or {}).get(str(material_id))
-    if not upload:
+    if not upload or "sha256" not in upload:
         abort(404)
     return send_file(
         store.path_of(upload["sha256"]),

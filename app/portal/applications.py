@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.cases import services
+from app.cases import library, services
 from app.cases.errors import CaseError
 from app.cases.intake_form import editable, intake_schema, validate_intake
 from app.errors import Conflict, DomainError
@@ -18,6 +18,7 @@ from app.files import store
 from app.models.applicants import Applicant, OnlineApplication
 from app.models.cases import Case, CaseDocument
 from app.models.items import Item
+from app.models.library import LibraryEntry
 from app.models.org import Region
 from app.vocabulary import CaseChannel, CaseStatus, ItemStatus
 from workflows.timeutil import utcnow
@@ -46,6 +47,7 @@ class Changes:
     answers: dict = field(default_factory=dict)
     uploads: dict[int, Upload] = field(default_factory=dict)  # by item material id
     removed: set[int] = field(default_factory=set)
+    reused: dict[int, int] = field(default_factory=dict)  # item material id → library entry id
 
 
 # --- drafts --------------------------------------------------------------------------
@@ -151,11 +153,33 @@ def save(session, draft: OnlineApplication, changes: Changes) -> None:
     except CaseError as exc:
         raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
     materials = {k: v for k, v in (draft.materials or {}).items() if int(k) not in changes.removed}
+    materials.update(_reused(session, draft, changes.reused))
     allowed = {m.id for m in draft.item.materials}
     stored = _store(session, changes.uploads, allowed, "material-")
     materials.update({str(k): v for k, v in stored.items()})
     draft.data, draft.materials = answers, materials
     draft.updated_at = utcnow()
+
+
+def offers(session, draft: OnlineApplication) -> dict[int, list[LibraryEntry]]:
+    """The 资料共享库 entries the applicant may reuse, per item material (verified only)."""
+    applicant = draft.applicant
+    if not applicant.verified:
+        return {}
+    return library.offers_for(session, applicant.kind, applicant.id_number, draft.item)
+
+
+def _reused(session, draft: OnlineApplication, reused: dict[int, int]) -> dict:
+    chosen = {}
+    offered = offers(session, draft) if reused else {}
+    for material_id, entry_id in reused.items():
+        entry = next((e for e in offered.get(material_id, []) if e.id == entry_id), None)
+        if entry is None:
+            raise ApplicationRefused(
+                "所选的共享材料不能用于这项材料。", fields={f"material-{material_id}": "请重新选择"}
+            )
+        chosen[str(material_id)] = {"library": entry.id, "filename": entry.name}
+    return chosen
 
 
 def missing(draft: OnlineApplication) -> list[str]:
@@ -195,7 +219,7 @@ def submit(session, draft: OnlineApplication) -> tuple[Case, str]:
             contact_name=draft.contact_name or applicant.contact,
         ),
         place=session.get(Region, draft.place_id),
-        received={int(k) for k in draft.materials},
+        received={int(k) for k, v in draft.materials.items() if "sha256" in v},
         channel=CaseChannel.ONLINE,
         data=dict(draft.data or {}),
     )
@@ -203,8 +227,17 @@ def submit(session, draft: OnlineApplication) -> tuple[Case, str]:
     case.applicant_account_id = applicant.id
     for material in case.materials:
         upload = draft.materials.get(str(material.item_material_id))
-        if upload:
+        if upload and "sha256" in upload:
             material.blob_sha256, material.filename = upload["sha256"], upload["filename"]
+        elif upload:  # from the 资料共享库: checked again now (consent, validity)
+            entry = session.get(LibraryEntry, upload["library"])
+            try:
+                if entry is None:
+                    raise CaseError("所选的共享材料已不存在。")
+                library.reuse(session, case, material, entry, None)
+            except CaseError as exc:
+                key = f"material-{material.item_material_id}"
+                raise ApplicationRefused(exc.message, fields={key: exc.message}) from None
     draft.case_id, draft.submitted_at = case.id, utcnow()
     return case, password
 

@@ -381,3 +381,42 @@ def test_the_applicant_is_told_of_a_fee_and_downloads_the_decision_once_paid(per
     decision = next(d for d in case_of(session, number).documents if d.kind == "decision")
     pdf = person.get(f"/portal/cases/{number}/documents/{decision.id}.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_a_verified_applicant_reuses_accepted_materials_instead_of_uploading(person, app, session):
+    from app.models.library import LibraryUse
+    from app.portal import accounts
+
+    first = submit_food(person, session)
+    act(window(app), first, "accept")
+    draft = start(person)
+    html, _form = page_form(person, draft)
+    assert "data-offer" not in html  # not verified yet: the library stays closed
+
+    accounts.verify(session.scalars(select(Applicant)).one(), "center_clerk")
+    session.commit()
+    html, form = page_form(person, draft)
+    offers = dict(re.findall(r'name="reuse-(\d+)" value="(\d+)"', html))
+    required = [m for m in materials(session) if m.required]
+    assert {int(k) for k in offers} >= {m.id for m in required}
+
+    # an entry offered for another material is refused and nothing is kept
+    one, other = required[0].id, required[1].id
+    wrong = send(person, draft, "save", data={f"reuse-{one}": offers[str(other)]}, form=form)
+    assert wrong.status_code == 422
+    session.expire_all()
+    assert session.get(OnlineApplication, draft).materials == {}
+
+    reuse = {f"reuse-{m.id}": offers[str(m.id)] for m in required}
+    data = {"place": region_id(session, VILLAGE), **FOOD, **reuse}
+    response = send(person, draft, "submit", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    number = re.search(r"/portal/cases/(\d{19})$", response.headers["Location"]).group(1)
+    case = case_of(session, number)
+    earlier = {m.name: m.blob_sha256 for m in case_of(session, first).materials}
+    for material in case.materials:
+        if material.required:
+            assert material.received and material.blob_sha256 == earlier[material.name]
+    uses = session.scalars(select(LibraryUse).where(LibraryUse.case_id == case.id)).all()
+    assert len(uses) == len(required)
+    assert "复用共享材料" in person.get(f"/portal/cases/{number}").get_data(as_text=True)
