@@ -178,12 +178,14 @@ class CaseEventKind(Word):
     PAID = "paid", "缴费"
     REFUNDED = "refunded", "退费"
     LIBRARY_REUSED = "library_reused", "复用共享材料"
+    PACKAGED = "packaged", "一件事"
 
     @classmethod
     def public(cls) -> tuple[CaseEventKind, ...]:
         """What the applicant sees of the record (the window's acts, not the staff's)."""
         return (
             cls.RECEIVED,
+            cls.PACKAGED,
             cls.ACCEPTED,
             cls.CORRECTION_REQUESTED,
             cls.CORRECTION_RECEIVED,

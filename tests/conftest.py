@@ -450,12 +450,13 @@ def shipped(request, app, deployed, demo, session, database_url):
     """The demo county with the shipped catalog loaded, as ``scripts/run`` sets it up.
 
     Built once per worker and database; later tests start from a copy of its rows."""
-    from app.items.catalog import load_catalog
+    from app.items.catalog import load_catalog, sync_packages
 
     if request.node.stash.get(FROM_SNAPSHOT, False):
         return
     with app.app_context():
         load_catalog(session, SHIPPED / "catalog.json")
+        sync_packages(session, SHIPPED / "catalog.json")
     session.commit()
     kind = request.node.callspec.params["database_url"]
     at_real_time = getattr(request.node.get_closest_marker("moments"), "args", None) is None

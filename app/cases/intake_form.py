@@ -11,51 +11,30 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from app.engine import platform_runtime
+from app.items.intake import (  # noqa: F401  (the cases' own names for them)
+    INTAKE_STEP,
+    NOT_ANSWERS,
+    PLATFORM_KEYS,
+    REQUIRED,
+    editable,
+    intake_schema,
+    is_empty,
+    problems,
+    problems_message,
+    step_schema,
+    top_name,
+)
 from app.models.cases import Case
 from app.models.items import Item
 from app.schema_forms import fields, parse
-from workflows.errors import InvalidTaskData, NotFound
-from workflows.forms import validate_task_data
+from workflows.errors import InvalidTaskData
 
 from .errors import CaseError
 
 PREFIX = "f_"
-INTAKE_STEP = ("step", "intake")
-# What the platform puts into a case's process (``process_data``, docs/DIAGRAMS.md 8.1):
-# facts of the case, never a person's to set or override.
-PLATFORM_KEYS = frozenset({
-    "case_number", "item_code", "item_name", "applicant_type", "applicant_name", "applicant_id_number",
-    "contact_phone", "place", "place_name", "lead_department", "accept_date", "green_channel",
-})  # fmt: skip
-# a step's own words, shown in the history, not an answer of the applicant
-NOT_ANSWERS = frozenset({"opinion"})
-REQUIRED = "此项为必填项"
 
 
 # --- the form --------------------------------------------------------------------------
-
-
-def step_schema(session, definition_id: int) -> dict | None:
-    """The intake step's form of a deployed diagram, without the keys the case provides."""
-    step = platform_runtime(session).step_with(definition_id, *INTAKE_STEP)
-    if step is None or step[1] is None:
-        return None
-    schema = step[1]
-    properties = {k: v for k, v in schema.get("properties", {}).items() if k not in PLATFORM_KEYS}
-    required = [k for k in schema.get("required", []) if k not in PLATFORM_KEYS]
-    return {**schema, "properties": properties, "required": required}
-
-
-def intake_schema(session, item: Item) -> dict | None:
-    """The intake form of the item's diagram (its newest version), if it has one."""
-    if not item.process_id:
-        return None
-    try:
-        definition = platform_runtime(session).definition(item.process_id)
-    except NotFound:
-        return None
-    return step_schema(session, definition.id)
 
 
 def case_schema(session, case: Case) -> dict | None:
@@ -71,15 +50,6 @@ def application_data(case: Case) -> dict:
     if case.instance is not None:
         return case.instance.data or {}
     return case.data or {}
-
-
-def editable(schema: dict) -> set[str]:
-    """The answers a person gives (not read-only, not a step's opinion)."""
-    return {
-        name
-        for name, prop in (schema.get("properties") or {}).items()
-        if isinstance(prop, dict) and not prop.get("readOnly") and name not in NOT_ANSWERS
-    }
 
 
 def intake_fields(session, item: Item, form, errors: dict) -> list:
@@ -112,33 +82,6 @@ def revision(data: dict | None) -> str:
 # --- checking the answers ----------------------------------------------------------------
 
 
-def problems(schema: dict | None, data: dict, *, complete: bool) -> dict[str, str]:
-    """Every field at fault, by name; without ``complete`` a missing answer is no fault."""
-    if not schema:
-        return {}
-    try:
-        validate_task_data(schema, data)
-    except InvalidTaskData as exc:
-        found = dict(exc.fields)
-    else:
-        return {}
-    if complete:
-        return found
-    return {k: v for k, v in found.items() if not (v == REQUIRED and _empty(data.get(k)))}
-
-
-def problems_message(schema: dict | None, found: dict[str, str]) -> str:
-    """ "申请信息填写有误：小作坊名称（此项为必填项）；…", in the form's order."""
-    properties = (schema or {}).get("properties") or {}
-    order = {name: i for i, name in enumerate(properties)}
-    parts = []
-    for path in sorted(found, key=lambda p: order.get(_top(p), len(order))):
-        prop = properties.get(_top(path))
-        label = str(prop.get("title") or _top(path)) if isinstance(prop, dict) else None
-        parts.append(f"{label}（{found[path]}）" if label else found[path])
-    return "申请信息填写有误：" + "；".join(parts) + "。"
-
-
 def validate_intake(session, item: Item, data: dict, *, complete: bool) -> dict:
     """The answers to the item's intake form, or a CaseError naming every field at fault.
 
@@ -159,7 +102,7 @@ def missing_answers(schema: dict | None, data: dict) -> list[str]:
     return [
         str(prop.get("title") or name)
         for name, prop in properties.items()
-        if found.get(name) == REQUIRED and _empty(data.get(name))
+        if found.get(name) == REQUIRED and is_empty(data.get(name))
     ]
 
 
@@ -220,11 +163,3 @@ def _text(f, prop: dict) -> str:
 
 def _only(schema: dict, names: set[str]) -> dict:
     return {k: v for k, v in (schema.get("properties") or {}).items() if k in names}
-
-
-def _top(path) -> str:
-    return str(path).split(".", 1)[0]
-
-
-def _empty(value) -> bool:
-    return value is None or value == "" or value == []

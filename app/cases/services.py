@@ -175,6 +175,11 @@ def _event(
     session.add(CaseEvent(case_id=case.id, kind=kind, actor=actor, message=message, data=data))
 
 
+def record(session, case: Case, kind: CaseEventKind, actor: str | None, message: str) -> None:
+    """A line in the case's record written by another service (一件事)."""
+    _event(session, case, kind, actor, message)
+
+
 def _materials_facts(materials) -> list[dict]:
     return [{"name": m.name, "required": m.required} for m in materials]
 
@@ -462,9 +467,17 @@ def withdraw(session, case: Case, actor: str | None, reason: str) -> Case:
     return case
 
 
-def deliver(session, case: Case, actor: str | None, method: str, receiver: str) -> Case:
-    """送达 the decision; issues the 送达回证."""
+def deliver(
+    session, case: Case, actor: str | None, method: str, receiver: str, *, together=False
+) -> Case:
+    """送达 the decision; issues the 送达回证.
+
+    A case of a 一件事 package is handed out only with the others (统一出证,
+    ``packages.deliver_package`` passes ``together``).
+    """
     _require_status(case, CaseStatus.DECIDED)
+    if case.package_case_id is not None and not together:
+        raise CaseError("本件属于一件事，统一出证：请在一件事页面待全部事项办结后一并送达。")
     if delivered_in_process(session, case):
         raise CaseError("本事项的结果由流程中的送达步骤送达，请在待办中办理该步骤。")
     if not receiver or not receiver.strip():

@@ -28,8 +28,17 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.errors import DomainError
+from app.items.packages import shape_of_item
 from app.items.services import set_topics
-from app.models.items import KINDS, MATERIAL_FORMS, TOPIC_AUDIENCES, Item, ItemMaterial
+from app.models.items import (
+    KINDS,
+    MATERIAL_FORMS,
+    TOPIC_AUDIENCES,
+    Item,
+    ItemMaterial,
+    ItemPackage,
+    ItemPackageMember,
+)
 from app.models.org import Department
 from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
@@ -369,3 +378,147 @@ def _apply(session, plan: dict) -> Loaded:
         item.updated_at = utcnow()
     session.flush()
     return Loaded(item, CREATED if created else UPDATED if changed else UNCHANGED)
+
+
+# --- 一件事 packages ------------------------------------------------------------------------
+
+PACKAGE_FIELDS = ("name", "description", "status", "same_fields", "same_materials", "topics", "window", "address", "phone")  # fmt: skip
+
+
+@dataclass
+class LoadedPackage:
+    package: ItemPackage
+    state: str
+
+    @property
+    def state_zh(self) -> str:
+        return STATE_ZH[self.state]
+
+
+def sync_packages(session, path) -> list[LoadedPackage]:
+    """Create or update the catalog file's ``packages`` (after its items are loaded).
+
+    A package is ``code``, ``name``, ``description``, ``items`` (two or more item
+    codes, in the order the applicant reads them), ``same_fields`` and
+    ``same_materials`` (groups of ``"ITEM-CODE:field or material name"`` that are one
+    answer or one file for the applicant), ``topics``, ``status`` and where to go.
+    """
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    entries = document.get("packages", []) if isinstance(document, dict) else []
+    if not isinstance(entries, list):
+        raise CatalogError("事项目录文件的 packages 应当是列表。")
+    plans = [_check_package(session, entry, index) for index, entry in enumerate(entries, 1)]
+    codes = [plan["code"] for plan in plans]
+    for code in codes:
+        if codes.count(code) > 1:
+            raise CatalogError(f"一件事 {code}：编码重复。", code)
+    return [_apply_package(session, plan) for plan in plans]
+
+
+def _check_package(session, entry, index: int) -> dict:
+    if not isinstance(entry, dict):
+        raise CatalogError(f"第 {index} 个一件事格式不正确，应当是一个对象。")
+    code = _short(entry, "code", f"第 {index} 个一件事", None, 40)
+    if code is None:
+        raise CatalogError(f"第 {index} 个一件事缺少编码 code。")
+    where = f"一件事 {code} "
+    codes = entry.get("items")
+    if not isinstance(codes, list) or len(codes) < 2 or not all(isinstance(c, str) for c in codes):
+        raise CatalogError(f"{where}的 items 应当列出至少两个事项编码。", code)
+    if len(set(codes)) != len(codes):
+        raise CatalogError(f"{where}的 items 中有重复的事项。", code)
+    items = []
+    for item_code in codes:
+        item = session.scalars(select(Item).where(Item.code == item_code)).first()
+        if item is None:
+            raise CatalogError(f"{where}所列的事项 {item_code} 不存在。", code)
+        items.append(item)
+    status = ItemStatus.parse(entry.get("status", ItemStatus.DRAFT))
+    if status is None:
+        raise CatalogError(f"{where}的状态“{entry.get('status')}”不正确。", code)
+    if status == ItemStatus.PUBLISHED:
+        closed = [i.code for i in items if i.status != ItemStatus.PUBLISHED]
+        if closed:
+            raise CatalogError(f"{where}不能发布：事项 {'、'.join(closed)} 尚未发布。", code)
+    by_code = {i.code: i for i in items}
+    fields_of = {}
+    for item in items:
+        shape = shape_of_item(session, item)
+        fields_of[item.code] = {f.key: f.schema for f in shape.fields}
+    same_fields = _groups(entry, "same_fields", where, code)
+    for group in same_fields:
+        types = set()
+        for text in group:
+            item_code, _, name = text.partition(":")
+            if item_code not in by_code:
+                raise CatalogError(f"{where}的 same_fields 中“{text}”不是本一件事的事项。", code)
+            if name not in fields_of[item_code]:
+                raise CatalogError(
+                    f"{where}的 same_fields 中“{text}”：事项 {item_code} 的受理表单没有这个字段。",
+                    code,
+                )
+            types.add(str(fields_of[item_code][name].get("type")))
+        if len(types) > 1:
+            raise CatalogError(f"{where}的 same_fields 中 {group} 的字段类型不同，不能合并。", code)
+    same_materials = _groups(entry, "same_materials", where, code)
+    for group in same_materials:
+        for text in group:
+            item_code, _, name = text.partition(":")
+            if item_code not in by_code:
+                raise CatalogError(f"{where}的 same_materials 中“{text}”不是本一件事的事项。", code)
+            if name not in {m.name for m in by_code[item_code].materials}:
+                raise CatalogError(
+                    f"{where}的 same_materials 中“{text}”：事项 {item_code} 没有这项材料。", code
+                )
+    return {
+        "code": code,
+        "items": items,
+        "values": {
+            "name": _text(entry, "name", where, code, required=True),
+            "description": _text(entry, "description", where, code),
+            "status": status,
+            "same_fields": same_fields,
+            "same_materials": same_materials,
+            "topics": [list(t) for t in _topics(entry, where, code)],
+            "window": _short(entry, "window", where, code, 200),
+            "address": _short(entry, "address", where, code, 200),
+            "phone": _short(entry, "phone", where, code, 40),
+        },
+    }
+
+
+def _groups(entry: dict, key: str, where: str, code) -> list[list[str]]:
+    groups = entry.get(key, [])
+    ok = isinstance(groups, list) and all(
+        isinstance(g, list) and len(g) >= 2 and all(isinstance(t, str) and ":" in t for t in g)
+        for g in groups
+    )
+    if not ok:
+        raise CatalogError(
+            f'{where}的 {key} 应当是分组列表，如 [["事项编码:名称", "事项编码:名称"]]。', code
+        )
+    return [[t.strip() for t in g] for g in groups]
+
+
+def _apply_package(session, plan: dict) -> LoadedPackage:
+    package = session.scalars(select(ItemPackage).where(ItemPackage.code == plan["code"])).first()
+    created = package is None
+    if created:
+        package = ItemPackage(code=plan["code"])
+        session.add(package)
+    changed = created
+    for key, value in plan["values"].items():
+        if created or getattr(package, key) != value:
+            setattr(package, key, value)
+            changed = True
+    if [m.item_id for m in package.members] != [i.id for i in plan["items"]]:
+        package.members.clear()
+        if not created:
+            session.flush()
+        for position, item in enumerate(plan["items"]):
+            package.members.append(ItemPackageMember(item=item, position=position))
+        changed = True
+    if changed:
+        package.updated_at = utcnow()
+    session.flush()
+    return LoadedPackage(package, CREATED if created else UPDATED if changed else UNCHANGED)

@@ -9,7 +9,7 @@ from flask import Flask
 
 from app.extensions import db
 
-from .catalog import CatalogError, sync_catalog
+from .catalog import CatalogError, sync_catalog, sync_packages
 
 
 def register_items_cli(app: Flask) -> None:
@@ -23,9 +23,12 @@ def register_items_cli(app: Flask) -> None:
         """Create or update the items listed in FILE (e.g. bpmn/catalog.json)."""
         try:
             loaded = sync_catalog(db.session, file)
+            packages = sync_packages(db.session, file)
         except CatalogError as exc:
             db.session.rollback()
             raise click.ClickException(f"{exc.message}\n未导入任何事项。")
         db.session.commit()
         for each in loaded:
             click.echo(f"{each.item.code} {each.item.name}: {each.state_zh}")
+        for each in packages:
+            click.echo(f"{each.package.code} 一件事 {each.package.name}: {each.state_zh}")

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.cases import Case
-from app.models.items import Item
+from app.models.cases import Case, CasePackage
+from app.models.items import Item, ItemPackage
 from workflows.db import Base
 from workflows.timeutil import utcnow
 
@@ -88,7 +88,10 @@ class OnlineApplication(Base):
     applicant_id: Mapped[int] = mapped_column(
         ForeignKey("applicant.id", ondelete="CASCADE"), index=True
     )
-    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    # one item, or a 一件事 package (then ``materials`` are keyed by each shared
+    # material's first item material id, see app/cases/packages.py)
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"))
+    package_id: Mapped[int | None] = mapped_column(ForeignKey("item_package.id"))
     place_id: Mapped[int | None] = mapped_column(ForeignKey("region.id"))
     contact_name: Mapped[str | None] = mapped_column(String(80))
     data: Mapped[dict] = mapped_column(default=dict)
@@ -100,12 +103,19 @@ class OnlineApplication(Base):
     submitted_at: Mapped[datetime | None]
 
     applicant: Mapped[Applicant] = relationship()
-    item: Mapped[Item] = relationship()
+    item: Mapped[Item | None] = relationship()
+    package: Mapped[ItemPackage | None] = relationship()
     case: Mapped[Case | None] = relationship()
+    package_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_package.id"), unique=True)
+    package_case: Mapped[CasePackage | None] = relationship()
 
     # every UPDATE checks and bumps the revision: of two submissions at once, one wins
     __mapper_args__ = {"version_id_col": revision}
 
     @property
     def submitted(self) -> bool:
-        return self.case_id is not None
+        return self.case_id is not None or self.package_case_id is not None
+
+    @property
+    def title(self) -> str:
+        return self.package.name if self.package is not None else self.item.name

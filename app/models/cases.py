@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.models.items import Item
+from app.models.items import Item, ItemPackage
 from app.models.org import Department, Region
 from app.vocabulary import CaseChannel, CaseStatus
 from workflows.db import Base
@@ -52,6 +52,8 @@ class Case(Base):
     county_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
     lead_department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
     data: Mapped[dict] = mapped_column(default=dict)
+    # 一件事: the package this case was applied for in, with its sibling cases
+    package_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_package.id"), index=True)
 
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     received_by: Mapped[str | None] = mapped_column(String(80))
@@ -74,6 +76,7 @@ class Case(Base):
     place: Mapped[Region] = relationship(foreign_keys=[place_id])
     county: Mapped[Region] = relationship(foreign_keys=[county_id])
     lead_department: Mapped[Department | None] = relationship()
+    package_case: Mapped[CasePackage | None] = relationship(back_populates="cases")
     materials: Mapped[list[CaseMaterial]] = relationship(
         back_populates="case", order_by="CaseMaterial.id", cascade="all, delete-orphan"
     )
@@ -84,6 +87,38 @@ class Case(Base):
     @property
     def status_zh(self) -> str:
         return CaseStatus.label_of(self.status)
+
+    @property
+    def channel_zh(self) -> str:
+        return CaseChannel.label_of(self.channel)
+
+
+class CasePackage(Base):
+    """一件事一次办: one submission of a package, one case per item, one package number.
+
+    The applicant and the window follow the package as a whole; its results are handed
+    out together once every case has ended (统一出证, ``delivered_at``).
+    """
+
+    __tablename__ = "case_package"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("item_package.id"))
+    channel: Mapped[str] = mapped_column(String(16), default=CaseChannel.WINDOW)
+    applicant_name: Mapped[str] = mapped_column(String(200))
+    applicant_id_number: Mapped[str] = mapped_column(String(32))
+    applicant_account_id: Mapped[int | None] = mapped_column(ForeignKey("applicant.id"), index=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    county_id: Mapped[int] = mapped_column(ForeignKey("region.id"))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    received_by: Mapped[str | None] = mapped_column(String(80))
+    delivered_at: Mapped[datetime | None]
+    delivered_by: Mapped[str | None] = mapped_column(String(80))
+
+    package: Mapped[ItemPackage] = relationship()
+    place: Mapped[Region] = relationship(foreign_keys=[place_id])
+    cases: Mapped[list[Case]] = relationship(back_populates="package_case", order_by="Case.id")
 
     @property
     def channel_zh(self) -> str:

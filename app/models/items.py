@@ -126,3 +126,67 @@ class ItemTopic(Base):
     name: Mapped[str] = mapped_column(String(40), index=True)
 
     item: Mapped[Item] = relationship(back_populates="topics")
+
+
+class ItemPackage(Base):
+    """一件事: several items applied for together with one form and one material list.
+
+    ``same_fields`` and ``same_materials`` name answers and materials of different
+    items that are one and the same for the applicant (``[["ITEM-CODE", "field or
+    material name"], ...]`` per group); fields and materials of the same name are
+    the same anyway. Names, not ids: a reloaded item's material rows are new.
+    """
+
+    __tablename__ = "item_package"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=ItemStatus.DRAFT, index=True)
+    same_fields: Mapped[list] = mapped_column(default=list)
+    same_materials: Mapped[list] = mapped_column(default=list)
+    topics: Mapped[list] = mapped_column(default=list)  # [[audience, name], ...]
+    # the 一件事 window that receives the package and hands out every result (统一出证)
+    window: Mapped[str | None] = mapped_column(String(200))
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    members: Mapped[list[ItemPackageMember]] = relationship(
+        back_populates="package",
+        order_by="ItemPackageMember.position",
+        cascade="all, delete-orphan",
+    )
+
+    @property
+    def items(self) -> list[Item]:
+        return [member.item for member in self.members]
+
+    @property
+    def online(self) -> bool:
+        return all(item.online and item.status == ItemStatus.PUBLISHED for item in self.items)
+
+    @property
+    def committed_days(self) -> int:
+        """The items run side by side: the package takes as long as its longest item."""
+        return max((item.committed_days for item in self.items), default=0)
+
+    @property
+    def statutory_days(self) -> int:
+        return max((item.statutory_days for item in self.items), default=0)
+
+
+class ItemPackageMember(Base):
+    __tablename__ = "item_package_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(
+        ForeignKey("item_package.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"))
+    position: Mapped[int] = mapped_column(default=0)
+
+    package: Mapped[ItemPackage] = relationship(back_populates="members")
+    item: Mapped[Item] = relationship()

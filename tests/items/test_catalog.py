@@ -203,7 +203,10 @@ def test_items_load_command_prints_one_line_per_item(deployed, demo, app, sessio
         "ZJJ-HWGG-SZSP 户外广告设施设置审批: 已新增",
         "ZRZY-KCPJG-HF 矿产品加工资格证核发: 已新增",
         "SCJ-GZJJCS-LHSC 公众聚集场所开业联合审查: 已新增",
+        "YJS-KBCYD 一件事 开办餐饮店: 已新增",
     ]
+    again = runner.invoke(args=["items", "load", str(CATALOG)])
+    assert again.output.splitlines()[-1] == "YJS-KBCYD 一件事 开办餐饮店: 未变化"
     items = entries()
     items[0]["fee_note"] = "免费"
     second = runner.invoke(args=["items", "load", str(write(tmp_path, items))])
