@@ -18,13 +18,16 @@ from flask import (
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import documents, payments
+from app.cases import packages as case_packages
 from app.cases import pdf as renderer
-from app.cases.intake_form import edit_fields, intake_schema, parse_intake
+from app.cases.intake_form import PREFIX, edit_fields, intake_schema, parse_intake
 from app.errors import DomainError
 from app.extensions import db
 from app.files import store
+from app.items.packages import published_package
 from app.limits import page_number
 from app.org.directory import place_labels
+from app.schema_forms import parse
 from app.verify.throttle import Throttle, minutes
 
 from . import applications, guide, my_cases
@@ -62,6 +65,21 @@ def start(code: str):
     return redirect(url_for("portal.application", draft_id=draft.id))
 
 
+@applicant_required
+def start_package(code: str):
+    package = published_package(db.session, code[:40])
+    if package is None:
+        abort(404)
+    try:
+        draft = applications.start(db.session, _applicant(), package=package)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "warning")
+        return redirect(url_for("portal.package_guide", code=package.code))
+    db.session.commit()
+    return redirect(url_for("portal.application", draft_id=draft.id))
+
+
 def _draft(draft_id: int):
     draft = applications.own_draft(db.session, _applicant(), draft_id)
     if draft is None:
@@ -70,17 +88,20 @@ def _draft(draft_id: int):
 
 
 def _application_page(draft, *, form=None, errors=None, message=None, status=200):
-    schema = intake_schema(db.session, draft.item) or {}
-    fields = edit_fields(schema, draft.data or {}, form, errors or {}) if schema else []
+    asked = applications.shape(db.session, draft)
+    schema = asked.schema()
+    fields = edit_fields(schema, draft.data or {}, form, errors or {}) if asked.fields else []
     return render_template(
         "portal/application.html",
         draft=draft,
         item=draft.item,
+        package=draft.package,
+        shape=asked,
         fields=fields,
         places=place_labels(db.session, applications.places(db.session)),
         errors=errors or {},
         message=message,
-        missing=applications.missing(draft),
+        missing=applications.missing(db.session, draft),
         offers=applications.offers(db.session, draft),
     ), status
 
@@ -108,7 +129,7 @@ def _changes(draft) -> applications.Changes:
         revision=request.form.get("revision", type=int) or 0,
         place_id=int(place) if place.isdigit() and len(place) < 10 else None,
         contact_name=request.form.get("contact_name", "")[:80],
-        answers=parse_intake(db.session, draft.item, request.form),
+        answers=parse(applications.shape(db.session, draft).schema(), request.form, prefix=PREFIX),
         uploads=_uploads("material-"),
         removed=removed,
         reused=reused,
@@ -118,6 +139,8 @@ def _changes(draft) -> applications.Changes:
 @applicant_required
 def application(draft_id: int):
     draft = _draft(draft_id)
+    if draft.package_case is not None:
+        return redirect(url_for("portal.package_case", number=draft.package_case.number))
     if draft.submitted:
         return redirect(url_for("portal.case", number=draft.case.number))
     if request.method == "GET":
@@ -155,7 +178,7 @@ def application(draft_id: int):
         flash("这份申请已在其他页面保存或提交，请核对当前内容。", "warning")
         return redirect(url_for("portal.application", draft_id=draft_id))
     try:
-        case, password = applications.submit(db.session, draft)
+        made, password = applications.submit(db.session, draft)
         db.session.flush()
     except DomainError as exc:
         db.session.rollback()
@@ -169,12 +192,20 @@ def application(draft_id: int):
         db.session.rollback()
         return redirect(url_for("portal.application", draft_id=draft_id))
     _throttle("submissions").fail(f"submit:{draft.applicant_id}", window=3600)
+    if draft.package is not None:
+        flash(
+            f"一件事“{draft.package.name}”已提交，编号 {made.number}，共 {len(made.cases)} 个办件，"
+            f"查询密码 {password}（各办件通用，只显示这一次）。"
+            "窗口将在 5 个工作日内预审，结果会在“我的办件”中通知您。",
+            "success",
+        )
+        return redirect(url_for("portal.package_case", number=made.number))
     flash(
-        f"申请已提交，办件编号 {case.number}，查询密码 {password}（只显示这一次）。"
+        f"申请已提交，办件编号 {made.number}，查询密码 {password}（只显示这一次）。"
         "窗口将在 5 个工作日内预审，结果会在“我的办件”中通知您。",
         "success",
     )
-    return redirect(url_for("portal.case", number=case.number))
+    return redirect(url_for("portal.case", number=made.number))
 
 
 @applicant_required
@@ -215,6 +246,8 @@ def cases():
         "portal/cases.html",
         applicant=applicant,
         cases=found,
+        packages=my_cases.packages(db.session, applicant) if page == 1 else [],
+        progress=case_packages.progress,
         drafts=applications.drafts(db.session, applicant) if page == 1 else [],
         reminders=my_cases.reminders(db.session, applicant) if page == 1 else [],
         stage=my_cases.stage,
@@ -252,6 +285,21 @@ def _case_page(case, *, form=None, errors=None, message=None, status=200):
 @applicant_required
 def case(number: str):
     return _case_page(_case(number))
+
+
+@applicant_required
+def package_case(number: str):
+    """一件事: the package as a whole, each of its cases and where to collect the results."""
+    bundle = my_cases.package_of(db.session, _applicant(), number[:32])
+    if bundle is None:
+        abort(404)
+    return render_template(
+        "portal/package_case.html",
+        bundle=bundle,
+        state=case_packages.progress(bundle),
+        stage=my_cases.stage,
+        steps={c.id: my_cases.current_steps(db.session, c) for c in bundle.cases},
+    )
 
 
 @applicant_required

@@ -2,6 +2,9 @@
 saves a draft (暂存) and submits; the submission is received like an application at
 the counter (channel 网上) and waits in its window's 网上预审 queue. When the window
 asks for 补正, the applicant answers online without retyping. Plain values in and out.
+
+A 一件事 package is applied for the same way: one combined form, one material list
+(``app/items/packages.py``); its submission makes one case per item.
 """
 
 from __future__ import annotations
@@ -10,14 +13,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.cases import library, services
+from app.cases import library, packages, services
 from app.cases.errors import CaseError
-from app.cases.intake_form import editable, intake_schema, validate_intake
+from app.cases.intake_form import intake_schema
 from app.errors import Conflict, DomainError
 from app.files import store
+from app.items.packages import FormProblems, Shape, shape_of, shape_of_item
 from app.models.applicants import Applicant, OnlineApplication
-from app.models.cases import Case, CaseDocument
-from app.models.items import Item
+from app.models.cases import Case, CaseDocument, CasePackage
+from app.models.items import Item, ItemPackage
 from app.models.library import LibraryEntry
 from app.models.org import Region
 from app.vocabulary import CaseChannel, CaseStatus, ItemStatus
@@ -57,27 +61,56 @@ def applicable(item: Item | None) -> bool:
     return item is not None and item.status == ItemStatus.PUBLISHED and item.online
 
 
-def start(session, applicant: Applicant, item: Item) -> OnlineApplication:
-    """The applicant's open draft for ``item``, or a new one."""
-    if not applicable(item):
+def package_applicable(package: ItemPackage | None) -> bool:
+    return package is not None and package.status == ItemStatus.PUBLISHED and package.online
+
+
+def shape(session, draft: OnlineApplication) -> Shape:
+    """What the draft asks: its item's form and materials, or its package's combined ones."""
+    if draft.package is not None:
+        return shape_of(session, draft.package)
+    return shape_of_item(session, draft.item)
+
+
+def _open(draft: OnlineApplication) -> bool:
+    if draft.package is not None:
+        return package_applicable(draft.package)
+    return applicable(draft.item)
+
+
+def start(
+    session, applicant: Applicant, item: Item | None = None, package: ItemPackage | None = None
+) -> OnlineApplication:
+    """The applicant's open draft for ``item`` (or the 一件事 ``package``), or a new one."""
+    if not (applicable(item) if package is None else package_applicable(package)):
         raise ApplicationRefused("该事项暂不支持网上申报，请到窗口办理。")
+    which = (
+        OnlineApplication.package_id == package.id
+        if package is not None
+        else OnlineApplication.item_id == item.id
+    )
     found = session.scalars(
         select(OnlineApplication).where(
             OnlineApplication.applicant_id == applicant.id,
-            OnlineApplication.item_id == item.id,
+            which,
             OnlineApplication.case_id.is_(None),
+            OnlineApplication.package_case_id.is_(None),
         )
     ).first()
     if found is not None:
         return found
     count = session.scalar(
         select(func.count(OnlineApplication.id)).where(
-            OnlineApplication.applicant_id == applicant.id, OnlineApplication.case_id.is_(None)
+            OnlineApplication.applicant_id == applicant.id,
+            OnlineApplication.case_id.is_(None),
+            OnlineApplication.package_case_id.is_(None),
         )
     )
     if count >= MAX_DRAFTS:
         raise ApplicationRefused(f"暂存的申请已有 {MAX_DRAFTS} 件，请先提交或删除不用的草稿。")
-    draft = OnlineApplication(applicant=applicant, item=item, data={}, materials={})
+    draft = OnlineApplication(
+        applicant=applicant, item=item, package=package, data={}, materials={}
+    )
     session.add(draft)
     session.flush()
     return draft
@@ -90,6 +123,7 @@ def drafts(session, applicant: Applicant) -> list[OnlineApplication]:
             .where(
                 OnlineApplication.applicant_id == applicant.id,
                 OnlineApplication.case_id.is_(None),
+                OnlineApplication.package_case_id.is_(None),
             )
             .order_by(OnlineApplication.updated_at.desc())
         )
@@ -127,12 +161,9 @@ def _store(session, uploads: dict[int, Upload], allowed: set[int], prefix: str) 
     return stored
 
 
-def _answers(session, item: Item, answers: dict) -> dict:
-    schema = intake_schema(session, item)
-    if not schema:
-        return {}
-    names = editable(schema)
-    return {k: v for k, v in answers.items() if k in names}
+def _answers(asked: Shape, answers: dict) -> dict:
+    keys = {f.key for f in asked.fields}
+    return {k: v for k, v in answers.items() if k in keys}
 
 
 def save(session, draft: OnlineApplication, changes: Changes) -> None:
@@ -147,14 +178,15 @@ def save(session, draft: OnlineApplication, changes: Changes) -> None:
             raise ApplicationRefused("请选择办理地点。", "place")
         draft.place_id = place.id
     draft.contact_name = (changes.contact_name or "").strip()[:80] or None
-    answers = _answers(session, draft.item, changes.answers)
+    asked = shape(session, draft)
+    answers = _answers(asked, changes.answers)
     try:
-        validate_intake(session, draft.item, answers, complete=False)
-    except CaseError as exc:
-        raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
+        asked.check(answers, complete=False)
+    except FormProblems as exc:
+        raise ApplicationRefused(exc.message, fields=exc.fields) from None
     materials = {k: v for k, v in (draft.materials or {}).items() if int(k) not in changes.removed}
     materials.update(_reused(session, draft, changes.reused))
-    allowed = {m.id for m in draft.item.materials}
+    allowed = {m.key for m in asked.materials}
     stored = _store(session, changes.uploads, allowed, "material-")
     materials.update({str(k): v for k, v in stored.items()})
     draft.data, draft.materials = answers, materials
@@ -162,11 +194,18 @@ def save(session, draft: OnlineApplication, changes: Changes) -> None:
 
 
 def offers(session, draft: OnlineApplication) -> dict[int, list[LibraryEntry]]:
-    """The 资料共享库 entries the applicant may reuse, per item material (verified only)."""
+    """The 资料共享库 entries the applicant may reuse, per material (verified only)."""
     applicant = draft.applicant
     if not applicant.verified:
         return {}
-    return library.offers_for(session, applicant.kind, applicant.id_number, draft.item)
+    found: dict[int, list[LibraryEntry]] = {}
+    for asked in shape(session, draft).materials:
+        for member in asked.members:
+            offered = library.offers_for(session, applicant.kind, applicant.id_number, member.item)
+            for entry in offered.get(member.id, []):
+                if entry not in found.setdefault(asked.key, []):
+                    found[asked.key].append(entry)
+    return {k: v for k, v in found.items() if v}
 
 
 def _reused(session, draft: OnlineApplication, reused: dict[int, int]) -> dict:
@@ -182,64 +221,105 @@ def _reused(session, draft: OnlineApplication, reused: dict[int, int]) -> dict:
     return chosen
 
 
-def missing(draft: OnlineApplication) -> list[str]:
-    return [m.name for m in draft.item.materials if m.required and str(m.id) not in draft.materials]
+def missing(session, draft: OnlineApplication) -> list[str]:
+    return [
+        m.name
+        for m in shape(session, draft).materials
+        if m.required and str(m.key) not in draft.materials
+    ]
 
 
-def submit(session, draft: OnlineApplication) -> tuple[Case, str]:
+def submit(session, draft: OnlineApplication) -> tuple[Case | CasePackage, str]:
     """提交: received like an application at the counter, channel 网上, clock not started.
 
     Everything the window needs must be there: the place, every answer, every required
-    material; what is missing is named all at once.
+    material; what is missing is named all at once. A package gives its ``CasePackage``
+    (one case per item), an item its ``Case``.
     """
     if draft.submitted:
         raise Conflict("该申请已提交，请勿重复提交。")
-    if not applicable(draft.item):
+    if not _open(draft):
         raise ApplicationRefused("该事项已停止网上申报，请到窗口办理。")
+    asked = shape(session, draft)
     problems = {}
     if draft.place_id is None:
         problems["place"] = "请选择办理地点。"
-    for material in draft.item.materials:
-        if material.required and str(material.id) not in draft.materials:
-            problems[f"material-{material.id}"] = "请上传此项必要材料。"
-    try:
-        validate_intake(session, draft.item, draft.data or {}, complete=True)
-    except CaseError as exc:
-        problems.update(exc.field_errors())
+    for material in asked.materials:
+        if material.required and str(material.key) not in draft.materials:
+            problems[f"material-{material.key}"] = "请上传此项必要材料。"
+    problems.update(asked.problems(draft.data or {}, complete=True))
     if problems:
         raise ApplicationRefused("申请还不完整，请按提示补齐后再提交。", fields=problems)
     applicant = draft.applicant
+    who = services.Applicant(
+        type=applicant.kind,
+        name=applicant.name,
+        id_number=applicant.id_number,
+        phone=applicant.phone,
+        contact_name=draft.contact_name or applicant.contact,
+    )
+    place = session.get(Region, draft.place_id)
+    uploaded = {int(k) for k, v in draft.materials.items() if "sha256" in v}
+    if draft.package is not None:
+        try:
+            bundle, cases, password = packages.receive_package(
+                session,
+                packages.PackageIntake(
+                    package=draft.package,
+                    applicant=who,
+                    place=place,
+                    answers=dict(draft.data or {}),
+                    received=uploaded,
+                    channel=CaseChannel.ONLINE,
+                    account_id=applicant.id,
+                ),
+                None,
+            )
+        except CaseError as exc:
+            raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
+        draft.package_case_id, draft.submitted_at = bundle.id, utcnow()
+        for case in cases:
+            _attach(session, asked, draft, case)
+        return bundle, password
     intake = services.Intake(
         item=draft.item,
-        applicant=services.Applicant(
-            type=applicant.kind,
-            name=applicant.name,
-            id_number=applicant.id_number,
-            phone=applicant.phone,
-            contact_name=draft.contact_name or applicant.contact,
-        ),
-        place=session.get(Region, draft.place_id),
-        received={int(k) for k, v in draft.materials.items() if "sha256" in v},
+        applicant=who,
+        place=place,
+        received=asked.received_for(draft.item, uploaded),
         channel=CaseChannel.ONLINE,
-        data=dict(draft.data or {}),
+        data=asked.answers_for(draft.item, draft.data or {}),
     )
     case, password = services.receive(session, intake, actor=None)
     case.applicant_account_id = applicant.id
+    _attach(session, asked, draft, case)
+    draft.case_id, draft.submitted_at = case.id, utcnow()
+    return case, password
+
+
+def _attach(session, asked: Shape, draft: OnlineApplication, case: Case) -> None:
+    """The draft's files on the case's materials; 资料共享库 entries reused, checked again
+    now (consent, validity). A shared entry a material cannot take stays for 补正."""
+    key_of = {m.id: shared.key for shared in asked.materials for m in shared.members}
     for material in case.materials:
-        upload = draft.materials.get(str(material.item_material_id))
+        key = key_of.get(material.item_material_id)
+        upload = draft.materials.get(str(key)) if key is not None else None
         if upload and "sha256" in upload:
             material.blob_sha256, material.filename = upload["sha256"], upload["filename"]
-        elif upload:  # from the 资料共享库: checked again now (consent, validity)
+        elif upload:
             entry = session.get(LibraryEntry, upload["library"])
+            if entry is not None and draft.package is not None:
+                offered = library.offers_for(
+                    session, case.applicant_type, case.applicant_id_number, case.item
+                )
+                if entry not in offered.get(material.item_material_id, []):
+                    continue
             try:
                 if entry is None:
                     raise CaseError("所选的共享材料已不存在。")
                 library.reuse(session, case, material, entry, None)
             except CaseError as exc:
-                key = f"material-{material.item_material_id}"
-                raise ApplicationRefused(exc.message, fields={key: exc.message}) from None
-    draft.case_id, draft.submitted_at = case.id, utcnow()
-    return case, password
+                field = f"material-{key}"
+                raise ApplicationRefused(exc.message, fields={field: exc.message}) from None
 
 
 def delete(session, draft: OnlineApplication) -> None:

@@ -23,6 +23,15 @@ bp.add_url_rule(
     "/me/password", endpoint="password", view_func=views.password, methods=["GET", "POST"]
 )
 bp.add_url_rule("/guides/<code>/apply", endpoint="apply", view_func=apply.start, methods=["POST"])
+# 一件事一次办: the package's guide, its application and the package as a whole
+bp.add_url_rule("/packages/<code>", endpoint="package_guide", view_func=views.package_guide)
+bp.add_url_rule(
+    "/packages/<code>/apply",
+    endpoint="apply_package",
+    view_func=apply.start_package,
+    methods=["POST"],
+)
+bp.add_url_rule("/my/packages/<number>", endpoint="package_case", view_func=apply.package_case)
 bp.add_url_rule(
     "/applications/<int:draft_id>",
     endpoint="application",

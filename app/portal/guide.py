@@ -1,5 +1,5 @@
 """办事指南: the published items as applicants read them, searched by name,
-department and 主题; the route as public steps."""
+department and 主题; the route as public steps; the 一件事 packages beside them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.cases.progress import BPMN_NS, bpmn_file
-from app.models.items import TOPIC_AUDIENCES, Item, ItemTopic
+from app.items.packages import published as published_packages
+from app.models.items import TOPIC_AUDIENCES, Item, ItemPackage, ItemTopic
 from app.models.org import Department, Region
 from app.routing.describe import describe
 from app.vocabulary import ItemStatus
@@ -62,6 +63,29 @@ def topics(session) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {audience: [] for audience in TOPIC_AUDIENCES}
     for audience, name in rows:
         found.setdefault(audience, []).append(name)
+    for package in published_packages(session):
+        for audience, name in package.topics or []:
+            if name not in found.setdefault(audience, []):
+                found[audience].append(name)
+    return {audience: sorted(names) for audience, names in found.items()}
+
+
+def search_packages(
+    session, text: str = "", department_id: int | None = None, topic: str = ""
+) -> list[ItemPackage]:
+    """Published 一件事 whose name holds ``text``, under a 主题, with an item of a department."""
+    text = text.strip()[:MAX_QUERY]
+    found = []
+    for package in published_packages(session):
+        if text and text not in package.name and not any(text in i.name for i in package.items):
+            continue
+        if topic and topic not in [name for _, name in package.topics or []]:
+            continue
+        if department_id is not None and all(
+            i.lead_department_id != department_id for i in package.items
+        ):
+            continue
+        found.append(package)
     return found
 
 

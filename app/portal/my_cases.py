@@ -15,7 +15,7 @@ from app.cases import services
 from app.engine import platform_runtime
 from app.errors import DomainError
 from app.models.applicants import Applicant
-from app.models.cases import Case, CaseDocument, CaseEvent
+from app.models.cases import Case, CaseDocument, CaseEvent, CasePackage
 from app.models.payments import Payment
 from app.vocabulary import CaseEventKind, CaseStatus, PaymentStatus
 from workflows.timeutil import utcnow
@@ -55,6 +55,27 @@ def cases(session, applicant: Applicant, page: int = 1) -> list[Case]:
 
 def case_of(session, applicant: Applicant, number: str) -> Case | None:
     return session.scalars(select(Case).where(Case.number == number, _mine(applicant))).first()
+
+
+def packages(session, applicant: Applicant) -> list[CasePackage]:
+    """The 一件事 packages with a case of the applicant's, newest first."""
+    mine = select(Case.package_case_id).where(_mine(applicant), Case.package_case_id.is_not(None))
+    return list(
+        session.scalars(
+            select(CasePackage)
+            .where(CasePackage.id.in_(mine))
+            .order_by(CasePackage.id.desc())
+            .limit(PAGE_SIZE)
+        )
+    )
+
+
+def package_of(session, applicant: Applicant, number: str) -> CasePackage | None:
+    """A package the applicant may follow: one of its cases is theirs."""
+    mine = select(Case.package_case_id).where(_mine(applicant), Case.package_case_id.is_not(None))
+    return session.scalars(
+        select(CasePackage).where(CasePackage.number == number, CasePackage.id.in_(mine))
+    ).first()
 
 
 def events(session, case: Case) -> list[CaseEvent]:
@@ -120,6 +141,9 @@ def reminders(session, applicant: Applicant) -> list[Reminder]:
             out.append(
                 Reminder(case, "窗口要求补正，请按一次性告知书上传材料后重新提交。", "warning")
             )
+        elif case.package_case_id is not None:
+            text = "已办结；一件事的其他事项办结后，由一件事窗口统一出证。"
+            out.append(Reminder(case, text, "success"))
         else:
             out.append(Reminder(case, "已办结，请按通知领取结果或等待送达。", "success"))
     due = session.scalars(

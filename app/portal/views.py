@@ -19,6 +19,7 @@ from flask import (
 from app.auth.services import LoginRefused
 from app.extensions import db
 from app.files import store
+from app.items.packages import packages_with, published, published_package, shape_of
 from app.verify.throttle import Throttle, minutes
 
 from . import accounts, guide
@@ -41,6 +42,7 @@ def home():
         "portal/home.html",
         topics=guide.topics(db.session),
         departments=guide.departments(db.session),
+        packages=published(db.session),
     )
 
 
@@ -52,6 +54,7 @@ def guides():
     return render_template(
         "portal/guides.html",
         items=guide.search(db.session, text, department_id, topic),
+        packages=guide.search_packages(db.session, text, department_id, topic),
         departments=guide.departments(db.session),
         text=text,
         topic=topic,
@@ -63,7 +66,25 @@ def item_guide(code: str):
     item = guide.published_item(db.session, code[:40])
     if item is None:
         abort(404)
-    return render_template("portal/guide.html", item=item, steps=guide.route(db.session, item))
+    return render_template(
+        "portal/guide.html",
+        item=item,
+        steps=guide.route(db.session, item),
+        packages=packages_with(db.session, item),
+    )
+
+
+def package_guide(code: str):
+    """一件事's guide: its items, the one material list, limits, fees, where to go."""
+    package = published_package(db.session, code[:40])
+    if package is None:
+        abort(404)
+    return render_template(
+        "portal/package_guide.html",
+        package=package,
+        shape=shape_of(db.session, package),
+        fees=[i for i in package.items if i.fee_amount],
+    )
 
 
 def material_file(code: str, material_id: int, which: str):
