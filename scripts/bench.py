@@ -17,9 +17,14 @@ Figures, each measured in one run so that ratios hold despite machine noise:
    center, a township and a village clerk on PostgreSQL with 1 M cases, about 1% of them
    decided and not yet delivered (scripts/bench_delivery.py).
 
+5. with ``--portal``, instead: the portal's public pages (办事指南 list, search and detail)
+   and a verified applicant's 我的办件 and case page, as whole requests through the Flask
+   test client, on PostgreSQL with 100 k cases (scripts/bench_portal.py).
+
 Usage: python scripts/bench.py [--cases 100] [--rounds 200] [--database-url URL]
        python scripts/bench.py --worklist [--work-items 1000000] [--open-cases 100000]
        python scripts/bench.py --delivery [--delivery-cases 1000000] [--runs 200]
+       python scripts/bench.py --portal [--portal-cases 100000] [--runs 200]
 """
 
 from __future__ import annotations
@@ -191,10 +196,10 @@ def returns(app, rounds: int) -> tuple[list[list[float]], list[int]]:
 
 
 @contextmanager
-def postgres_session(args):
-    """A session on a migrated PostgreSQL database: ``--database-url`` or a throw-away cluster."""
+def postgres_app(args):
+    """The application on a migrated PostgreSQL database: ``--database-url`` or a throw-away
+    cluster. No app context is left pushed: each request gets its own, as in production."""
     from flask_migrate import upgrade
-    from sqlalchemy.orm import Session
 
     from tests.pgserver import PostgresServer
 
@@ -203,16 +208,31 @@ def postgres_session(args):
         url = args.database_url or server.create_database("yimen_bench")
         with tempfile.TemporaryDirectory(prefix="yimen-bench-") as tmp:
             app = create_app(
-                {"SQLALCHEMY_DATABASE_URI": url, "INSTANCE_PATH": tmp, "SECRET_KEY": "bench"}
+                {
+                    "SQLALCHEMY_DATABASE_URI": url,
+                    "INSTANCE_PATH": tmp,
+                    "SECRET_KEY": "bench",
+                    "SESSION_COOKIE_SECURE": False,  # the test client speaks plain http
+                }
             )
             with app.app_context():
                 upgrade()
-                engine = db.engine
-            with Session(engine) as session:
-                yield session
+            yield app
     finally:
         if server is not None:
             server.stop()
+
+
+@contextmanager
+def postgres_session(args):
+    """A session on a migrated PostgreSQL database (see ``postgres_app``)."""
+    from sqlalchemy.orm import Session
+
+    with postgres_app(args) as app:
+        with app.app_context():
+            engine = db.engine
+        with Session(engine) as session:
+            yield session
 
 
 def worklist(args) -> None:
@@ -249,6 +269,24 @@ def deliveries(args) -> None:
     print("\n".join(bench_delivery.table(results)))
 
 
+def portal(args) -> None:
+    import bench_portal
+
+    with postgres_app(args) as app:
+        started = time.perf_counter()
+        target = bench_portal.load(app, cases=args.portal_cases)
+        loaded = time.perf_counter() - started
+        counts = bench_portal.sizes(app)
+        results = bench_portal.measure(app, target, runs=args.runs)
+    print(f"# Yimen portal benchmark — {os.cpu_count()} cores, PostgreSQL, Flask test client")
+    print()
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f"; loaded in {loaded:.0f} s")
+    print()
+    print("\n".join(bench_portal.table(results)))
+    print()
+    print("load average: " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100)
@@ -260,12 +298,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument("--delivery", action="store_true", help="the 待送达 figure only")
     parser.add_argument("--delivery-cases", type=int, default=1_000_000)
+    parser.add_argument("--portal", action="store_true", help="the portal pages' figure only")
+    parser.add_argument("--portal-cases", type=int, default=100_000)
     args = parser.parse_args()
     if args.worklist:
         worklist(args)
         return
     if args.delivery:
         deliveries(args)
+        return
+    if args.portal:
+        portal(args)
         return
 
     with tempfile.TemporaryDirectory(prefix="yimen-bench-") as tmp:

@@ -23,6 +23,8 @@ class Case(Base):
         Index("ix_case_status_place", "status", "place_id"),
         Index("ix_case_item", "item_id", "status"),
         Index("ix_case_received_by", "received_by", "received_at"),  # 我经办的办件
+        # 我的办件 (app/portal/my_cases.py): a verified applicant's cases received at a window
+        Index("ix_case_applicant_id_number", "applicant_id_number", "applicant_type"),
         # 待送达 (app/cases/delivery.py): decided cases by receiver, a few of all
         Index(
             "ix_case_decided_received_by",

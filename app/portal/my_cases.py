@@ -28,7 +28,7 @@ class LinkRefused(DomainError):
     status = 404
 
 
-def _mine(applicant: Applicant):
+def mine(applicant: Applicant):
     """Which cases are the applicant's (a SQL condition)."""
     own = Case.applicant_account_id == applicant.id
     if not applicant.verified:
@@ -45,7 +45,7 @@ def cases(session, applicant: Applicant, page: int = 1) -> list[Case]:
     return list(
         session.scalars(
             select(Case)
-            .where(_mine(applicant))
+            .where(mine(applicant))
             .order_by(Case.id.desc())
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
@@ -54,7 +54,7 @@ def cases(session, applicant: Applicant, page: int = 1) -> list[Case]:
 
 
 def case_of(session, applicant: Applicant, number: str) -> Case | None:
-    return session.scalars(select(Case).where(Case.number == number, _mine(applicant))).first()
+    return session.scalars(select(Case).where(Case.number == number, mine(applicant))).first()
 
 
 def packages(session, applicant: Applicant) -> list[CasePackage]:
@@ -131,7 +131,7 @@ def reminders(session, applicant: Applicant) -> list[Reminder]:
     """What needs the applicant now: 补正, a fee to pay, collection of a result."""
     found = session.scalars(
         select(Case)
-        .where(_mine(applicant), Case.status.in_((CaseStatus.CORRECTING, CaseStatus.DECIDED)))
+        .where(mine(applicant), Case.status.in_((CaseStatus.CORRECTING, CaseStatus.DECIDED)))
         .order_by(Case.id.desc())
         .limit(PAGE_SIZE)
     )
@@ -149,7 +149,7 @@ def reminders(session, applicant: Applicant) -> list[Reminder]:
     due = session.scalars(
         select(Payment)
         .join(Case, Case.id == Payment.case_id)
-        .where(_mine(applicant), Payment.status == PaymentStatus.DUE)
+        .where(mine(applicant), Payment.status == PaymentStatus.DUE)
         .order_by(Payment.id.desc())
         .limit(PAGE_SIZE)
     )
