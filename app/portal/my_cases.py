@@ -59,11 +59,11 @@ def case_of(session, applicant: Applicant, number: str) -> Case | None:
 
 def packages(session, applicant: Applicant) -> list[CasePackage]:
     """The 一件事 packages with a case of the applicant's, newest first."""
-    mine = select(Case.package_case_id).where(_mine(applicant), Case.package_case_id.is_not(None))
+    theirs = select(Case.package_case_id).where(mine(applicant), Case.package_case_id.is_not(None))
     return list(
         session.scalars(
             select(CasePackage)
-            .where(CasePackage.id.in_(mine))
+            .where(CasePackage.id.in_(theirs))
             .order_by(CasePackage.id.desc())
             .limit(PAGE_SIZE)
         )
@@ -72,9 +72,9 @@ def packages(session, applicant: Applicant) -> list[CasePackage]:
 
 def package_of(session, applicant: Applicant, number: str) -> CasePackage | None:
     """A package the applicant may follow: one of its cases is theirs."""
-    mine = select(Case.package_case_id).where(_mine(applicant), Case.package_case_id.is_not(None))
+    theirs = select(Case.package_case_id).where(mine(applicant), Case.package_case_id.is_not(None))
     return session.scalars(
-        select(CasePackage).where(CasePackage.number == number, CasePackage.id.in_(mine))
+        select(CasePackage).where(CasePackage.number == number, CasePackage.id.in_(theirs))
     ).first()
 
 

@@ -1,7 +1,7 @@
 """一件事一次办: item packages, package cases, package drafts on the portal
 
 Revision ID: f2b4d6e8a0c1
-Revises: b7d1e3f5a9c2
+Revises: 2d26fa1d2c86
 Create Date: 2026-12-06 00:10:09.889974
 
 """
@@ -12,7 +12,7 @@ from sqlalchemy.dialects import postgresql
 
 # revision identifiers, used by Alembic.
 revision = 'f2b4d6e8a0c1'
-down_revision = 'b7d1e3f5a9c2'
+down_revision = '2d26fa1d2c86'
 branch_labels = None
 depends_on = None
 
