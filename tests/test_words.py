@@ -111,3 +111,8 @@ def test_every_role_reads_only_chinese_in_its_own_terms(app, shipped, session):
     report = "\n".join(f"{where}: {w}" for where, words in found.items() for w in words[:8])
     assert not found, report
     assert re.fullmatch(r"\d{19}", number)
+
+
+def test_an_uploaded_file_name_is_the_users_own_but_a_word_next_to_it_is_not():
+    found = foreign_words("<p>营业执照（扫描件.pdf）</p><p>已上传：照片.JPG upload</p>")
+    assert found == ["英文: 'upload' in '已上传：照片.JPG upload'"]

@@ -16,6 +16,9 @@ import lxml.html
 # the standards printed on documents, and numbering as it is written.
 ALLOWED = {
     "PDF",
+    "JPG",
+    "PNG",
+    "OFD",
     "ID",
     "BPMN",
     "DMN",
@@ -38,6 +41,7 @@ ALLOWED = {
 CODE = re.compile(
     r"\b\d{3,}\*+\d{3}[\dX]\b|\b[0-9A-Z]{10,}\b|\b[0-9A-Z]+(?:-[0-9A-Z]+)+\b|\b(?=[0-9A-Z]*\d)[0-9A-Z]{6,}\b"
 )
+FILE_NAME = re.compile(r"[^\s（()）：:，,]+\.(?:pdf|ofd|jpe?g|png|gif|tiff?|docx?|xlsx?|wps|zip)\b", re.I)
 INVISIBLE = {"script", "style", "template", "noscript", "head"}
 WORD = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z]|[A-Za-z]")
 INTERNAL = [
@@ -90,6 +94,8 @@ def foreign_words(html: str, *, allowed: set[str] = frozenset()) -> list[str]:
             stripped = pattern.sub(" ", stripped)
         # strip things that are the user's own data: e-mail, URLs, numbers with units
         stripped = re.sub(r"\S+@\S+|https?://\S+", " ", stripped)
+        # the names of files people uploaded (扫描件.pdf): theirs, not the platform's
+        stripped = FILE_NAME.sub(" ", stripped)
         # the diagram viewer's licence mark (bpmn.io's licence asks to keep it visible)
         stripped = stripped.replace("Powered by bpmn.io", " ")
         # codes that are data: item codes, verification codes, ID numbers
