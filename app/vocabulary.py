@@ -163,6 +163,7 @@ class CaseEventKind(Word):
     ACCEPTED = "accepted", "受理"
     CORRECTION_REQUESTED = "correction_requested", "一次性告知补正"
     CORRECTION_RECEIVED = "correction_received", "接收补正材料"
+    CORRECTION_SUBMITTED = "correction_submitted", "网上提交补正材料"
     REFUSED = "refused", "不予受理"
     WITHDRAWN = "withdrawn", "撤件"
     DECIDED = "decided", "办结"
@@ -189,6 +190,7 @@ class CaseEventKind(Word):
             cls.ACCEPTED,
             cls.CORRECTION_REQUESTED,
             cls.CORRECTION_RECEIVED,
+            cls.CORRECTION_SUBMITTED,
             cls.APPLICATION_CORRECTED,
             cls.PAYMENT_DUE,
             cls.PAID,

@@ -40,6 +40,7 @@ PUBLIC = {
     "portal.link_case",
     "portal.case",
     "portal.correction",
+    "portal.supplement",
     "portal.case_file",
     "portal.document",
     "portal.library",

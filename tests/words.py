@@ -41,7 +41,9 @@ ALLOWED = {
 CODE = re.compile(
     r"\b\d{3,}\*+\d{3}[\dX]\b|\b[0-9A-Z]{10,}\b|\b[0-9A-Z]+(?:-[0-9A-Z]+)+\b|\b(?=[0-9A-Z]*\d)[0-9A-Z]{6,}\b"
 )
-FILE_NAME = re.compile(r"[^\s（()）：:，,]+\.(?:pdf|ofd|jpe?g|png|gif|tiff?|docx?|xlsx?|wps|zip)\b", re.I)
+FILE_NAME = re.compile(
+    r"[^\s（()）：:，,]+\.(?:pdf|ofd|jpe?g|png|gif|tiff?|docx?|xlsx?|wps|zip)\b", re.I
+)
 INVISIBLE = {"script", "style", "template", "noscript", "head"}
 WORD = re.compile(r"[A-Za-z][A-Za-z_]*[A-Za-z]|[A-Za-z]")
 INTERNAL = [

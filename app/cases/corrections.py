@@ -36,6 +36,8 @@ class CorrectionRequest:
     opinion: str | None
     document: CaseDocument | None
     pause: CasePause | None
+    # files the applicant sent online since (网上提交补正材料), for the window to check
+    sent: tuple = ()
 
 
 def asking_step(completed) -> object | None:
@@ -108,6 +110,14 @@ def waiting_correction(case: Case | None) -> CorrectionRequest | None:
     if notice is None:
         return CorrectionRequest("", None, [], None, None, pause)
     facts = notice.facts
+    sent = tuple(
+        m
+        for m in case.materials
+        if m.item_material_id is None
+        and m.received_round
+        and m.received_at is not None
+        and m.received_at >= pause.started_at
+    )
     return CorrectionRequest(
         step=facts.get("requested_step") or "",
         department=facts.get("requested_by"),
@@ -115,4 +125,5 @@ def waiting_correction(case: Case | None) -> CorrectionRequest | None:
         opinion=facts.get("deadline_note") or None,
         document=notice,
         pause=pause,
+        sent=sent,
     )

@@ -17,7 +17,7 @@ from flask import (
 )
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import documents, payments
+from app.cases import corrections, documents, payments
 from app.cases import packages as case_packages
 from app.cases import pdf as renderer
 from app.cases.intake_form import PREFIX, edit_fields, intake_schema, parse_intake
@@ -274,6 +274,7 @@ def _case_page(case, *, form=None, errors=None, message=None, status=200):
         events=my_cases.events(db.session, case),
         event_names=my_cases.PUBLIC_EVENTS,
         notice=notice,
+        asked=corrections.waiting_correction(case),
         payments=payments.payments_of(db.session, case),
         open_payments=payments.open_payments(db.session, case),
         fields=edit_fields(schema, case.data or {}, form, errors or {}) if schema else [],
@@ -323,6 +324,25 @@ def correction(number: str):
         )
     db.session.commit()
     flash("补正材料已提交，窗口将重新预审。", "success")
+    return redirect(url_for("portal.case", number=number))
+
+
+@applicant_required
+def supplement(number: str):
+    """补正 asked by a department inside the process, answered online."""
+    case = _case(number)
+    try:
+        names = applications.supplement(
+            db.session, case, _uploads("supplement-"), request.form.get("note", "")
+        )
+        db.session.flush()
+    except DomainError as exc:
+        db.session.rollback()
+        return _case_page(
+            _case(number), errors=exc.field_errors(), message=exc.message, status=exc.status
+        )
+    db.session.commit()
+    flash(f"已提交补正材料：{'、'.join(names)}。窗口核对后恢复办理。", "success")
     return redirect(url_for("portal.case", number=number))
 
 

@@ -13,18 +13,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
-from app.cases import library, packages, services
+from app.cases import corrections, library, packages, services
 from app.cases.errors import CaseError
 from app.cases.intake_form import intake_schema
 from app.errors import Conflict, DomainError
 from app.files import store
 from app.items.packages import FormProblems, Shape, shape_of, shape_of_item
 from app.models.applicants import Applicant, OnlineApplication
-from app.models.cases import Case, CaseDocument, CasePackage
+from app.models.cases import Case, CaseDocument, CaseMaterial, CasePackage, CasePause
 from app.models.items import Item, ItemPackage
 from app.models.library import LibraryEntry
 from app.models.org import Region
-from app.vocabulary import CaseChannel, CaseStatus, ItemStatus
+from app.vocabulary import CaseChannel, CaseEventKind, CaseStatus, ItemStatus
 from workflows.timeutil import utcnow
 
 MAX_DRAFTS = 20  # open drafts per applicant
@@ -372,3 +372,62 @@ def resubmit(session, case: Case, answers: dict | None, uploads: dict[int, Uploa
         services.receive_correction(session, case, None, came)
     except CaseError as exc:
         raise ApplicationRefused(exc.message, fields=exc.field_errors()) from None
+
+
+# --- 补正 asked inside the process, answered online ------------------------------------
+
+MAX_SUPPLEMENTS = 30  # files sent online for one case's in-process 补正 rounds
+NOTE_LIMIT = 500
+
+
+def supplement(session, case: Case, uploads: dict[int, Upload], note: str = "") -> list[str]:
+    """The applicant's files for what a department asked (补正 inside the process).
+
+    ``uploads`` are keyed by the number of the item on the 补正材料通知书 (1, 2, …).
+    They are kept as materials of the case, received online; the window still records
+    the 补正 received on its own step, which restarts the clock. Returns the names sent.
+    """
+    asked = corrections.waiting_correction(case)
+    if asked is None or asked.document is None:
+        raise Conflict("该办件现在不需要补正材料。")
+    wanted = {number: name for number, name in enumerate(asked.items, start=1)}
+    chosen = {k: v for k, v in uploads.items() if k in wanted}
+    if not chosen:
+        raise ApplicationRefused("请至少上传一份补正材料。", "supplement-1")
+    sent = sum(1 for m in case.materials if m.item_material_id is None and m.received_round)
+    if sent + len(chosen) > MAX_SUPPLEMENTS:
+        raise ApplicationRefused(f"网上补正材料最多 {MAX_SUPPLEMENTS} 份，请到窗口提交。")
+    stored = _store(session, chosen, set(wanted), "supplement-")
+    now = utcnow()
+    round_ = session.scalar(  # the n-th 补正 asked inside the process
+        select(func.count(CasePause.id)).where(
+            CasePause.case_id == case.id, CasePause.kind == "correction"
+        )
+    )
+    names = []
+    for number, upload in sorted(stored.items()):
+        name = f"{wanted[number]}（补正）"[:200]
+        case.materials.append(
+            CaseMaterial(
+                name=name,
+                required=False,
+                received=True,
+                received_at=now,
+                received_round=round_,
+                blob_sha256=upload["sha256"],
+                filename=upload["filename"],
+            )
+        )
+        if case.instance_id is not None:
+            store.bind(session, upload["sha256"], case.instance_id)
+        names.append(wanted[number])
+    text = "、".join(names)
+    note = (note or "").strip()[:NOTE_LIMIT]
+    services.record(
+        session,
+        case,
+        CaseEventKind.CORRECTION_SUBMITTED,
+        None,
+        f"{text}{'；' + note if note else ''}",
+    )
+    return names

@@ -59,6 +59,12 @@ bp.add_url_rule(
     methods=["POST"],
 )
 bp.add_url_rule(
+    "/cases/<number>/supplement",
+    endpoint="supplement",
+    view_func=apply.supplement,
+    methods=["POST"],
+)
+bp.add_url_rule(
     "/cases/<number>/materials/<int:material_id>", endpoint="case_file", view_func=apply.case_file
 )
 bp.add_url_rule(

@@ -15,7 +15,7 @@ from app.cases import services
 from app.engine import platform_runtime
 from app.errors import DomainError
 from app.models.applicants import Applicant
-from app.models.cases import Case, CaseDocument, CaseEvent, CasePackage
+from app.models.cases import Case, CaseDocument, CaseEvent, CasePackage, CasePause
 from app.models.payments import Payment
 from app.vocabulary import CaseEventKind, CaseStatus, PaymentStatus
 from workflows.timeutil import utcnow
@@ -156,6 +156,16 @@ def reminders(session, applicant: Applicant) -> list[Reminder]:
     for payment in due:
         text = f"待缴费 {payment.amount_due} 元，请查看缴费通知书并到窗口缴纳。"
         out.append(Reminder(payment.case, text, "danger"))
+    paused = session.scalars(
+        select(Case)
+        .join(CasePause, CasePause.case_id == Case.id)
+        .where(mine(applicant), CasePause.kind == "correction", CasePause.ended_at.is_(None))
+        .order_by(Case.id.desc())
+        .limit(PAGE_SIZE)
+    )
+    for case in paused:
+        text = "审查部门要求补正材料，请查看补正材料通知书并在线提交。"
+        out.append(Reminder(case, text, "warning"))
     return out
 
 
