@@ -61,8 +61,8 @@ def receive(session, answers=None, received=None):
     return packages.receive_package(session, intake, "center_clerk")
 
 
-def test_the_shipped_package_asks_each_shared_answer_and_material_once(shipped, session):
-    shape = shape_of(session, package(session))
+def test_the_shipped_package_asks_each_shared_answer_and_material_once(shipped, tx):
+    shape = shape_of(tx, package(tx))
     assert [i.code for i in shape.items] == [
         "SCJ-GTGSH-BGDJ", "SCJ-SPXZF-DJ", "SCJ-GZJJCS-LHSC", "ZJJ-HWGG-SZSP",
     ]  # fmt: skip
@@ -81,11 +81,11 @@ def test_the_shipped_package_asks_each_shared_answer_and_material_once(shipped, 
     assert "setting_address" not in schema["properties"]
 
 
-def test_one_submission_makes_a_case_per_item_under_one_number(shipped, session):
-    bundle, cases, password = receive(session)
-    session.commit()
+def test_one_submission_makes_a_case_per_item_under_one_number(shipped, tx):
+    bundle, cases, password = receive(tx)
+    tx.commit()
     assert bundle.number.startswith("YJS490102") and len(bundle.number) == 21
-    assert [c.item.code for c in cases] == [i.code for i in package(session).items]
+    assert [c.item.code for c in cases] == [i.code for i in package(tx).items]
     assert {c.package_case_id for c in cases} == {bundle.id}
     food, joint, ad = cases[1], cases[2], cases[3]
     assert food.data["workshop_address"] == joint.data["business_address"]
@@ -93,17 +93,17 @@ def test_one_submission_makes_a_case_per_item_under_one_number(shipped, session)
     assert ad.data["facility_width"] == 4.5 and "workshop_name" not in ad.data
     assert all(m.received for c in cases for m in c.materials if m.required)
     assert all(services.query_password_matches(c, password) for c in cases)
-    notes = session.scalars(
+    notes = tx.scalars(
         select(CaseEvent.message).where(CaseEvent.kind == CaseEventKind.PACKAGED)
     ).all()
     assert len(notes) == 4 and all(bundle.number in n for n in notes)
     assert packages.progress(bundle).stage == "办理中（已办结 0/4 项）"
 
 
-def test_a_shared_material_missing_is_missing_in_every_case_that_needs_it(shipped, session):
-    shape = shape_of(session, package(session))
+def test_a_shared_material_missing_is_missing_in_every_case_that_needs_it(shipped, tx):
+    shape = shape_of(tx, package(tx))
     licence = next(m for m in shape.materials if m.name == "营业执照正、副本")
-    _bundle, cases, _ = receive(session, received={m.key for m in shape.materials} - {licence.key})
+    _bundle, cases, _ = receive(tx, received={m.key for m in shape.materials} - {licence.key})
     missing = {c.item.code: [m.name for m in services.missing_materials(c)] for c in cases}
     assert missing == {
         "SCJ-GTGSH-BGDJ": ["营业执照正、副本"],
@@ -113,49 +113,49 @@ def test_a_shared_material_missing_is_missing_in_every_case_that_needs_it(shippe
     }
 
 
-def test_a_wrong_answer_is_named_once_and_nothing_is_written(shipped, session):
-    before = session.scalar(select(func.count(Case.id)))
+def test_a_wrong_answer_is_named_once_and_nothing_is_written(shipped, tx):
+    before = tx.scalar(select(func.count(Case.id)))
     with pytest.raises(CaseError) as caught:
-        receive(session, answers={**ANSWERS, "facility_width": -1, "workshop_address": ""})
+        receive(tx, answers={**ANSWERS, "facility_width": -1, "workshop_address": ""})
     assert set(caught.value.fields) == {"facility_width", "workshop_address"}
-    session.rollback()
-    assert session.scalar(select(func.count(Case.id))) == before
-    assert session.scalar(select(func.count(CasePackage.id))) == 0
+    tx.rollback()
+    assert tx.scalar(select(func.count(Case.id))) == before
+    assert tx.scalar(select(func.count(CasePackage.id))) == 0
 
 
-def _end(session, cases, *statuses):
+def _end(tx, cases, *statuses):
     for case, status in zip(cases, statuses, strict=True):
         case.status = status
-    session.flush()
+    tx.flush()
 
 
-def test_results_are_handed_out_together_once_every_case_has_ended(shipped, session):
-    bundle, cases, _ = receive(session)
-    _end(session, cases[:2], CaseStatus.DECIDED, CaseStatus.DECIDED)
+def test_results_are_handed_out_together_once_every_case_has_ended(shipped, tx):
+    bundle, cases, _ = receive(tx)
+    _end(tx, cases[:2], CaseStatus.DECIDED, CaseStatus.DECIDED)
     with pytest.raises(CaseError, match="统一出证"):
-        services.deliver(session, cases[0], "center_clerk", "窗口领取", "周建国")
+        services.deliver(tx, cases[0], "center_clerk", "窗口领取", "周建国")
     with pytest.raises(CaseError, match="还有 2 项未办结"):
-        packages.deliver_package(session, bundle, "center_clerk", "窗口领取", "周建国")
-    _end(session, cases[2:], CaseStatus.REFUSED, CaseStatus.DECIDED)
+        packages.deliver_package(tx, bundle, "center_clerk", "窗口领取", "周建国")
+    _end(tx, cases[2:], CaseStatus.REFUSED, CaseStatus.DECIDED)
     assert packages.progress(bundle).ready
     with pytest.raises(CaseError, match="受送达人"):
-        packages.deliver_package(session, bundle, "center_clerk", "窗口领取", " ")
-    delivered = packages.deliver_package(session, bundle, "center_clerk", "窗口领取", "周建国")
+        packages.deliver_package(tx, bundle, "center_clerk", "窗口领取", " ")
+    delivered = packages.deliver_package(tx, bundle, "center_clerk", "窗口领取", "周建国")
     assert [c.item.code for c in delivered] == ["SCJ-GTGSH-BGDJ", "SCJ-SPXZF-DJ", "ZJJ-HWGG-SZSP"]
     assert {c.status for c in delivered} == {CaseStatus.DELIVERED}
     assert cases[2].status == CaseStatus.REFUSED
     assert packages.progress(bundle).stage == "已统一出证"
     with pytest.raises(CaseError, match="已经统一送达"):
-        packages.deliver_package(session, bundle, "center_clerk", "窗口领取", "周建国")
+        packages.deliver_package(tx, bundle, "center_clerk", "窗口领取", "周建国")
 
 
-def test_an_online_package_keeps_its_channel_and_account(shipped, session):
-    shape = shape_of(session, package(session))
-    place = session.scalars(select(Region).where(Region.code == VILLAGE)).one()
+def test_an_online_package_keeps_its_channel_and_account(shipped, tx):
+    shape = shape_of(tx, package(tx))
+    place = tx.scalars(select(Region).where(Region.code == VILLAGE)).one()
     bundle, cases, _ = packages.receive_package(
-        session,
+        tx,
         packages.PackageIntake(
-            package=package(session),
+            package=package(tx),
             applicant=applicant(),
             place=place,
             answers=ANSWERS,
@@ -180,7 +180,7 @@ def test_an_online_package_keeps_its_channel_and_account(shipped, session):
     ],
 )  # fmt: skip
 def test_a_bad_package_in_the_catalog_is_named_and_nothing_changes(
-    shipped, session, tmp_path, change, message
+    shipped, tx, tmp_path, change, message
 ):
     entry = {
         "code": "YJS-TEST",
@@ -192,6 +192,6 @@ def test_a_bad_package_in_the_catalog_is_named_and_nothing_changes(
     path = tmp_path / "catalog.json"
     path.write_text(json.dumps({"items": [], "packages": [entry]}, ensure_ascii=False))
     with pytest.raises(CatalogError, match=message):
-        sync_packages(session, path)
-    session.rollback()
-    assert session.scalar(select(ItemPackage.id).where(ItemPackage.code == "YJS-TEST")) is None
+        sync_packages(tx, path)
+    tx.rollback()
+    assert tx.scalar(select(ItemPackage.id).where(ItemPackage.code == "YJS-TEST")) is None
