@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import and_, or_, select
 
 from app.cases import services
+from app.cases.packages import progress
 from app.engine import platform_runtime
 from app.errors import DomainError
 from app.models.applicants import Applicant
@@ -135,14 +136,22 @@ def reminders(session, applicant: Applicant) -> list[Reminder]:
         .order_by(Case.id.desc())
         .limit(PAGE_SIZE)
     )
-    out = []
+    out, told = [], set()
     for case in found:
         if case.status == CaseStatus.CORRECTING:
             out.append(
                 Reminder(case, "窗口要求补正，请按一次性告知书上传材料后重新提交。", "warning")
             )
         elif case.package_case_id is not None:
-            text = "已办结；一件事的其他事项办结后，由一件事窗口统一出证。"
+            bundle = case.package_case
+            if not progress(bundle).ready:
+                text = "已办结；一件事的其他事项办结后，由一件事窗口统一出证。"
+            elif bundle.id in told:
+                continue
+            else:
+                told.add(bundle.id)
+                where = bundle.package.window or "一件事窗口"
+                text = f"一件事“{bundle.package.name}”已全部办结，请到{where}统一领取结果。"
             out.append(Reminder(case, text, "success"))
         else:
             out.append(Reminder(case, "已办结，请按通知领取结果或等待送达。", "success"))

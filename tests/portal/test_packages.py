@@ -146,6 +146,23 @@ def test_one_application_makes_a_case_per_item_with_the_shared_files(person, app
     assert person.get(f"/portal/applications/{draft}").headers["Location"].endswith(number)
 
 
+def test_one_reminder_to_collect_once_the_whole_package_has_ended(person, app, session):
+    number = submit_package(app, person, session)
+    bundle = session.scalars(select(CasePackage).where(CasePackage.number == number)).one()
+    first, *rest = bundle.cases
+    first.status = "decided"
+    session.commit()
+    mine = person.get("/portal/cases").get_data(as_text=True)
+    assert "一件事的其他事项办结后" in mine and "统一领取结果" not in mine
+    for case in rest:
+        case.status = "decided"
+    rest[0].status = "refused"
+    session.commit()
+    mine = person.get("/portal/cases").get_data(as_text=True)
+    assert mine.count("统一领取结果") == 1 and "一件事综合窗口" in mine
+    assert "全部办结，待统一出证" in mine
+
+
 def test_the_window_sees_each_case_in_its_pre_review_queue(person, app, session):
     number = submit_package(app, person, session)
     bundle = session.scalars(select(CasePackage).where(CasePackage.number == number)).one()
