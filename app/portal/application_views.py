@@ -55,14 +55,7 @@ def start(code: str):
     item = guide.published_item(db.session, code[:40])
     if item is None:
         abort(404)
-    try:
-        draft = applications.start(db.session, _applicant(), item)
-    except DomainError as exc:
-        db.session.rollback()
-        flash(exc.message, "warning")
-        return redirect(url_for("portal.guide", code=item.code))
-    db.session.commit()
-    return redirect(url_for("portal.application", draft_id=draft.id))
+    return _open_draft(url_for("portal.guide", code=item.code), item=item)
 
 
 @applicant_required
@@ -70,12 +63,17 @@ def start_package(code: str):
     package = published_package(db.session, code[:40])
     if package is None:
         abort(404)
+    return _open_draft(url_for("portal.package_guide", code=package.code), package=package)
+
+
+def _open_draft(guide_url: str, **target):
+    """The applicant's open draft for an item or a package (a new one if none)."""
     try:
-        draft = applications.start(db.session, _applicant(), package=package)
+        draft = applications.start(db.session, _applicant(), **target)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.message, "warning")
-        return redirect(url_for("portal.package_guide", code=package.code))
+        return redirect(guide_url)
     db.session.commit()
     return redirect(url_for("portal.application", draft_id=draft.id))
 
