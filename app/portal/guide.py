@@ -109,13 +109,17 @@ def _tag(element) -> str:
     return element.tag.rpartition("}")[2]
 
 
-def route(session, item: Item) -> list[Step]:
-    """The user tasks of the item's deployed diagram, in the order the flows reach them."""
+def route(session, item: Item) -> list[list[Step]]:
+    """The user tasks of the item's deployed diagram as stages: each stage the steps the
+    flows reach after the same number of earlier steps, so steps done side by side
+    (并联审批) share a stage. Boundary events and loops back are not followed."""
     definition = latest_definition(session, item.process_id) if item.process_id else None
     content = bpmn_file(definition) if definition is not None else None
     if content is None:
         return []
     process = parse_xml(content).find(f".//{{{BPMN_NS}}}process[@id='{item.process_id}']")
+    if process is None:
+        return []
     nodes = {n.get("id"): n for n in process if n.get("id")}
     lanes = {
         ref.text.strip(): lane.get("name")
@@ -126,18 +130,24 @@ def route(session, item: Item) -> list[Step]:
     following: dict[str, list[str]] = {}
     for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         following.setdefault(flow.get("sourceRef"), []).append(flow.get("targetRef"))
-    queue = [i for i, n in nodes.items() if _tag(n) == "startEvent"]
-    seen, steps = set(queue), []
+    # fewest user tasks before each node (0-1 breadth-first: a user task costs one)
+    depth = {i: 0 for i, n in nodes.items() if _tag(n) == "startEvent"}
+    queue = list(depth)
     while queue:
         node_id = queue.pop(0)
         node = nodes.get(node_id)
-        if node is not None and _tag(node) == "userTask":
-            steps.append(Step(node.get("name") or node_id, _department(lanes.get(node_id), node)))
+        cost = depth[node_id] + (node is not None and _tag(node) == "userTask")
         for target in following.get(node_id, []):
-            if target not in seen:
-                seen.add(target)
+            if target not in depth or cost < depth[target]:
+                depth[target] = cost
                 queue.append(target)
-    return steps
+    stages: dict[int, list[Step]] = {}
+    for node_id, level in sorted(depth.items(), key=lambda pair: pair[1]):
+        node = nodes.get(node_id)
+        if node is not None and _tag(node) == "userTask":
+            step = Step(node.get("name") or node_id, _department(lanes.get(node_id), node))
+            stages.setdefault(level, []).append(step)
+    return [stages[level] for level in sorted(stages)]
 
 
 def _properties(node) -> dict[str, str]:

@@ -54,8 +54,19 @@ def test_a_guide_tells_conditions_materials_limits_place_and_route(shipped, clie
     ):
         assert expected in page, expected
     route = page.split('id="guide-route"')[1].split("</ol>")[0]
-    assert route.count("<li>") >= 2
-    assert "受理" in route
+    assert route.count('class="route-stage"') == 4  # 受理 → 承办 → 审核 → 签批
+    assert "受理" in route and "同步办理" not in route
+
+
+def test_a_joint_reviews_route_shows_the_departments_side_by_side(shipped, client):
+    page = client.get("/portal/guides/SCJ-GZJJCS-LHSC").get_data(as_text=True)
+    route = page.split('id="guide-route"')[1].split("</ol>")[0]
+    stages = route.split('class="route-stage"')[1:]
+    assert len(stages) == 4  # 受理, three reviews at once, 汇总, 签批 (超时督办 is no stage)
+    assert "以下 3 个环节同步办理" in stages[1]
+    for name in ("消防审查", "环保审查", "卫健审查"):
+        assert name in stages[1]
+    assert "超时督办" not in route
 
 
 def test_an_unpublished_item_has_no_guide(shipped, client, session):
