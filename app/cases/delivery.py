@@ -25,6 +25,26 @@ from app.vocabulary import CaseResult, CaseStatus
 from .places import served_places
 
 NOTICE_KIND = "delivery"
+# a case that has ended one way or another: nothing more will come of it (一件事 waits
+# for every case of the package to be one of these before 统一出证)
+ENDED = frozenset({
+    CaseStatus.DECIDED, CaseStatus.DELIVERED, CaseStatus.REFUSED,
+    CaseStatus.WITHDRAWN, CaseStatus.TERMINATED,
+})  # fmt: skip
+
+
+def package_ready():
+    """SQL: the case is no 一件事 member, or every case of its package has ended."""
+    sibling = aliased(Case)
+    return or_(
+        Case.package_case_id.is_(None),
+        ~exists(
+            select(sibling.id).where(
+                sibling.package_case_id == Case.package_case_id,
+                sibling.status.not_in(list(ENDED)),
+            )
+        ),
+    )
 
 
 def _windows_of(session, user: User) -> list[tuple[int, Region]]:
@@ -78,7 +98,7 @@ def waiting_ids(session, user: User):
     # inline, not a parameter: the planner then matches the partial index on decided cases
     decided = Case.status == literal(CaseStatus.DECIDED.value, literal_execute=True)
     received_here = select(Case.id).where(
-        decided, Case.place_id.in_(under), Case.received_by.in_(colleagues)
+        decided, Case.place_id.in_(under), Case.received_by.in_(colleagues), package_ready()
     )
     place = aliased(Region)
     served_here = (
@@ -88,6 +108,7 @@ def waiting_ids(session, user: User):
             decided,
             Case.place_id.in_(served_places(session, regions)),
             or_(Case.received_by.is_(None), ~_received_by_a_window_containing(place)),
+            package_ready(),
         )
     )
     return union(received_here, served_here)
@@ -123,10 +144,21 @@ def receiving_clerks(session, case: Case) -> list[User]:
 
 
 def result_ready(session, case: Case) -> list[str]:
-    """Tell the receiving window's clerks, once, that the result waits to be delivered."""
+    """Tell the receiving window's clerks, once, that the result waits to be delivered;
+    for a 一件事 case only once the last case of the package has ended (统一出证)."""
+    usernames = [u.username for u in receiving_clerks(session, case)]
+    bundle = case.package_case
+    if bundle is not None:
+        if any(c.status not in ENDED for c in bundle.cases):
+            return []
+        text = (
+            f"一件事“{bundle.package.name}”（{bundle.number}）已全部办结，"
+            f"待统一出证给申请人{bundle.applicant_name}。"
+        )
+        link = f"/cases/packages/{bundle.number}"
+        return notify_once(session, usernames, NOTICE_KIND, text, link)
     text = (
         f"{case.number}（{case.item.name}）已办结（{CaseResult.label_of(case.result)}），"
         f"待送达申请人{case.applicant_name}。"
     )
-    usernames = [u.username for u in receiving_clerks(session, case)]
     return notify_once(session, usernames, NOTICE_KIND, text, f"/cases/{case.number}")

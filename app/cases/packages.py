@@ -24,13 +24,8 @@ from app.models.org import Region
 from app.vocabulary import CaseChannel, CaseEventKind, CaseStatus, ItemStatus
 
 from . import services
+from .delivery import ENDED
 from .errors import CaseError
-
-# a case that has ended one way or another: nothing more will come of it
-ENDED = frozenset({
-    CaseStatus.DECIDED, CaseStatus.DELIVERED, CaseStatus.REFUSED,
-    CaseStatus.WITHDRAWN, CaseStatus.TERMINATED,
-})  # fmt: skip
 
 
 class PackageError(CaseError):

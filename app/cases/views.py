@@ -14,6 +14,7 @@ from app.engine import platform_runtime
 from app.errors import Conflict, DomainError, refusals_return_to
 from app.extensions import db
 from app.files import store
+from app.items.packages import published as published_packages
 from app.limits import page_number
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
 from app.models.items import Item
@@ -67,6 +68,7 @@ def _intake_page(item, *, values=None, errors=None, status=200):
         render_template(
             "cases/intake.html",
             items=_published_items(),
+            packages=published_packages(db.session),
             item=item,
             nonce=once.form_nonce(),
             places=place_labels(db.session, regions),
@@ -95,7 +97,7 @@ def intake():
     return _intake_page(item)
 
 
-def _applicant(form) -> services.Applicant:
+def applicant_from(form) -> services.Applicant:
     return services.Applicant(
         type=form.get("applicant_type", "person"),
         name=form.get("applicant_name", ""),
@@ -112,7 +114,7 @@ def _intake_from(form, item: Item) -> services.Intake:
     received = {int(v) for v in form.getlist("materials") if v.isdigit()}
     return services.Intake(
         item=item,
-        applicant=_applicant(form),
+        applicant=applicant_from(form),
         place=place,
         received=received,
         channel=receiving_channel(db.session, current_user),

@@ -65,4 +65,6 @@ def test_the_bench_runs_at_a_tiny_size(app):
     assert len(set(re.findall(r"/portal/cases/(3301\d+)", page))) == 20
     assert target["case"] in page
     guide = client.get(f"/portal/guides/{target['guide']}").get_data(as_text=True)
-    assert guide.split('id="guide-route"')[1].count("route-stage") >= 2  # the deployed diagram's route
+    assert (
+        guide.split('id="guide-route"')[1].count("route-stage") >= 2
+    )  # the deployed diagram's route
