@@ -10,7 +10,7 @@ from app import once, policy
 from app.engine import platform_runtime
 from app.errors import DomainError, refusals_return_to
 from app.extensions import db
-from app.items.packages import published, shape_of
+from app.items.packages import shape_of
 from app.models.cases import APPLICANT_TYPES
 from app.models.items import ItemPackage
 from app.models.org import Region
@@ -27,10 +27,6 @@ from .places import intake_regions, may_receive_at, receiving_channel
 from .views import applicant_from
 
 DELIVERY_METHODS = ("窗口直接送达", "邮寄送达", "电子送达")
-
-
-def published_packages() -> list[ItemPackage]:
-    return published(db.session)
 
 
 def _package(package_id: int) -> ItemPackage:

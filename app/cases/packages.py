@@ -14,11 +14,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.clock import center_clock
 from app.items.packages import FormProblems, shape_of
-from app.models.cases import Case, CasePackage, CaseSequence
+from app.models.cases import Case, CasePackage
 from app.models.items import ItemPackage
 from app.models.org import Region
 from app.vocabulary import CaseChannel, CaseEventKind, CaseStatus, ItemStatus
@@ -50,18 +50,8 @@ class PackageIntake:
 
 def next_package_number(session, county: Region, day) -> str:
     """YJS + county code (6) + date (8) + sequence (4): one per package, per county and day."""
-    key = f"Y{county.code[:6]}"
-    row = session.scalars(
-        select(CaseSequence)
-        .where(CaseSequence.county_code == key, CaseSequence.day == day)
-        .with_for_update()
-    ).first()
-    if row is None:
-        row = CaseSequence(county_code=key, day=day, last=0)
-        session.add(row)
-    row.last += 1
-    session.flush()
-    return f"YJS{county.code[:6]}{day:%Y%m%d}{row.last:04d}"
+    last = services.next_in_sequence(session, f"Y{county.code[:6]}", day)
+    return f"YJS{county.code[:6]}{day:%Y%m%d}{last:04d}"
 
 
 def receive_package(
@@ -171,19 +161,6 @@ def progress(bundle: CasePackage) -> Progress:
         ended=sum(1 for c in cases if c.status in ENDED),
         decided=sum(1 for c in cases if c.status == CaseStatus.DECIDED),
         delivered=bundle.delivered_at is not None,
-    )
-
-
-def open_siblings(session, case: Case) -> int:
-    """How many other cases of the case's package have not ended yet."""
-    if case.package_case_id is None:
-        return 0
-    return session.scalar(
-        select(func.count(Case.id)).where(
-            Case.package_case_id == case.package_case_id,
-            Case.id != case.id,
-            Case.status.not_in(list(ENDED)),
-        )
     )
 
 

@@ -131,25 +131,31 @@ def county_of(session, place: Region) -> Region:
     return county
 
 
-def next_case_number(session, county: Region, day: date) -> str:
-    """County code (6) + date (8) + sequence (5), unique per county and day."""
+def next_in_sequence(session, key: str, day: date) -> int:
+    """The next number of the sequence ``key`` for ``day`` (row-locked; a sequence two
+    requests start at once is created by one of them)."""
     for _attempt in range(5):
         row = session.scalars(
             select(CaseSequence)
-            .where(CaseSequence.county_code == county.code, CaseSequence.day == day)
+            .where(CaseSequence.county_code == key, CaseSequence.day == day)
             .with_for_update()
         ).first()
         if row is None:
             try:
                 with session.begin_nested():
-                    row = CaseSequence(county_code=county.code, day=day, last=0)
+                    row = CaseSequence(county_code=key, day=day, last=0)
                     session.add(row)
             except IntegrityError:
                 continue
         row.last += 1
         session.flush()
-        return f"{county.code[:6]}{day:%Y%m%d}{row.last:05d}"
+        return row.last
     raise CaseError("办件编号分配冲突，请重试。")
+
+
+def next_case_number(session, county: Region, day: date) -> str:
+    """County code (6) + date (8) + sequence (5), unique per county and day."""
+    return f"{county.code[:6]}{day:%Y%m%d}{next_in_sequence(session, county.code, day):05d}"
 
 
 def promised_date(session, item: Item, accepted: datetime) -> date:

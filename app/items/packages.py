@@ -140,9 +140,6 @@ class Shape:
         if found:
             raise FormProblems(problems_message(self.schema(), found), found)
 
-    def missing_materials(self, keys: set[int]) -> list[SharedMaterial]:
-        return [m for m in self.materials if m.required and m.key not in keys]
-
 
 class _Groups:
     """Union-find over hashable members, keeping first-seen order."""
@@ -181,9 +178,9 @@ def _shape(session, items: list[Item], same_fields: list, same_materials: list) 
         shape.schemas[item.id] = schema
         if not schema:
             continue
-        required = set(schema.get("required") or [])
+        required, asked = set(schema.get("required") or []), editable(schema)
         for name in schema.get("properties") or {}:
-            if name not in editable(schema):
+            if name not in asked:
                 continue
             member = (item.id, name)
             props[member] = (schema["properties"][name], name in required)

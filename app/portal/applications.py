@@ -66,10 +66,19 @@ def package_applicable(package: ItemPackage | None) -> bool:
 
 
 def shape(session, draft: OnlineApplication) -> Shape:
-    """What the draft asks: its item's form and materials, or its package's combined ones."""
-    if draft.package is not None:
-        return shape_of(session, draft.package)
-    return shape_of_item(session, draft.item)
+    """What the draft asks: its item's form and materials, or its package's combined ones.
+
+    Read once per loaded draft (each item's form comes from its deployed diagram): a
+    page saves, checks, offers and lists what is missing from the same shape.
+    """
+    found = draft.__dict__.get("_shape")
+    if found is None:
+        if draft.package is not None:
+            found = shape_of(session, draft.package)
+        else:
+            found = shape_of_item(session, draft.item)
+        draft.__dict__["_shape"] = found
+    return found
 
 
 def _open(draft: OnlineApplication) -> bool:

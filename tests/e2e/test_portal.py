@@ -21,6 +21,16 @@ def phone(browser):
     context.close()
 
 
+def register_on_portal(page, base_url: str, name: str = "张三") -> None:
+    """An applicant registers (and is logged in) on the 网上办事大厅."""
+    page.goto(f"{base_url}/portal/register")
+    page.fill("input[name=name]", name)
+    page.fill("input[name=id_number]", "11010519491231002X")
+    page.fill("input[name=phone]", "13800138000")
+    page.fill("input[name=password]", "qingshan-2026")
+    page.click("#register-submit")
+
+
 def scrolls_sideways(page) -> bool:
     return page.evaluate("document.scrollingElement.scrollWidth > window.innerWidth")
 
@@ -57,12 +67,7 @@ def test_an_applicant_applies_online_on_a_phone_and_the_window_sees_it(
     shipped, live_server, phone, tmp_path, new_page
 ):
     page = phone
-    page.goto(f"{live_server}/portal/register")
-    page.fill("input[name=name]", "张三")
-    page.fill("input[name=id_number]", "11010519491231002X")
-    page.fill("input[name=phone]", "13800138000")
-    page.fill("input[name=password]", "qingshan-2026")
-    page.click("#register-submit")
+    register_on_portal(page, live_server)
     page.goto(f"{live_server}/portal/guides/SCJ-SPXZF-DJ")
     page.click("#guide-apply")
     expect(page.locator("h1")).to_contain_text("在线申报：食品小作坊登记")

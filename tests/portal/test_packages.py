@@ -13,21 +13,12 @@ from app.models.applicants import OnlineApplication
 from app.models.cases import Case, CasePackage
 from app.models.items import ItemPackage
 
+from ..cases.test_package_window import ANSWERS
 from ..cases.test_window_pages import VILLAGE, region_id, window
 from .test_accounts import OTHER_PERSON_ID, register, token
 from .test_online import page_form, send
 
 CODE = "YJS-KBCYD"
-ANSWERS = {
-    "f_workshop_name": "老周糕点坊",
-    "f_workshop_address": "城关街道人民路 12 号",
-    "f_food_category": "pastry",
-    "f_facility_type": "signboard",
-    "f_facility_width": "4.5",
-    "f_facility_height": "1.2",
-    "f_ad_content": "老周糕点",
-    "f_set_until": "2029-12-31",
-}
 
 
 @pytest.fixture
