@@ -115,12 +115,16 @@ def test_state_survives_a_restart_of_the_app(api, app, database_url, tmp_path):
     engine_of(second).dispose()
 
 
-def test_200_returns_keep_state_and_step_time_flat(api, session):
-    """A 补正 loop across the parallel split and join, 200 times."""
+RETURNS = 60
+
+
+def test_many_returns_keep_the_state_flat(api, session):
+    """A 补正 loop across the parallel split and join, 60 times (the step time over
+    such loops is measured by scripts/bench.py, not here)."""
     api.deploy(*bundle(SHIPPED / "joint_review"))
     instance_id = start_and_accept(api)
     sizes, task_counts = [], []
-    for _round in range(200):
+    for _round in range(RETURNS):
         complete_reviews(api, instance_id)
         lead = api.open_items(instance_id)["Task_LeadSummary"]
         returned = api.complete(
@@ -144,14 +148,14 @@ def test_200_returns_keep_state_and_step_time_flat(api, session):
         sign, {"decision": "approve", "opinion": "同意", "sign_date": "2026-12-01"}
     ).get_json()
     assert body["status"] == "completed"
-    assert body["data"]["review_round"] == 201
+    assert body["data"]["review_round"] == RETURNS + 1
     # the database still has the whole history
     completed = session.scalar(
         select(func.count())
         .select_from(m.WorkItem)
         .where(m.WorkItem.instance_id == instance_id, m.WorkItem.status == m.DONE)
     )
-    assert completed == 201 * 5 + 1
+    assert completed == (RETURNS + 1) * 5 + 1
 
 
 def test_script_error_stops_the_instance_visibly_and_retry_after_fix(api):
