@@ -31,6 +31,9 @@ from .designer.blueprint import bp as designer_bp
 from .desk.blueprint import bp as desk_bp
 from .errors import register_error_handlers
 from .extensions import csrf, db, login_manager, migrate
+from .feedback.blueprint import bp as feedback_bp
+from .feedback.blueprint import window as feedback_window_bp
+from .feedback.services import RectificationObserver
 from .files.audit import COVERED as FILES_COVERED
 from .filters import register_filters
 from .items.audit import COVERED as ITEMS_COVERED
@@ -163,6 +166,7 @@ def _security_headers(app: Flask) -> None:
 def _plug_features(app: Flask) -> None:
     """The features into the kernel's seams: the runtime's and the audit chain's."""
     engine.plug(app, assigner=OrgAssigner(), observer=CaseObserver(), guard=SuspensionGuard())
+    engine.plug(app, observer=RectificationObserver())  # 差评整改: 整改 and 回访 on the rating
     messages.install(app)
     register_platform_sender()
     audit_chain.register(CaseEvent, case_event_row)
@@ -192,6 +196,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(verify_bp)  # public: anyone may check a document's code
+    app.register_blueprint(feedback_bp)  # public: 好差评 by a notice's QR code, results
+    app.register_blueprint(feedback_window_bp)
     app.register_blueprint(portal_bp)  # public: the applicants' 网上办事大厅
     app.register_blueprint(applicants_bp)
 

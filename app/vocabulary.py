@@ -108,6 +108,7 @@ class CaseChannel(Word):
     ONLINE = "online", "网上申请"
     PROXY = "proxy", "村代办"
     API = "api", "系统对接"
+    RATING = "rating", "差评自动生成"
 
 
 class CaseResult(Word):
@@ -180,6 +181,7 @@ class CaseEventKind(Word):
     REFUNDED = "refunded", "退费"
     LIBRARY_REUSED = "library_reused", "复用共享材料"
     PACKAGED = "packaged", "一件事"
+    RATED = "rated", "评价"
 
     @classmethod
     def public(cls) -> tuple[CaseEventKind, ...]:
@@ -200,6 +202,7 @@ class CaseEventKind(Word):
             cls.WITHDRAWN,
             cls.DECIDED,
             cls.DELIVERED,
+            cls.RATED,
             cls.PAUSED,
             cls.RESUMED,
         )
@@ -219,3 +222,26 @@ class SecurityEventKind(Word):
 
     LOGIN_THROTTLED = "login_throttled", "登录受限"
     TOKEN_REVOKED = "token_revoked", "撤销访问令牌"
+
+
+class RatingLevel(Word):
+    """好差评's five grades (national 政务服务“好差评”制度), best first."""
+
+    VERY_SATISFIED = "5", "非常满意"
+    SATISFIED = "4", "满意"
+    BASIC = "3", "基本满意"
+    UNSATISFIED = "2", "不满意"
+    VERY_UNSATISFIED = "1", "非常不满意"
+
+    @property
+    def is_bad(self) -> bool:
+        """差评: 不满意 and 非常不满意 start a 差评整改."""
+        return self in (RatingLevel.UNSATISFIED, RatingLevel.VERY_UNSATISFIED)
+
+
+class RatingChannel(Word):
+    """Where a rating was given."""
+
+    PORTAL = "portal", "网上办事大厅"
+    CODE = "code", "扫码评价"
+    CALLBACK = "callback", "回访"

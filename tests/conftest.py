@@ -416,6 +416,9 @@ SHIPPED_FOLDERS = (
     "outdoor_ad",
     "joint_review",
     "mineral_permit",
+    "rectification",
+    "complaint",
+    "cannot_do",
 )
 CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

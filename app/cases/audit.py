@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.audit.chain import Covered, data_digest
 from app.models.cases import Case, CaseDocument, CaseEvent, CaseMaterial, CasePause
+from app.models.feedback import CaseRating
 from app.models.library import LibraryEntry, LibraryUse
 from app.models.payments import Payment, PaymentRefund
 
@@ -38,4 +39,5 @@ COVERED = (
     # 资料共享库: what was kept (and consent withdrawn), and each reuse
     Covered(LibraryEntry, "case", complete=True, case_of=lambda entry: entry.source_case_id),
     Covered(LibraryUse, "case", complete=True, case_of=_case_of),
+    Covered(CaseRating, "case", complete=True, case_of=_case_of),  # 好差评
 )

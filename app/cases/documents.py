@@ -14,6 +14,7 @@ import secrets
 from datetime import date, datetime
 from decimal import Decimal
 
+import segno
 from flask import current_app, render_template, url_for
 from sqlalchemy import select
 
@@ -262,8 +263,21 @@ def zh_date(value: str | date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+# the notices that carry the 好差评 code: the applicant rates the case from the paper
+RATED_ON = ("acceptance", "delivery")
+
+
+def rating_code(number: str) -> tuple[str, str]:
+    """The rating page's address and its QR code (an SVG data URI)."""
+    url = url_for("feedback.rate", number=number, _external=True)
+    return url, segno.make(url, error="m").svg_data_uri(scale=3, border=2)
+
+
 def render_html(document: CaseDocument, *, for_pdf: bool = False) -> str:
     """The printable A4 page; needs a request context (or SERVER_NAME) for the verify URL."""
+    rating_url, rating_qr = (
+        rating_code(document.case.number) if document.kind in RATED_ON else (None, None)
+    )
     return render_template(
         f"cases/documents/{document.kind}.html",
         document=document,
@@ -271,6 +285,8 @@ def render_html(document: CaseDocument, *, for_pdf: bool = False) -> str:
         code=format_code(document.verification_code),
         verify_url=url_for("verify.index", _external=True),
         query_url=url_for("verify.case", _external=True),
+        rating_url=rating_url,
+        rating_qr=rating_qr,
         for_pdf=for_pdf,
         zh_date=zh_date,
     )

@@ -29,7 +29,7 @@ from app.models.cases import (
     CasePause,
     CaseSequence,
 )
-from app.models.items import Item
+from app.models.items import FEEDBACK_KIND, Item
 from app.models.org import Region
 from app.vocabulary import (
     CaseChannel,
@@ -70,6 +70,9 @@ class CaseSuspended(Conflict, RuntimeErrorBase):
     code = "case_suspended"
 
 
+ANONYMOUS = "匿名"
+
+
 @dataclass
 class Applicant:
     type: str
@@ -77,6 +80,12 @@ class Applicant:
     id_number: str
     phone: str
     contact_name: str | None = None
+    anonymous: bool = False  # 匿名投诉: a phone number only
+
+    @classmethod
+    def unnamed(cls, phone: str) -> Applicant:
+        """Someone who leaves only a phone number (匿名投诉、办不成事)."""
+        return cls("person", ANONYMOUS, "", phone, anonymous=True)
 
     def problems(self) -> dict[str, str]:
         found = {}
@@ -84,7 +93,7 @@ class Applicant:
             found["applicant_type"] = "请选择个人或企业。"
         if not self.name.strip():
             found["applicant_name"] = "请填写申请人名称。"
-        problem = identity_problem(self.type, self.id_number)
+        problem = None if self.anonymous else identity_problem(self.type, self.id_number)
         if problem:
             found["applicant_id_number"] = problem
         problem = phone_problem(self.phone)
@@ -240,6 +249,8 @@ def receive(session, intake: Intake, actor: str | None) -> tuple[Case, str]:
     session.flush()
     how = "网上申报" if intake.channel == CaseChannel.ONLINE else "收到申请"
     _event(session, case, CaseEventKind.RECEIVED, actor, f"{how}：{intake.item.name}")
+    if own_process(intake.item):
+        return case, password
     received = [m for m in case.materials if m.received]
     documents.issue(session, case, "receipt", actor=actor, materials=_materials_facts(received))
     return case, password
@@ -302,6 +313,8 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
     if left_open:
         message += f"；申请信息不完整，须在待办“{left_open}”中补齐"
     _event(session, case, CaseEventKind.ACCEPTED, actor, message)
+    if own_process(case.item):
+        return case
     library.capture_materials(session, case)  # 资料共享库
     if decided_on_the_spot(case.item):
         return case
@@ -315,6 +328,13 @@ def accept(session, case: Case, actor: str | None, *, deemed: bool = False) -> C
         officer=actor,
     )
     return case
+
+
+def own_process(item: Item) -> bool:
+    """监督件 (差评整改, 投诉, 办不成事, app/feedback/): the center's own process about the
+    applicant's voice. No 凭证 or 受理通知书, nothing for the 资料共享库; its answer ends
+    it (no decision to deliver)."""
+    return item.kind == FEEDBACK_KIND
 
 
 def decided_on_the_spot(item: Item) -> bool:
@@ -786,6 +806,9 @@ class CaseObserver:
             case.close_reason = instance.end_reason
 
     def _decided(self, session, case: Case, instance, completed=()) -> None:
+        if own_process(case.item):
+            self._answered(session, case, instance)
+            return
         data = instance.data or {}
         result = data.get("result") or data.get("decision")
         case.result = CaseResult.parse(result) or CaseResult.APPROVE
@@ -805,3 +828,12 @@ class CaseObserver:
             **permits.permit_facts(session, instance, completed, PLATFORM_KEYS),
         )
         library.capture_result(session, case, decision)  # 资料共享库: approvals only
+
+    def _answered(self, session, case: Case, instance) -> None:
+        """A 监督件 ends with its answer: recorded, closed, nothing to deliver."""
+        answer = str((instance.data or {}).get("result_text") or "")
+        now = center_clock(session).now()
+        case.result = CaseResult.APPROVE
+        case.decided_at = case.delivered_at = case.closed_at = now
+        case.status = CaseStatus.DELIVERED
+        _event(session, case, CaseEventKind.DECIDED, None, answer[:2000] or "办结")

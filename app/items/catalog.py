@@ -31,6 +31,7 @@ from app.errors import DomainError
 from app.items.packages import shape_of_item
 from app.items.services import set_topics
 from app.models.items import (
+    FEEDBACK_KIND,
     KINDS,
     MATERIAL_FORMS,
     TOPIC_AUDIENCES,
@@ -312,7 +313,7 @@ def _check(session, entry, index: int) -> dict:
                 "请先部署流程（flask --app app bpmn-load bpmn），再导入事项目录。",
                 code,
             )
-        if not materials:
+        if not materials and kind != FEEDBACK_KIND:  # a 监督件 asks for no materials
             raise CatalogError(f"{where}不能发布：请至少列出一项申请材料。", code)
     return {
         "code": code,

@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from app.errors import Conflict, DomainError
 from app.items.warning_rules import RuleError, canonical
 from app.models.cases import CaseMaterial
-from app.models.items import KINDS, MATERIAL_FORMS, Item, ItemMaterial, ItemTopic
+from app.models.items import FEEDBACK_KIND, KINDS, MATERIAL_FORMS, Item, ItemMaterial, ItemTopic
 from app.vocabulary import ItemStatus
 from workflows.models import ProcessDefinition
 from workflows.timeutil import utcnow
@@ -135,7 +135,7 @@ def publish(session, item: Item) -> None:
         raise ItemError("请先为事项选择办理流程，才能发布。", "process_id")
     if not process_deployed(session, item.process_id):
         raise ItemError(f"流程 {item.process_id} 尚未部署，不能发布。", "process_id")
-    if not item.materials:
+    if not item.materials and item.kind != FEEDBACK_KIND:  # a 监督件 asks for no materials
         raise ItemError("请至少列出一项申请材料，才能发布。")
     item.status = ItemStatus.PUBLISHED
     item.updated_at = utcnow()

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     auth,
     cases,
     desk,
+    feedback,
     files,
     items,
     library,

@@ -13,7 +13,15 @@ from app.vocabulary import ItemStatus
 from workflows.db import Base
 from workflows.timeutil import utcnow
 
-KINDS = {"instant": "即办件", "promise": "承诺件", "report": "上报件", "joint": "联办件"}
+# 监督件: 差评整改, 投诉, 办不成事 run as cases of their own items (app/feedback/)
+FEEDBACK_KIND = "feedback"
+KINDS = {
+    "instant": "即办件",
+    "promise": "承诺件",
+    "report": "上报件",
+    "joint": "联办件",
+    FEEDBACK_KIND: "监督件",
+}
 MATERIAL_FORMS = {
     "original": "原件",
     "copy": "复印件",
