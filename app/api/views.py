@@ -18,7 +18,7 @@ from app.extensions import db
 from app.limits import MAX_ID, bounded_int
 from app.messages.services import waits_described
 from app.models.cases import Case
-from app.models.items import Item
+from app.models.items import FEEDBACK_KIND, Item
 from app.models.org import Region
 from app.policy import requires
 from app.privacy import mask
@@ -31,6 +31,8 @@ from workflows.forms import MAX_JSON_DEPTH, json_problem
 from .serialize import instance_json, iso, work_item_json
 
 MAX_PAGE = 500
+# the channels another system may name (差评整改 is the platform's own)
+API_CHANNELS = (CaseChannel.WINDOW, CaseChannel.ONLINE, CaseChannel.PROXY, CaseChannel.API)
 
 
 def _json_body() -> dict:
@@ -360,6 +362,8 @@ def _case_intake(body: dict):
     ).first()
     if item is None:
         raise BadRequest("item_code 不存在。")
+    if item.kind == FEEDBACK_KIND:
+        raise BadRequest("监督件（差评整改、投诉、办不成事）不能通过受理接口创建。")
     place = db.session.scalars(
         select(Region).where(Region.code == str(body.get("place") or ""))
     ).first()
@@ -391,7 +395,9 @@ def _case_intake(body: dict):
         ),
         place=place,
         received=received,
-        channel=CaseChannel.parse(body.get("channel")) or CaseChannel.API,
+        channel=CaseChannel.parse(body.get("channel"))
+        if body.get("channel") in API_CHANNELS
+        else CaseChannel.API,
         green_channel=bool(body.get("green_channel")),
         data=check_intake_data(db.session, item, body.get("data") or {}),
     )

@@ -18,11 +18,13 @@ from sqlalchemy import select
 from app import policy
 from app.extensions import db
 from app.models.cases import Case
+from app.models.items import FEEDBACK_KIND
 from app.models.org import Region
 from app.privacy import PERSONAL_KEYS
 from workflows import models as m
 
 from .places import may_receive_at
+from .services import ANONYMOUS
 
 
 def _place_within(case: Case, regions) -> bool:
@@ -67,8 +69,33 @@ def reveals_personal_data(session, user, place: Region | None) -> bool:
     )
 
 
+def shields_complainant(case: Case) -> bool:
+    """An anonymous 投诉 or 办不成事 report (a 监督件 filed with a phone number only)."""
+    return case.item.kind == FEEDBACK_KIND and case.applicant_name == ANONYMOUS
+
+
+def reveals_complainant(user, case: Case) -> bool:
+    """Who filed a 监督件 is seen in full by the center's own posts only (its lead
+    department itself, not its windows): the accused may be a clerk or a department."""
+    return user is not None and any(
+        post.department_id == case.lead_department_id for post in getattr(user, "posts", ())
+    )
+
+
+def reveals_case_applicant(session, user, case: Case) -> bool:
+    """ID and phone numbers of the case's applicant in full (else masked, or for an
+    anonymous complaint not shown at all)."""
+    if case.item.kind == FEEDBACK_KIND:
+        return reveals_complainant(user, case)
+    return reveals_personal_data(session, user, case.place)
+
+
 def revealed_keys(session, user, instance: m.ProcessInstance) -> frozenset[str]:
     """The personal keys of an instance's data ``user`` reads in full: all of them at the
-    receiving window, none elsewhere (a step adds its own form's fields)."""
+    receiving window, none elsewhere (a step adds its own form's fields). A 监督件's
+    are read by the center only."""
+    case = session.scalars(select(Case).where(Case.instance_id == instance.id)).first()
+    if case is not None and case.item.kind == FEEDBACK_KIND:
+        return PERSONAL_KEYS if reveals_complainant(user, case) else frozenset()
     place = policy.instance_place(session, instance)
     return PERSONAL_KEYS if reveals_personal_data(session, user, place) else frozenset()

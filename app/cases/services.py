@@ -268,6 +268,7 @@ def _require_status(case: Case, *allowed: str) -> None:
 def process_data(case: Case, clock: CenterClock) -> dict:
     """The data a case's process starts with (see docs/DIAGRAMS.md): the intake form's
     answers, then the case's facts, which always win."""
+    shielded = own_process(case.item) and case.applicant_name == ANONYMOUS
     return {
         **(case.data or {}),
         "case_number": case.number,
@@ -276,7 +277,9 @@ def process_data(case: Case, clock: CenterClock) -> dict:
         "applicant_type": case.applicant_type,
         "applicant_name": case.applicant_name,
         "applicant_id_number": case.applicant_id_number,
-        "contact_phone": case.applicant_phone,
+        # an anonymous complainant's phone stays on the case (the center's 回访), out of
+        # the process every handler reads
+        "contact_phone": None if shielded else case.applicant_phone,
         "place": case.place.code,
         "place_name": case.place.name,
         "lead_department": case.lead_department.name if case.lead_department else None,

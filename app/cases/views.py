@@ -17,7 +17,7 @@ from app.files import store
 from app.items.packages import published as published_packages
 from app.limits import page_number
 from app.models.cases import APPLICANT_TYPES, SPECIAL_PROCEDURES, Case, CasePause
-from app.models.items import Item
+from app.models.items import FEEDBACK_KIND, Item
 from app.models.library import LibraryEntry
 from app.models.org import Region
 from app.models.supervision import CaseWarning
@@ -28,7 +28,7 @@ from workflows.errors import RuntimeErrorBase
 from workflows.messages import describe_wait
 
 from . import library, payments, services
-from .access import visible_case
+from .access import reveals_case_applicant, shields_complainant, visible_case
 from .history import case_history
 from .intake_form import (
     answers,
@@ -57,7 +57,9 @@ DONE = {
 
 def _published_items():
     return db.session.scalars(
-        select(Item).where(Item.status == ItemStatus.PUBLISHED).order_by(Item.kind, Item.code)
+        select(Item)
+        .where(Item.status == ItemStatus.PUBLISHED, Item.kind != FEEDBACK_KIND)
+        .order_by(Item.kind, Item.code)
     ).all()
 
 
@@ -92,9 +94,14 @@ def _intake_page(item, *, values=None, errors=None, status=200):
 @requires("intake")
 def intake():
     item = db.session.get(Item, request.args.get("item", type=int) or 0)
-    if item is not None and item.status != ItemStatus.PUBLISHED:
+    if item is not None and not _receivable(item):
         item = None
     return _intake_page(item)
+
+
+def _receivable(item: Item) -> bool:
+    """Published, and not a 监督件 (差评整改、投诉、办不成事 have their own entry points)."""
+    return item.status == ItemStatus.PUBLISHED and item.kind != FEEDBACK_KIND
 
 
 def applicant_from(form) -> services.Applicant:
@@ -137,7 +144,7 @@ def _run_action(case: Case, action: str, form) -> None:
 def intake_submit():
     item = db.session.get(Item, request.form.get("item", type=int) or 0)
     action = request.form.get("action")
-    if item is None or item.status != ItemStatus.PUBLISHED or action not in ACTIONS:
+    if item is None or not _receivable(item) or action not in ACTIONS:
         flash("请选择已发布的事项和受理操作。", "danger")
         return redirect(url_for("cases.intake"))
     try:
@@ -292,6 +299,8 @@ def _detail_page(case: Case, *, typed=None, errors=None, message=None, status=20
         ).all(),
         left=_working_days_left(case),
         may_act=may_act,
+        reveal=reveals_case_applicant(db.session, current_user, case),
+        shielded=shields_complainant(case),
         library=_library_panel(case, may_act and waiting),
     ), status
 

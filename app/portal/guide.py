@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from app.cases.progress import BPMN_NS, bpmn_file
 from app.items.packages import published as published_packages
-from app.models.items import TOPIC_AUDIENCES, Item, ItemPackage, ItemTopic
+from app.models.items import FEEDBACK_KIND, TOPIC_AUDIENCES, Item, ItemPackage, ItemTopic
 from app.models.org import Department, Region
 from app.routing.describe import describe
 from app.vocabulary import ItemStatus
@@ -29,7 +29,8 @@ def county_name(session) -> str:
 
 
 def _published():
-    return select(Item).where(Item.status == ItemStatus.PUBLISHED)
+    """Items an applicant can look up: published approval items (not the 监督件)."""
+    return select(Item).where(Item.status == ItemStatus.PUBLISHED, Item.kind != FEEDBACK_KIND)
 
 
 def search(

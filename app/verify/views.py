@@ -14,6 +14,7 @@ from app.cases import documents, services
 from app.engine import platform_runtime
 from app.extensions import db, reads_only
 from app.models.cases import Case, CaseEvent
+from app.models.items import FEEDBACK_KIND
 from app.privacy import mask
 from app.vocabulary import CaseEventKind, CaseStatus
 
@@ -98,10 +99,22 @@ def _case_page(form, *, case=None, error=None, status=200):
         case=case,
         applicant=mask(case.applicant_name, 1, 0) if case else None,
         events=_public_events(case) if case else [],
+        answer=_answer(case) if case is not None else None,
         event_names=PUBLIC_EVENTS,
         steps=steps,
         error=error,
     ), status
+
+
+def _answer(case: Case) -> str | None:
+    """The answer a 投诉 or 办不成事 report (a 监督件) ended with."""
+    if case.item.kind != FEEDBACK_KIND or case.decided_at is None:
+        return None
+    return db.session.scalars(
+        select(CaseEvent.message)
+        .where(CaseEvent.case_id == case.id, CaseEvent.kind == CaseEventKind.DECIDED)
+        .order_by(CaseEvent.id.desc())
+    ).first()
 
 
 @reads_only
