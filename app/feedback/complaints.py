@@ -105,7 +105,7 @@ class Voice:
 def file(
     session,
     voice: Voice,
-    place: Region,
+    place: Region | None,
     channel: CaseChannel,
     *,
     actor: str | None = None,
@@ -115,6 +115,8 @@ def file(
     its query password (shown once)."""
     if voice.kind not in (COMPLAINT, CANNOT_DO):
         raise FeedbackRefused("反映类别不正确。")
+    if place is None:
+        raise FeedbackRefused("平台尚未设置所在区县，暂不能受理，请拨打服务热线。")
     found = voice.problems(session)
     if found:
         raise FeedbackRefused("请按提示修改后再提交。", fields=found)

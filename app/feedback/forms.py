@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from app.vocabulary import RatingLevel
+
+from . import services
 from .complaints import MAX_ATTACHMENTS, Attachment, Voice
 from .services import TAGS, Grade
 
@@ -10,6 +13,16 @@ FIELD_LIMIT = 4000  # characters read of any one field (longer is refused by the
 
 def _text(form, key: str) -> str:
     return (form.get(key) or "")[:FIELD_LIMIT]
+
+
+def grade_choices() -> dict:
+    """What the rating forms offer (the QR page and the portal's card)."""
+    return {
+        "levels": RatingLevel.labels(),
+        "good_tags": services.GOOD_TAGS,
+        "bad_tags": services.BAD_TAGS,
+        "comment_limit": services.COMMENT_LIMIT,
+    }
 
 
 def grade_from(form) -> Grade:

@@ -18,10 +18,10 @@ from app.models.cases import Case
 from app.models.items import FEEDBACK_KIND
 from app.policy import requires
 from app.verify.throttle import Throttle, minutes
-from app.vocabulary import CaseChannel, RatingChannel, RatingLevel
+from app.vocabulary import CaseChannel, RatingChannel
 
 from . import complaints, services
-from .forms import grade_from, voice_from
+from .forms import grade_choices, grade_from, voice_from
 
 KINDS = {"complaint": services.COMPLAINT, "cannot-do": services.CANNOT_DO}
 TITLES = {services.COMPLAINT: "投诉登记", services.CANNOT_DO: "“办不成事”反映登记"}
@@ -32,16 +32,6 @@ PASSWORD_WINDOW_SECONDS = 600
 def _throttle() -> Throttle:
     # one store per application (tests build many apps in one process)
     return current_app.extensions.setdefault("feedback_throttle", Throttle())
-
-
-def grade_choices() -> dict:
-    """What the rating forms offer (the QR page and the portal's card)."""
-    return {
-        "levels": RatingLevel.labels(),
-        "good_tags": services.GOOD_TAGS,
-        "bad_tags": services.BAD_TAGS,
-        "comment_limit": services.COMMENT_LIMIT,
-    }
 
 
 # --- the rating page (扫码评价) --------------------------------------------------------

@@ -21,14 +21,18 @@ from app.cases import corrections, documents, payments
 from app.cases import packages as case_packages
 from app.cases import pdf as renderer
 from app.cases.intake_form import PREFIX, edit_fields, intake_schema, parse_intake
+from app.clock import center_clock
 from app.errors import DomainError
 from app.extensions import db
+from app.feedback import services as feedback
+from app.feedback.forms import grade_choices, grade_from
 from app.files import store
 from app.items.packages import published_package
 from app.limits import page_number
 from app.org.directory import place_labels
 from app.schema_forms import parse
 from app.verify.throttle import Throttle, minutes
+from app.vocabulary import RatingChannel
 
 from . import applications, guide, my_cases
 from .views import applicant_required
@@ -261,7 +265,22 @@ def _case(number: str):
     return case
 
 
-def _case_page(case, *, form=None, errors=None, message=None, status=200):
+def _rating_card(case, typed=None, errors=None) -> dict | None:
+    """好差评 on the case page once the case has ended (一次一评, changeable a few days)."""
+    if not feedback.may_rate(case):
+        return None
+    rating = feedback.rating_of(db.session, case)
+    return {
+        "rating": rating,
+        "changeable": feedback.changeable(rating, center_clock(db.session).now()),
+        "change_days": feedback.change_days(),
+        "typed": typed or {},
+        "errors": errors or {},
+        **grade_choices(),
+    }
+
+
+def _case_page(case, *, form=None, errors=None, message=None, status=200, rating=None):
     notice = applications.correction_notice(db.session, case)
     schema = intake_schema(db.session, case.item) if notice else None
     return render_template(
@@ -278,12 +297,33 @@ def _case_page(case, *, form=None, errors=None, message=None, status=200):
         fields=edit_fields(schema, case.data or {}, form, errors or {}) if schema else [],
         errors=errors or {},
         message=message,
+        rating=rating or _rating_card(case),
     ), status
 
 
 @applicant_required
 def case(number: str):
     return _case_page(_case(number))
+
+
+@applicant_required
+def rate(number: str):
+    """好差评 from 我的办件: the applicant's own case, signed in."""
+    case = _case(number)
+    try:
+        rating = feedback.rate(db.session, case, grade_from(request.form), RatingChannel.PORTAL)
+        db.session.flush()
+    except DomainError as exc:
+        db.session.rollback()
+        case = _case(number)
+        card = _rating_card(case, request.form, exc.field_errors())
+        return _case_page(case, message=exc.message, status=exc.status, rating=card)
+    db.session.commit()
+    said = f"感谢您的评价：{rating.level_zh}。"
+    if rating.rectification is not None:
+        said += f"我们已转为差评整改（编号 {rating.rectification.number}），核实整改后将回访您。"
+    flash(said, "success")
+    return redirect(url_for("portal.case", number=number))
 
 
 @applicant_required

@@ -1,7 +1,7 @@
 from flask import Blueprint
 
 from . import application_views as apply
-from . import library_views, staff_views, views
+from . import library_views, staff_views, views, voice_views
 
 bp = Blueprint("portal", __name__, url_prefix="/portal", template_folder="templates")
 # the window's page for applicants' accounts (a staff page, in the staff shell)
@@ -52,6 +52,14 @@ bp.add_url_rule(
 bp.add_url_rule("/cases", endpoint="cases", view_func=apply.cases)
 bp.add_url_rule("/cases/link", endpoint="link_case", view_func=apply.link, methods=["POST"])
 bp.add_url_rule("/cases/<number>", endpoint="case", view_func=apply.case)
+bp.add_url_rule("/cases/<number>/rating", endpoint="rate", view_func=apply.rate, methods=["POST"])
+# 投诉 and 办不成事: anyone, signed in or with a phone number only
+bp.add_url_rule(
+    "/complaints", endpoint="complaint", view_func=voice_views.complaint, methods=["GET", "POST"]
+)
+bp.add_url_rule(
+    "/cannot-do", endpoint="cannot_do", view_func=voice_views.cannot_do, methods=["GET", "POST"]
+)
 bp.add_url_rule(
     "/cases/<number>/correction",
     endpoint="correction",

@@ -20,8 +20,15 @@ from workflows.xmlsafe import parse_xml
 MAX_QUERY = 50
 
 
+def hall_county(session) -> Region | None:
+    """The county whose hall this is (the first county-level region)."""
+    return session.scalars(
+        select(Region).where(Region.level == "county").order_by(Region.id).limit(1)
+    ).first()
+
+
 def county_name(session) -> str:
-    """The county whose hall this is (the first county-level region), for the header."""
+    """The county's name, for the header."""
     name = session.scalar(
         select(Region.name).where(Region.level == "county").order_by(Region.id).limit(1)
     )
