@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from app.models.cases import Case
+from app.models.items import FEEDBACK_KIND, Item
 from app.models.org import Region
 from app.models.supervision import CaseWarning
 from app.vocabulary import CaseStatus, InstanceEventKind, WorkItemStatus
@@ -69,6 +70,11 @@ class BoardFilters:
     department_id: int | None = None
     level: str | None = None  # red | yellow | none
     green: bool = False
+    kind: str | None = None  # a key of BOARD_KINDS
+
+
+# 审批办件 apart from the 监督件 (差评整改、投诉、办不成事; each also by the 事项 filter)
+BOARD_KINDS = {"approval": "审批办件", "feedback": "监督件（差评整改、投诉、办不成事）"}
 
 
 def _places_under(regions: list[Region]):
@@ -97,6 +103,12 @@ def cases_board(session, regions: list[Region], filters: BoardFilters, *, limit:
         base = base.where(Case.status.in_(BOARD_STATUSES))
     if filters.item_id:
         base = base.where(Case.item_id == filters.item_id)
+    if filters.kind in BOARD_KINDS:
+        feedback_items = select(Item.id).where(Item.kind == FEEDBACK_KIND)
+        if filters.kind == "feedback":
+            base = base.where(Case.item_id.in_(feedback_items))
+        else:
+            base = base.where(Case.item_id.not_in(feedback_items))
     if filters.department_id:
         base = base.where(Case.lead_department_id == filters.department_id)
     if filters.green:

@@ -53,6 +53,7 @@ def index():
         department_id=args.get("department", type=int),
         level=args.get("level") if args.get("level") in LEVEL_FILTERS else None,
         green=args.get("green") == "1",
+        kind=args.get("kind") if args.get("kind") in services.BOARD_KINDS else None,
     )
     page = page_number(args)
     rows, total, counts = services.cases_board(
@@ -70,6 +71,7 @@ def index():
         filters=filters,
         statuses={s: s.label for s in services.BOARD_STATUSES},
         levels=LEVEL_FILTERS,
+        kinds=services.BOARD_KINDS,
         places=place_labels(db.session, services.sub_regions(db.session, regions)),
         items=db.session.scalars(select(Item).order_by(Item.code)).all(),
         departments=db.session.scalars(

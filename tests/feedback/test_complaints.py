@@ -9,6 +9,7 @@ import re
 from sqlalchemy import select
 
 from app.models.cases import Case, CaseEvent
+from app.models.feedback import CaseRating
 
 from ..cases.test_window_pages import case_of, do, window
 from ..conftest import CSRF, signed_in
@@ -161,3 +162,35 @@ def test_feedback_items_are_not_received_at_the_intake_desk(app, shipped, sessio
     assert "投诉处理" not in intake and "差评整改" not in intake
     item_id = session.scalars(select(Case.item_id).limit(0)).first()  # none yet
     assert item_id is None
+
+
+def test_the_board_lists_the_three_apart_with_cards_when_overdue(app, shipped, session):
+    from ..supervision.test_board import board, numbers_on
+    from ..supervision.test_warnings import CALENDAR, issue, noon_on
+    from .test_ratings import finished_case, rate
+
+    rated = finished_case(app, session)
+    assert rate(app.test_client(), rated, level="1", comment="态度差").status_code == 200
+    complaint, _ = filed(
+        file_at_window(app, "complaint", phone=PHONE, subject_kind="window",
+                       subject_name="3号窗口", content="无人值守")
+    )  # fmt: skip
+    report, _ = filed(
+        file_at_window(app, "cannot-do", phone=PHONE, matter="迁户口", content="来回跑")
+    )
+    session.expire_all()
+    rectification = session.scalars(select(CaseRating)).one().rectification.number
+    ours = {rectification, complaint, report}
+    # nobody answers: each step's limit and the promised date pass
+    promised = max(case_of(session, n).promised_date for n in ours)
+    issued = issue(app, noon_on(CALENDAR.add_workdays(promised, 1)))
+    assert ("case", "red") in issued
+    inspector = signed_in(app, "center_inspector", "demo12345")
+    feedback = board(inspector, "kind=feedback")
+    assert set(numbers_on(feedback)) == ours
+    for number in ours:
+        row = feedback.split(f'data-case="{number}"')[1].split("</tr>")[0]
+        assert "红牌" in row, number
+    assert not set(numbers_on(board(inspector, "kind=approval"))) & ours
+    assert set(numbers_on(board(inspector, ""))) >= ours
+    assert "监督件" in feedback and 'id="board-kind"' in feedback
