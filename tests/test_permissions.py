@@ -46,6 +46,12 @@ PUBLIC = {
     "portal.library",
     "portal.library_consent",
     "portal.library_file",
+    "portal.rate",
+    "portal.complaint",
+    "portal.cannot_do",
+    "feedback.results",
+    "feedback.rate",
+    "feedback.rate_submit",
 }
 ROLE_USERS = {
     "admin": "bigdata_admin",

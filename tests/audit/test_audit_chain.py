@@ -11,7 +11,7 @@ from app.audit.chain import append, audit_key, entry_hash, verify
 from app.models.audit import AuditEntry
 
 from ..cases.test_window_pages import do, intake, received, window
-from ..conftest import DEMO_PASSWORD, engine_of, signed_in
+from ..conftest import DEMO_PASSWORD, SHIPPED_FOLDERS, engine_of, signed_in
 
 
 def actions(session) -> list[tuple[str, str]]:
@@ -36,7 +36,7 @@ def a_case(app, session) -> str:
 
 def test_deployments_window_acts_and_process_steps_are_chained(app, shipped, session):
     deployed = actions(session)
-    assert deployed.count(("deployment", "deploy")) == 5
+    assert deployed.count(("deployment", "deploy")) == len(SHIPPED_FOLDERS)
     number = a_case(app, session)
     log = actions(session)[len(deployed) :]
     assert ("case", "received") in log and ("case", "accepted") in log

@@ -48,6 +48,25 @@ WALKS = {
         {("Task_TownshipReview", 1)},
     ),
 }
+# 监督件: started by a rating, a complaint, a report (app/feedback/), not at the 受理台
+FEEDBACK = {
+    "rectification": {
+        "rated_case_number": "4901022026120100001",
+        "rated_item_name": "食品小作坊登记",
+        "rating_level": "不满意",
+        "rating_comment": "等待时间长",
+        "responsible_department": "县市场监督管理局",
+    },
+    "complaint": {
+        "subject_kind": "窗口",
+        "subject_name": "3号窗口",
+        "subject_case_number": "（无）",
+        "content": "窗口无人",
+    },
+    "cannot_do": {"matter": "迁户口", "where_blocked": "（未填写）", "content": "来回跑"},
+}
+FEEDBACK_CODES = {"rectification": "ZX-CPZG", "complaint": "ZX-TSCL", "cannot_do": "ZX-BBCS"}
+WALKS.update({folder: (FEEDBACK_CODES[folder], None, {}, set()) for folder in FEEDBACK})
 CORRECTION = "return"
 PATTERNED = ("92490102MA0000000X", "92490102MA00000001", "13900000000")
 
@@ -59,7 +78,10 @@ def test_every_shipped_diagram_is_walked():
 @pytest.mark.parametrize("folder", sorted(WALKS))
 def test_no_step_opens_with_another_steps_answer(app, shipped, session, folder):
     code, clerk, asked, corrections = WALKS[folder]
-    number = received(intake(window(app, clerk), session, code, "accept", extra=asked))
+    if clerk is None:
+        number = start_feedback(app, session, code, FEEDBACK[folder])
+    else:
+        number = received(intake(window(app, clerk), session, code, "accept", extra=asked))
     instance_id = session.scalars(select(Case.instance_id).where(Case.number == number)).one()
     admin = signed_in(app, "admin", "password-admin")
     with app.app_context():
@@ -104,6 +126,24 @@ def test_no_step_opens_with_another_steps_answer(app, shipped, session, folder):
 # --- helpers -------------------------------------------------------------------------
 
 
+def start_feedback(app, session, code: str, data: dict) -> str:
+    """A 监督件 as the platform starts it: received and accepted at once."""
+    from app.cases import services
+    from app.models.items import Item
+    from app.models.org import Region
+
+    with app.test_request_context():
+        item = db.session.scalars(select(Item).where(Item.code == code)).one()
+        county = db.session.scalars(select(Region).where(Region.level == "county")).first()
+        intake_ = services.Intake(
+            item=item, applicant=services.Applicant.unnamed("13900000000"), place=county, data=data
+        )
+        case, _password = services.receive(db.session, intake_, None)
+        services.accept(db.session, case, None)
+        db.session.commit()
+        return case.number
+
+
 def open_items(app, instance_id: int) -> list[int]:
     with app.app_context():
         items = platform_runtime(db.session).open_work_items(instance_id, refresh=True)
@@ -139,6 +179,10 @@ def answer_for(schema: dict, writable: set, step: str, correct: bool, today: str
 
 
 def value_for(name: str, prop: dict, step: str, correct: bool, today: str):
+    if prop.get("type") == "array":  # check boxes: the first two options
+        items = prop.get("items") or {}
+        options = [c.get("const") for c in items.get("oneOf") or []] or items.get("enum") or []
+        return options[:2] or None
     choices = [c.get("const") for c in prop.get("oneOf") or []] or prop.get("enum") or []
     if choices:
         if name == "decision" and correct:

@@ -30,6 +30,10 @@ EXPECTED = {
     "ZJJ-HWGG-SZSP": ("outdoor_ad", "promise", "县住房和城乡建设局", 20, 10, 6),
     "ZRZY-KCPJG-HF": ("mineral_permit", "report", "县自然资源局", 20, 14, 6),
     "SCJ-GZJJCS-LHSC": ("joint_review", "joint", "县市场监督管理局", 45, 20, 6),
+    # 监督件 (好差评、投诉、办不成事): no materials
+    "ZX-CPZG": ("rectification", "feedback", "青山县政务服务中心", 15, 10, 0),
+    "ZX-TSCL": ("complaint", "feedback", "青山县政务服务中心", 15, 10, 0),
+    "ZX-BBCS": ("cannot_do", "feedback", "青山县政务服务中心", 15, 10, 0),
 }
 
 
@@ -115,6 +119,9 @@ def test_a_changed_entry_is_updated_and_its_materials_replaced_only_if_they_chan
         "ZJJ-HWGG-SZSP": UPDATED,
         "ZRZY-KCPJG-HF": UNCHANGED,
         "SCJ-GZJJCS-LHSC": UNCHANGED,
+        "ZX-CPZG": UNCHANGED,
+        "ZX-TSCL": UNCHANGED,
+        "ZX-BBCS": UNCHANGED,
     }
     food = session.scalars(select(Item).where(Item.code == "SCJ-SPXZF-DJ")).one()
     assert food.committed_days == 5
@@ -177,7 +184,7 @@ def test_an_item_is_not_published_before_its_process_is_deployed(api, demo, sess
     for entry in items[2:]:
         entry["status"] = "draft"  # drafts may wait for their diagram
     loaded = load_catalog(session, write(tmp_path, items))
-    assert [item.status for item, _created in loaded] == ["published"] * 2 + ["draft"] * 3
+    assert [item.status for item, _created in loaded] == ["published"] * 2 + ["draft"] * 6
 
 
 def test_duplicate_codes_and_broken_files_are_refused(demo, session, tmp_path):
@@ -203,6 +210,9 @@ def test_items_load_command_prints_one_line_per_item(deployed, demo, app, sessio
         "ZJJ-HWGG-SZSP 户外广告设施设置审批: 已新增",
         "ZRZY-KCPJG-HF 矿产品加工资格证核发: 已新增",
         "SCJ-GZJJCS-LHSC 公众聚集场所开业联合审查: 已新增",
+        "ZX-CPZG 差评整改: 已新增",
+        "ZX-TSCL 投诉处理: 已新增",
+        "ZX-BBCS 办不成事反映: 已新增",
         "YJS-KBCYD 一件事 开办餐饮店: 已新增",
     ]
     again = runner.invoke(args=["items", "load", str(CATALOG)])
