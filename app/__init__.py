@@ -54,13 +54,14 @@ from .portal.blueprint import bp as portal_bp
 from .portal.blueprint import staff as applicants_bp
 from .routing.assigner import OrgAssigner
 from .scheduler import start_embedded_scheduler
+from .statistics.blueprint import bp as statistics_bp
 from .supervision.audit import COVERED as LEDGER_COVERED
 from .supervision.audit import deduction_row
 from .supervision.blueprint import bp as supervision_bp
 from .verify.blueprint import bp as verify_bp
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-VENDOR_PACKAGES = {"bootstrap", "@fontsource", "bpmn-js", "tom-select"}
+VENDOR_PACKAGES = {"bootstrap", "@fontsource", "bpmn-js", "tom-select", "echarts"}
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -193,6 +194,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(documents_bp)
     app.register_blueprint(items_bp)
     app.register_blueprint(supervision_bp)
+    app.register_blueprint(statistics_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(verify_bp)  # public: anyone may check a document's code

@@ -32,6 +32,7 @@ CAPABILITIES = {
     "items.manage": "管理审批事项目录",
     "instances.manage": "查看、重试和终止办件实例",
     "supervise": "监督辖区内的所有办件",
+    "statistics": "查看辖区（或本部门）的统计分析",
     "work": "办理分派给本人的待办",
     "intake": "受理申请、发起办件",
     "timers": "手动触发定时器",
@@ -41,12 +42,12 @@ CAPABILITIES = {
 ROLE_CAPABILITIES = {
     "admin": set(CAPABILITIES),
     "designer": {"deploy", "instances.manage", "items.manage", STAFF},
-    "inspector": {"supervise", STAFF},
+    "inspector": {"supervise", "statistics", STAFF},
     "window_clerk": {"work", "intake", STAFF},
     "handler": {"work", STAFF},
     "reviewer": {"work", STAFF},
-    "deputy_leader": {"work", STAFF},
-    "chief_leader": {"work", STAFF},
+    "deputy_leader": {"work", "statistics", STAFF},
+    "chief_leader": {"work", "statistics", STAFF},
 }
 # Posts that manage a region (its instances, cases and supervision), not one's own work.
 MANAGERS = ("admin", "designer", "inspector")

@@ -34,7 +34,7 @@ KERNEL = (
 )
 FEATURES = (
     "auth", "notifications", "org", "items", "routing", "cases", "desk", "supervision",
-    "messages", "payments", "designer", "verify", "feedback", "portal", "api",
+    "messages", "payments", "designer", "verify", "feedback", "statistics", "portal", "api",
 )  # fmt: skip
 COMPOSITION = ("app", "app.cli", "app.scheduler")
 

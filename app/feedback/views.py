@@ -13,7 +13,7 @@ from app import policy
 from app.cases import services as case_services
 from app.clock import center_clock
 from app.errors import DomainError
-from app.extensions import db, reads_only
+from app.extensions import db
 from app.models.cases import Case
 from app.models.items import FEEDBACK_KIND
 from app.policy import requires
@@ -63,7 +63,6 @@ def _rate_page(case, *, rating=None, done=False, error=None, errors=None, typed=
     ), status
 
 
-@reads_only
 def rate_form(number: str):
     return _rate_page(_rated_case(number))
 
@@ -113,7 +112,6 @@ def _month(value: str | None, today: date) -> date:
     return chosen if date(2000, 1, 1) <= chosen <= today else today.replace(day=1)
 
 
-@reads_only
 def results():
     today = center_clock(db.session).today()
     month = _month(request.args.get("month", "")[:7], today)

@@ -1,0 +1,101 @@
+"""The statistics page and its Excel download (leaders, supervisors, department heads)."""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import quote
+
+from flask import Response, render_template, request
+from flask_login import current_user
+from sqlalchemy import select
+
+from app.clock import center_clock
+from app.extensions import db
+from app.models.items import FEEDBACK_KIND, Item
+from app.models.org import Department
+from app.policy import requires
+from app.vocabulary import CaseChannel
+
+from . import services
+from .spreadsheet import RATES, VOLUME, percent, workbook
+
+
+def _day(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat((value or "")[:10])
+    except ValueError:
+        return None
+
+
+def _filters(scope) -> services.Filters:
+    args = request.args
+    kind = args.get("period") if args.get("period") in services.PERIODS else "month"
+    anchor = _day(args.get("day")) or center_clock(db.session).today()
+    start, end = services.period(kind, anchor, _day(args.get("start")), _day(args.get("end")))
+    towns = {r.id for r in services.townships(db.session, scope)}
+    region = args.get("region", type=int)
+    channel = args.get("channel")
+    return services.Filters(
+        start=start,
+        end=end,
+        region_id=region if region in towns else None,
+        item_id=args.get("item", type=int),
+        department_id=args.get("department", type=int),
+        channel=channel if CaseChannel.parse(channel) else None,
+    )
+
+
+@requires("statistics")
+def index():
+    scope = services.scope_of(db.session, current_user)
+    filters = _filters(scope)
+    report = services.report(db.session, scope, filters)
+    trend = services.trend(db.session, scope, filters)
+    return render_template(
+        "statistics/index.html",
+        scope=scope,
+        filters=filters,
+        period=request.args.get("period")
+        if request.args.get("period") in services.PERIODS
+        else "month",
+        periods=services.PERIODS,
+        report=report,
+        dimensions=services.DIMENSIONS,
+        volume=VOLUME,
+        rates=RATES,
+        percent=percent,
+        towns=services.townships(db.session, scope),
+        items=db.session.scalars(
+            select(Item).where(Item.kind != FEEDBACK_KIND).order_by(Item.code)
+        ).all(),
+        departments=db.session.scalars(
+            select(Department)
+            .where(Department.id.in_({line.key for line in report.by["department"]} or {0}))
+            .order_by(Department.name)
+        ).all(),
+        channels=CaseChannel.labels(),
+        chart={
+            "months": [label for label, _line in trend],
+            "received": [line.received for _label, line in trend],
+            "decided": [line.decided for _label, line in trend],
+            "on_time": [
+                round(line.on_time_rate * 100, 2) if line.on_time_rate is not None else None
+                for _label, line in trend
+            ],
+        },
+    )
+
+
+@requires("statistics")
+def export():
+    scope = services.scope_of(db.session, current_user)
+    filters = _filters(scope)
+    content = workbook(services.report(db.session, scope, filters))
+    name = f"统计分析_{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.xlsx"
+    response = Response(
+        content, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=statistics.xlsx; filename*=UTF-8''{quote(name)}"
+    )
+    return response

@@ -1,0 +1,267 @@
+"""统计分析 against a hand count: a small month of cases built row by row (a pause, 补正,
+a refusal, a withdrawal, one late, one open past its date, a decision across the
+Spring Festival make-up Saturday), every figure on the page and in the Excel file
+compared with the number a person counts; each reader sees their jurisdiction only."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from app.models.cases import Case, CaseDocument, CasePause
+from app.models.items import Item
+from app.models.org import Department, Region
+from app.models.supervision import CaseWarning, Deduction
+
+from ..conftest import DEMO_PASSWORD, signed_in
+
+MONTH = "period=month&day=2026-03-15"
+TOWN = "490102100000"  # 城关街道
+VILLAGE = "490102100001"  # 东河社区, in 城关街道
+
+
+def moment(day: date, hour: int = 9) -> datetime:
+    """``hour`` o'clock Beijing time on ``day`` as the naive UTC stored."""
+    return datetime.combine(day, time(hour)) - timedelta(hours=8)
+
+
+def d(text: str) -> date:
+    return date.fromisoformat(f"2026-{text}")
+
+
+class Cases:
+    def __init__(self, session):
+        self.session = session
+        self.items = {i.code: i for i in session.scalars(select(Item))}
+        self.village = session.scalars(select(Region).where(Region.code == VILLAGE)).one()
+        self.county = session.scalars(select(Region).where(Region.level == "county")).first()
+        self.elsewhere = session.scalars(
+            select(Region).where(Region.level == "village", ~Region.path.startswith(self.town.path))
+        ).first()
+        self.count = 0
+
+    @property
+    def town(self) -> Region:
+        return self.session.scalars(select(Region).where(Region.code == TOWN)).one()
+
+    def add(self, code, status, received, *, accepted=None, promised=None, decided=None,
+            delivered=None, closed=None, channel="window", place=None) -> Case:  # fmt: skip
+        self.count += 1
+        item = self.items[code]
+        case = Case(
+            number=f"4901022026030{self.count:06d}",
+            item=item,
+            status=status,
+            channel=channel,
+            applicant_type="person",
+            applicant_name="周建华",
+            applicant_id_number="11010519491231002X",
+            applicant_phone="13900000000",
+            place=place or self.village,
+            county=self.county,
+            lead_department_id=item.lead_department_id,
+            data={},
+            received_at=moment(received),
+            accepted_at=moment(accepted) if accepted else None,
+            promised_date=promised,
+            decided_at=moment(decided, 15) if decided else None,
+            delivered_at=moment(delivered, 16) if delivered else None,
+            closed_at=moment(closed or delivered, 16) if (closed or delivered) else None,
+            result="approve" if decided else None,
+        )
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+
+@pytest.fixture
+def march(shipped, session):
+    """The hand-counted month (see the expected figures in each test)."""
+    c = Cases(session)
+    food, ad, change = "SCJ-SPXZF-DJ", "ZJJ-HWGG-SZSP", "SCJ-GTGSH-BGDJ"
+    a = c.add(
+        food,
+        "delivered",
+        d("03-02"),
+        accepted=d("03-02"),
+        promised=d("03-11"),
+        decided=d("03-10"),
+        delivered=d("03-12"),
+    )  # early: 6 working days of 7
+    c.add(
+        food, "decided", d("03-02"), accepted=d("03-02"), promised=d("03-11"), decided=d("03-11")
+    )  # on the day: 7
+    paused = c.add(
+        food, "decided", d("03-02"), accepted=d("03-02"), promised=d("03-13"), decided=d("03-13")
+    )  # 2 working days paused: 9 - 2 = 7, on time
+    session.add(CasePause(case_id=paused.id, kind="special", procedure="专家评审",
+                          started_at=moment(d("03-05")), ended_at=moment(d("03-09")),
+                          paused_workdays=2))  # fmt: skip
+    late = c.add(
+        ad, "decided", d("03-02"), accepted=d("03-02"), promised=d("03-16"), decided=d("03-18")
+    )  # two days late: 12 working days
+    c.add(
+        change,
+        "delivered",
+        d("03-05"),
+        accepted=d("03-05"),
+        promised=d("03-05"),
+        decided=d("03-05"),
+        delivered=None,
+        closed=None,
+    )  # 即办件: 0
+    c.add(food, "refused", d("03-20"), closed=d("03-23"))
+    corrected = c.add(food, "correcting", d("03-25"))
+    session.add(CaseDocument(case_id=corrected.id, kind="correction", verification_code="BZ0000000001",
+                             facts={}, issued_at=moment(d("03-25"))))  # fmt: skip
+    c.add(ad, "processing", d("03-16"), accepted=d("03-16"), promised=d("03-30"))  # open, overdue
+    c.add(
+        food, "decided", d("02-26"), accepted=d("02-26"), promised=d("03-09"), decided=d("03-03")
+    )  # across the make-up Saturday 02-28: 4 working days
+    c.add(
+        food,
+        "withdrawn",
+        d("03-24"),
+        accepted=d("03-24"),
+        promised=d("04-02"),
+        closed=d("03-26"),
+        channel="online",
+    )
+    c.add(
+        change,
+        "decided",
+        d("03-10"),
+        accepted=d("03-10"),
+        promised=d("03-10"),
+        decided=d("03-10"),
+        place=c.elsewhere,
+    )  # another township
+    c.add(food, "applied", d("04-01"))  # next month: not counted
+    c.add("ZX-TSCL", "accepted", d("03-11"), accepted=d("03-11"), promised=d("03-25"))  # 监督件
+    session.flush()
+    for level, day in (("yellow", "03-16"), ("red", "03-17")):
+        session.add(CaseWarning(case_id=late.id, scope="case", level=level,
+                                issued_at=moment(d(day)), due=d("03-16"), days_left=0,
+                                message="超期"))  # fmt: skip
+    handler = session.scalars(
+        select(Department).where(Department.name == "县住房和城乡建设局")
+    ).one()
+    session.add(Deduction(at=moment(d("03-17")), department_id=handler.id, username="zjj_handler",
+                          points=Decimal("1.50"), reason="红牌扣分"))  # fmt: skip
+    session.commit()
+    return {"early": a.number}
+
+
+TOTAL = {
+    "received": 10, "accepted": 8, "corrected": 1, "refused": 1, "withdrawn": 1,
+    "decided": 7, "delivered": 1, "in_progress": 1, "overdue": 1,
+    "instant_share": "25.00%", "on_time_rate": "85.71%", "early_rate": "28.57%",
+}  # fmt: skip
+
+
+def totals(html: str) -> dict:
+    found = dict(re.findall(r'data-total="(\w+)">([^<]+)<', html))
+    return {k: (int(v) if v.isdigit() else v) for k, v in found.items()}
+
+
+def row(html: str, table: str, label: str) -> dict:
+    body = html.split(f'id="{table}"', 1)[1].split("</table>", 1)[0]
+    cells = body.split(f'data-row="{label}"', 1)[1].split("</tr>", 1)[0]
+    found = dict(re.findall(r'data-key="(\w+)">([^<]+)<', cells))
+    return {k: (int(v) if v.isdigit() else v) for k, v in found.items()}
+
+
+def test_the_month_matches_the_hand_count(app, march):
+    inspector = signed_in(app, "center_inspector", DEMO_PASSWORD)
+    page = inspector.get(f"/statistics/?{MONTH}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "2026年03月01日—2026年03月31日" in html
+    assert totals(html) == TOTAL
+    food = row(html, "by-item", "食品小作坊登记")
+    assert (food["received"], food["accepted"], food["decided"], food["refused"]) == (6, 4, 4, 1)
+    assert (food["on_time_rate"], food["early_rate"]) == ("100.00%", "50.00%")
+    ad = row(html, "by-item", "户外广告设施设置审批")
+    assert (ad["decided"], ad["on_time_rate"], ad["in_progress"], ad["overdue"]) == (
+        1, "0.00%", 1, 1,
+    )  # fmt: skip
+    assert row(html, "by-channel", "网上申请")["withdrawn"] == 1
+    assert row(html, "by-department", "县住房和城乡建设局")["received"] == 2
+    # actual working days: all decided [0, 0, 4, 6, 7, 7, 12]; 食品小作坊 [4, 6, 7, 7]
+    limits = html.split('id="limits"', 1)[1].split("</table>", 1)[0]
+    food_limits = limits.split('data-row="食品小作坊登记"', 1)[1].split("</tr>", 1)[0]
+    assert "15 个工作日" in food_limits and "53.33%" in food_limits  # 15 → 7 days
+    assert re.findall(r"(\d+) 个工作日</td>", food_limits)[-2:] == ["6", "7"]
+    assert row(html, "cards", "县住房和城乡建设局") == {} or "红牌" in html
+    cards = html.split('id="cards"', 1)[1].split("</table>", 1)[0]
+    assert re.findall(r'data-label="(?:黄牌|红牌)">(\d+)<', cards) == ["1", "1"]
+    points = html.split('id="points"', 1)[1].split("</table>", 1)[0]
+    assert "1.50" in points and "zjj_handler" not in points  # the person's name, not login
+    assert "投诉" not in html.split('id="by-item"', 1)[1].split("</table>", 1)[0]
+
+    town = inspector.get(f"/statistics/?{MONTH}&region={region_id(app, TOWN)}")
+    assert totals(town.get_data(as_text=True))["received"] == 9  # the other township's case out
+
+
+def test_the_excel_file_has_the_page_numbers(app, march):
+    inspector = signed_in(app, "center_inspector", DEMO_PASSWORD)
+    response = inspector.get(f"/statistics/export.xlsx?{MONTH}")
+    assert response.status_code == 200
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.data), read_only=True)
+    assert book.sheetnames == ["总量", "按事项", "按主办部门", "按乡镇（街道）", "按申请渠道",
+                               "办理时限", "预警", "扣分"]  # fmt: skip
+    rows = list(book["总量"].iter_rows(values_only=True))
+    assert rows[1][1:] == ("收件", "受理", "补正", "不予受理", "撤件", "办结", "送达", "期末在办",
+                           "期末超期", "即办件占比", "按时办结率", "提前办结率")  # fmt: skip
+    assert rows[2] == ("合计", 10, 8, 1, 1, 1, 7, 1, 1, 1, "25.00%", "85.71%", "28.57%")
+    items = {r[0]: r for r in book["按事项"].iter_rows(values_only=True)}
+    assert items["食品小作坊登记"][1:4] == (6, 4, 1)  # G was told to correct
+    limits = {r[0]: r for r in book["办理时限"].iter_rows(values_only=True)}
+    assert limits["食品小作坊登记"][1:] == (15, 7, "53.33%", 4, 6, 7)
+    assert list(book["扣分"].iter_rows(values_only=True))[1][1] == 1.5
+
+
+def region_id(app, code: str) -> int:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.session.scalars(select(Region.id).where(Region.code == code)).one()
+
+
+def test_each_reader_sees_their_jurisdiction_only(app, march):
+    # a department's head: the cases their department leads
+    zjj = signed_in(app, "zjj_chief", DEMO_PASSWORD).get(f"/statistics/?{MONTH}")
+    assert zjj.status_code == 200
+    figures = totals(zjj.get_data(as_text=True))
+    assert (figures["received"], figures["decided"], figures["overdue"]) == (2, 1, 1)
+    # the center's leaders see the whole county like its inspectors
+    center = signed_in(app, "center_chief", DEMO_PASSWORD).get(f"/statistics/?{MONTH}")
+    assert totals(center.get_data(as_text=True)) == TOTAL
+    # handlers and window clerks have no statistics
+    for username in ("zjj_handler", "center_clerk"):
+        assert signed_in(app, username, DEMO_PASSWORD).get("/statistics/").status_code == 403
+    assert app.test_client().get("/statistics/").status_code == 302
+    assert app.test_client().get("/statistics/export.xlsx").status_code == 302
+
+
+def test_bad_filters_fall_back_and_periods_are_counted_right(app, march):
+    inspector = signed_in(app, "center_inspector", DEMO_PASSWORD)
+    week = inspector.get("/statistics/?period=week&day=2026-03-04").get_data(as_text=True)
+    assert "2026年03月02日—2026年03月08日" in week
+    assert totals(week)["received"] == 5 and totals(week)["decided"] == 2  # 03-03, 03-05
+    odd = inspector.get(
+        "/statistics/?period=forever&day=not-a-day&region=999999&channel=fax&item=abc"
+    )
+    assert odd.status_code == 200  # this month, the whole scope
+    custom = inspector.get("/statistics/?period=custom&start=2026-03-01&end=2026-03-31")
+    assert totals(custom.get_data(as_text=True)) == TOTAL
+    quarter = inspector.get("/statistics/?period=quarter&day=2026-02-10").get_data(as_text=True)
+    assert "2026年01月01日—2026年03月31日" in quarter and totals(quarter)["received"] == 11
