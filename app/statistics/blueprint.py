@@ -5,3 +5,5 @@ from . import views
 bp = Blueprint("statistics", __name__, url_prefix="/statistics", template_folder="templates")
 bp.add_url_rule("/", endpoint="index", view_func=views.index)
 bp.add_url_rule("/export.xlsx", endpoint="export", view_func=views.export)
+bp.add_url_rule("/rankings", endpoint="ranking", view_func=views.ranking)
+bp.add_url_rule("/rankings/bulletin", endpoint="bulletin", view_func=views.bulletin)

@@ -16,7 +16,7 @@ from app.models.org import Department
 from app.policy import requires
 from app.vocabulary import CaseChannel
 
-from . import services
+from . import rankings, services
 from .spreadsheet import RATES, VOLUME, percent, workbook
 
 
@@ -99,3 +99,48 @@ def export():
         f"attachment; filename=statistics.xlsx; filename*=UTF-8''{quote(name)}"
     )
     return response
+
+
+RANKING_PERIODS = {"week": "周", "month": "月"}
+
+
+def _ranking_filters(scope) -> tuple[str, services.Filters]:
+    kind = request.args.get("period") if request.args.get("period") in RANKING_PERIODS else "week"
+    anchor = _day(request.args.get("day")) or center_clock(db.session).today()
+    start, end = services.period(kind, anchor)
+    return kind, services.Filters(start=start, end=end)
+
+
+@requires("statistics")
+def ranking():
+    """红黑榜 of the week or the month, with the rules that made it."""
+    scope = services.scope_of(db.session, current_user)
+    kind, filters = _ranking_filters(scope)
+    return render_template(
+        "statistics/ranking.html",
+        kind=kind,
+        periods=RANKING_PERIODS,
+        filters=filters,
+        scope=scope,
+        ranking=rankings.ranking(db.session, scope, filters),
+        kinds=rankings.KINDS,
+        percent=percent,
+    )
+
+
+@requires("statistics")
+def bulletin():
+    """The printable 通报 of a week's or a month's 红黑榜."""
+    scope = services.scope_of(db.session, current_user)
+    kind, filters = _ranking_filters(scope)
+    return render_template(
+        "statistics/bulletin.html",
+        kind=kind,
+        filters=filters,
+        scope=scope,
+        ranking=rankings.ranking(db.session, scope, filters),
+        kinds=rankings.KINDS,
+        percent=percent,
+        week=filters.start.isocalendar().week,
+        issued=center_clock(db.session).today(),
+    )
