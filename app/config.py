@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from pathlib import Path
+
+
+def _json_object(name: str) -> dict:
+    """A JSON object from the environment; anything else is ignored (the defaults hold)."""
+    try:
+        value = json.loads(os.environ.get(name) or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -66,6 +76,8 @@ def load_config(instance_path: Path) -> dict:
         # an API token's lifetime unless `tokens create --days N` says otherwise
         "API_TOKEN_DAYS": int(os.environ.get("YIMEN_API_TOKEN_DAYS", 90)),
         "CENTER_NAME": os.environ.get("YIMEN_CENTER_NAME", "一门政务服务中心"),
+        # 红黑榜 weights and thresholds (docs/STATISTICS.md), a JSON object
+        "RANKING_RULES": _json_object("YIMEN_RANKING_RULES"),
         "TIMEZONE": os.environ.get("YIMEN_TIMEZONE", "Asia/Shanghai"),
         # a case accepted after this local time starts its clock on the next working day
         "OFFICE_HOURS_END": os.environ.get("YIMEN_OFFICE_HOURS_END", "17:30"),
