@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, abort, render_template
+from flask import abort, render_template
 from sqlalchemy import select
 
 from app.extensions import db
@@ -10,7 +10,7 @@ from app.policy import STAFF, requires
 from workflows import models as wm
 
 from .access import visible_case
-from .progress import bpmn_file, step_marks
+from .progress import bpmn_file, diagram_download, step_marks
 
 
 @requires(STAFF)
@@ -37,15 +37,3 @@ def xml(number: str):
     if content is None:
         abort(404)
     return diagram_download(content, f"{number}.bpmn")
-
-
-def diagram_download(content: bytes | str, filename: str) -> Response:
-    """A designer's BPMN or DMN file, never rendered by the browser that fetches it.
-
-    The viewer reads it with ``fetch``; opened directly it is a download, and even a
-    browser that ignored that would find no type to render and no right to run scripts.
-    """
-    response = Response(content, mimetype="application/octet-stream")
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from flask import Response
 from sqlalchemy import select
 
 from app.clock import center_clock
@@ -78,3 +79,15 @@ def _spent(workdays: int, seconds: float) -> str:
     if seconds >= 3600:
         return f"{seconds / 3600:.1f} 小时"
     return f"{max(1, round(seconds / 60))} 分钟"
+
+
+def diagram_download(content: bytes | str, filename: str) -> Response:
+    """A designer's BPMN or DMN file, never rendered by the browser that fetches it.
+
+    The viewer reads it with ``fetch``; opened directly it is a download, and even a
+    browser that ignored that would find no type to render and no right to run scripts.
+    """
+    response = Response(content, mimetype="application/octet-stream")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response

@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import quote
 
-from flask import Response, render_template, request
+from flask import Response, abort, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from app.cases.progress import bpmn_file, diagram_download
 from app.clock import center_clock
+from app.engine import platform_runtime
 from app.extensions import db
 from app.models.items import FEEDBACK_KIND, Item
 from app.models.org import Department
 from app.policy import requires
 from app.vocabulary import CaseChannel
+from workflows.errors import NotFound
 
-from . import rankings, services
+from . import bottlenecks, rankings, services
 from .spreadsheet import RATES, VOLUME, percent, workbook
 
 
@@ -144,3 +147,59 @@ def bulletin():
         week=filters.start.isocalendar().week,
         issued=center_clock(db.session).today(),
     )
+
+
+def _item(item_id: int | None) -> Item | None:
+    item = db.session.get(Item, item_id or 0)
+    if item is None or item.kind == FEEDBACK_KIND or not item.process_id:
+        return None
+    return item
+
+
+@requires("statistics")
+def bottleneck():
+    """An item's diagram with each step coloured by its median working time."""
+    scope = services.scope_of(db.session, current_user)
+    filters = _filters(scope)
+    items = db.session.scalars(
+        select(Item)
+        .where(Item.kind != FEEDBACK_KIND, Item.process_id.is_not(None))
+        .order_by(Item.code)
+    ).all()
+    item = _item(filters.item_id) or (items[0] if items else None)
+    figures = bottlenecks.steps(db.session, scope, filters, item) if item else {}
+    bands = bottlenecks.scale(figures)
+    top = max((f["median"] for f in figures.values() if f["median"] is not None), default=0)
+    return render_template(
+        "statistics/bottleneck.html",
+        item=item,
+        items=items,
+        filters=filters,
+        period=request.args.get("period")
+        if request.args.get("period") in services.PERIODS
+        else "month",
+        periods=services.PERIODS,
+        towns=services.townships(db.session, scope),
+        figures=figures,
+        marks={"bands": bands, "figures": figures},
+        legend=[
+            (band, round(top * band / 5, 1), round(top * (band + 1) / 5, 1)) for band in range(5)
+        ],
+        percent=percent,
+    )
+
+
+@requires("statistics")
+def item_diagram(item_id: int):
+    """The newest deployed diagram of an item (for the viewer; a download otherwise)."""
+    item = _item(item_id)
+    if item is None:
+        abort(404)
+    try:
+        definition = platform_runtime(db.session).definition(item.process_id)
+    except NotFound:
+        abort(404)
+    content = bpmn_file(definition)
+    if content is None:
+        abort(404)
+    return diagram_download(content, f"{item.process_id}.bpmn")
