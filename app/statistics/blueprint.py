@@ -11,3 +11,4 @@ bp.add_url_rule("/bottlenecks", endpoint="bottleneck", view_func=views.bottlenec
 bp.add_url_rule(
     "/items/<int:item_id>/diagram.bpmn", endpoint="item_diagram", view_func=views.item_diagram
 )
+bp.add_url_rule("/report.pdf", endpoint="monthly_report", view_func=views.monthly_report)

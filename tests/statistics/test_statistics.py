@@ -9,6 +9,7 @@ import io
 import re
 
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.models.org import Region
@@ -125,3 +126,17 @@ def test_bad_filters_fall_back_and_periods_are_counted_right(app, march):
     assert totals(custom.get_data(as_text=True)) == TOTAL
     quarter = inspector.get("/statistics/?period=quarter&day=2026-02-10").get_data(as_text=True)
     assert "2026年01月01日—2026年03月31日" in quarter and totals(quarter)["received"] == 11
+
+
+def test_the_monthly_report_is_a_pdf_with_the_figures_and_the_chart(app, march):
+    inspector = signed_in(app, "center_inspector", DEMO_PASSWORD)
+    page = inspector.get(f"/statistics/?{MONTH}").get_data(as_text=True)
+    assert "/statistics/report.pdf?day=2026-03-15" in page
+    response = inspector.get("/statistics/report.pdf?day=2026-03-15")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.data)).pages)
+    compact = re.sub(r"\s", "", text)
+    assert "政务服务月度统计报告（2026年3月）" in compact
+    assert "1081117111" in compact  # 收件 … 期末超期 as in the hand count
+    assert "85.71%" in compact and "食品小作坊登记" in compact and "县住房和城乡建设局" in compact
+    assert "按时办结率" in compact and "收件办结" in compact.replace("按时办结率", "")  # legend
