@@ -239,7 +239,10 @@ def sizes(app) -> dict[str, int]:
         for label, sql in (
             ("cases", "SELECT count(*) FROM case_file"),
             ("case events", "SELECT count(*) FROM case_event"),
-            ("published items", "SELECT count(*) FROM item WHERE status = 'published'"),
+            (
+                "published items",
+                "SELECT count(*) FROM item WHERE status = 'published' AND kind <> 'feedback'",
+            ),
             (
                 "the applicant's cases",
                 f"SELECT count(*) FROM case_file WHERE applicant_id_number = '{APPLICANT_ID}'",
