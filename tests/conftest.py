@@ -95,7 +95,8 @@ POSTGRESQL_MOMENTS = ("wed-0750", "fri-1731", "sep30-2145")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``postgresql_only`` exist for PostgreSQL alone: drop their other variants.
+    """Tests marked ``postgresql_only`` exist for PostgreSQL alone: drop their other variants;
+    ``sqlite_only`` ones (what a page shows, the same on both) run once, with SQLite.
 
     On PostgreSQL, ``moments`` tests that run at every moment keep only ``POSTGRESQL_MOMENTS``."""
     kept, dropped = [], []
@@ -105,9 +106,12 @@ def pytest_collection_modifyitems(config, items):
         database = params.get("database_url")
         marker = item.get_closest_marker("moments")
         only_postgresql = item.get_closest_marker("postgresql_only") is not None
+        only_sqlite = item.get_closest_marker("sqlite_only") is not None and "sqlite" in DATABASES
         spare_moment = marker is not None and not marker.args and params.get("moment") in others
-        if (only_postgresql and database != "postgresql") or (
-            spare_moment and database == "postgresql"
+        if (
+            (only_postgresql and database != "postgresql")
+            or (only_sqlite and database != "sqlite")
+            or (spare_moment and database == "postgresql")
         ):
             dropped.append(item)
         else:

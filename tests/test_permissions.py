@@ -95,6 +95,7 @@ def login(client, username: str) -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
+@pytest.mark.sqlite_only  # the policy by post: the same on both databases
 @pytest.mark.parametrize("role", list(ROLE_USERS))
 def test_route_matrix(app, county, role):
     from app.extensions import db

@@ -22,6 +22,8 @@ from .cases.test_window_pages import (
 )
 from .words import foreign_words
 
+pytestmark = pytest.mark.sqlite_only  # what pages say does not depend on the database
+
 ROLES = (
     "center_clerk",
     "v0101_clerk",

@@ -16,7 +16,9 @@ from playwright.sync_api import expect
 from ..routing.test_routing import REPORT_UP
 from .conftest import login
 
-pytestmark = pytest.mark.e2e
+# pages in a browser, the same on both databases: run with SQLite (the flows' own tests
+# run on both)
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 PHONE = {"width": 390, "height": 844}
 LAPTOP = {"width": 1366, "height": 768}

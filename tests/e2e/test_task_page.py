@@ -8,7 +8,9 @@ from ..conftest import SHIPPED, api_for, bundle
 from .conftest import login
 from .test_demo_county import REGISTER
 
-pytestmark = pytest.mark.e2e
+# pages in a browser, the same on both databases: run with SQLite (the flows' own tests
+# run on both)
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 def test_reviewer_returns_the_case_for_correction_after_fixing_the_form(

@@ -16,7 +16,9 @@ from app.models.cases import Case
 from ..conftest import DEMO_PASSWORD
 from .conftest import login
 
-pytestmark = pytest.mark.e2e
+# pages in a browser, the same on both databases: run with SQLite (the flows' own tests
+# run on both)
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 ID_NUMBER = "11010519491231002X"
 PLACE = "青山县 / 城关街道 / 东河社区"  # a place is named by its path from the county down

@@ -8,7 +8,9 @@ from ..conftest import api_for
 from ..routing.test_routing import REPORT_UP
 from .conftest import login
 
-pytestmark = pytest.mark.e2e
+# pages in a browser, the same on both databases: run with SQLite (the flows' own tests
+# run on both)
+pytestmark = [pytest.mark.e2e, pytest.mark.sqlite_only]
 
 
 def worklist(page) -> set[tuple[str, str]]:
