@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -287,6 +288,25 @@ def portal(args) -> None:
     print("load average: " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
 
 
+def statistics_pages(args) -> None:
+    import bench_statistics
+
+    last_day = date(2026, 11, 30)  # the measured month: November 2026, three years before it
+    with postgres_app(args) as app:
+        started = time.perf_counter()
+        bench_statistics.load(app, cases=args.statistics_cases, last_day=last_day)
+        loaded = time.perf_counter() - started
+        counts = bench_statistics.sizes(app)
+        results = bench_statistics.measure(app, last_day, runs=args.statistics_runs)
+    print(f"# Yimen statistics benchmark — {os.cpu_count()} cores, PostgreSQL, Flask test client")
+    print()
+    print(", ".join(f"{k}: {v}" for k, v in counts.items()) + f"; loaded in {loaded:.0f} s")
+    print()
+    print("\n".join(bench_statistics.table(results)))
+    print()
+    print("load average: " + " ".join(f"{v:.2f}" for v in os.getloadavg()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=100)
@@ -300,7 +320,13 @@ def main() -> None:
     parser.add_argument("--delivery-cases", type=int, default=1_000_000)
     parser.add_argument("--portal", action="store_true", help="the portal pages' figure only")
     parser.add_argument("--portal-cases", type=int, default=100_000)
+    parser.add_argument("--statistics", action="store_true", help="the statistics pages only")
+    parser.add_argument("--statistics-cases", type=int, default=1_000_000)
+    parser.add_argument("--statistics-runs", type=int, default=10)
     args = parser.parse_args()
+    if args.statistics:
+        statistics_pages(args)
+        return
     if args.worklist:
         worklist(args)
         return

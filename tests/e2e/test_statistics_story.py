@@ -84,8 +84,6 @@ def test_a_leader_reads_the_month_the_heatmap_and_downloads_both_files(
         page.locator('[data-element-id="Task_Handle"]').first.click()
         page.wait_for_selector('#step-detail[data-step="Task_Handle"]')
         detail = page.inner_text("#step-detail")
-        assert (
-            "承办" in detail and "用时中位数：6 小时" in detail and "90分位：54.5 小时" in detail
-        )
+        assert "承办" in detail and "用时中位数：6 小时" in detail and "90分位：54.5 小时" in detail
     finally:
         context.close()
