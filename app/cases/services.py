@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import CenterClock, center_clock
@@ -712,6 +712,25 @@ class SuspensionGuard:
         refuse_if_suspended(session, instance.id)
 
 
+def decision_facts(session, case: Case, clock: CenterClock) -> None:
+    """The decision's local day and the working days it took: from the first working day
+    after acceptance to the day of the decision, less the working days paused."""
+    case.decided_on = clock.day_of(case.decided_at)
+    if case.accepted_at is None:
+        case.used_workdays = None
+        return
+    start = clock.first_working_day(case.accepted_at)
+    spent = (
+        clock.calendar.workdays_between(start, case.decided_on) if case.decided_on > start else 0
+    )
+    paused = session.scalar(
+        select(func.coalesce(func.sum(CasePause.paused_workdays), 0)).where(
+            CasePause.case_id == case.id
+        )
+    )
+    case.used_workdays = max(0, spent - int(paused or 0))
+
+
 def _pauses_for_correction(item) -> bool:
     """A step where the case waits for the applicant: the clock stops while it is open."""
     return (item.properties or {}).get("clock") == "paused" or _is_intake(item)
@@ -818,6 +837,7 @@ class CaseObserver:
         case.status = CaseStatus.DECIDED
         clock = center_clock(session)
         case.decided_at = clock.now()
+        decision_facts(session, case, clock)
         _event(session, case, CaseEventKind.DECIDED, None, case.result.label)
         decision = documents.issue(
             session,
@@ -838,5 +858,6 @@ class CaseObserver:
         now = center_clock(session).now()
         case.result = CaseResult.APPROVE
         case.decided_at = case.delivered_at = case.closed_at = now
+        decision_facts(session, case, center_clock(session))
         case.status = CaseStatus.DELIVERED
         _event(session, case, CaseEventKind.DECIDED, None, answer[:2000] or "办结")

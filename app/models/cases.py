@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.models.items import Item, ItemPackage
@@ -15,6 +15,7 @@ from workflows.models import ProcessInstance
 from workflows.timeutil import utcnow
 
 APPLICANT_TYPES = {"person": "个人", "company": "企业/单位"}
+OPEN_UNTIL = datetime(9999, 12, 31)  # ``Case.ended_at`` of a case still open
 
 
 class Case(Base):
@@ -23,6 +24,13 @@ class Case(Base):
         Index("ix_case_status_place", "status", "place_id"),
         Index("ix_case_item", "item_id", "status"),
         Index("ix_case_received_by", "received_by", "received_at"),  # 我经办的办件
+        # 统计分析 (app/statistics/): what happened in a period, what was open at its end
+        Index("ix_case_received_at", "received_at"),
+        Index("ix_case_accepted_at", "accepted_at"),
+        Index("ix_case_decided_on", "decided_on"),
+        Index("ix_case_delivered_at", "delivered_at"),
+        Index("ix_case_closed_at", "closed_at"),
+        Index("ix_case_ended_at", "ended_at"),
         # 我的办件 (app/portal/my_cases.py): a verified applicant's cases received at a window
         Index("ix_case_applicant_id_number", "applicant_id_number", "applicant_type"),
         # 待送达 (app/cases/delivery.py): decided cases by receiver, a few of all
@@ -67,9 +75,16 @@ class Case(Base):
     accepted_on_day_received: Mapped[bool] = mapped_column(default=False)  # deemed accepted
     promised_date: Mapped[date | None] = mapped_column(Date)
     decided_at: Mapped[datetime | None]
+    # the center's local day of the decision and the working days it took (pauses out),
+    # set with the decision (cases/services.py::decision_facts), read by the statistics
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    used_workdays: Mapped[int | None]
     result: Mapped[str | None] = mapped_column(String(16))
     delivered_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # when the case stopped being worked on: its decision, else its closing; OPEN_UNTIL
+    # while neither (kept by ``_keep_ended``): "open at a moment" is one range per column
+    ended_at: Mapped[datetime] = mapped_column(default=lambda: OPEN_UNTIL)
     close_reason: Mapped[str | None] = mapped_column(Text)
     query_password_hash: Mapped[str | None] = mapped_column(String(255))
 
@@ -220,3 +235,9 @@ class CasePause(Base):
     @property
     def title(self) -> str:
         return self.procedure or PAUSE_KINDS.get(self.kind, self.kind)
+
+
+@event.listens_for(Case, "before_insert")
+@event.listens_for(Case, "before_update")
+def _keep_ended(_mapper, _connection, case: Case) -> None:
+    case.ended_at = case.decided_at or case.closed_at or OPEN_UNTIL

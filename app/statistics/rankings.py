@@ -32,7 +32,7 @@ from app.models.org import Department, Post, Region, user_post
 from app.models.supervision import Deduction
 from workflows import models as wm
 
-from .services import Filters, Scope, read_cases
+from .services import Filters, Scope, _in_scope, report
 
 SATISFIED = ("5", "4", "3")
 KINDS = {"department": "部门", "window": "窗口", "person": "工作人员"}
@@ -136,25 +136,23 @@ def ranking(session, scope: Scope, filters: Filters) -> Ranking:
     clock = center_clock(session)
     start = clock.start_of_day(filters.start)
     end = clock.start_of_day(filters.end + timedelta(days=1))
-    rows = read_cases(session, scope, filters, clock)
-    in_scope = {r.id for r in rows}
-    departments = _departments(session, rows, scope)
+    counted = report(session, scope, filters, clock).by["department"]
+    in_scope = _in_scope(select(Case.id), session, scope, filters)
+    departments = _departments(session, [c.key for c in counted if c.key], scope)
     windows = _windows(session, scope)
     people: dict[str, Standing] = {}
 
-    for row in rows:  # departments: their cases decided on time
-        line = departments.get(row.department_id)
-        decided = row.decided and filters.start <= row.decided <= filters.end
-        if line is not None and decided and row.promised is not None:
-            line.timed += 1
-            line.on_time += row.decided <= row.promised
+    for line in counted:  # departments: their cases decided on time
+        if line.key in departments:
+            departments[line.key].timed += line.timed
+            departments[line.key].on_time += line.on_time
 
     members = _members(session, [w.key for w in windows.values()])
     for username, due, done in session.execute(  # windows and people: steps by their due
         select(wm.WorkItem.completed_by, wm.WorkItem.due_at, wm.WorkItem.completed_at)
         .join(Case, Case.instance_id == wm.WorkItem.instance_id)
         .where(
-            Case.id.in_(in_scope or {0}),
+            Case.id.in_(in_scope),
             wm.WorkItem.completed_at >= start,
             wm.WorkItem.completed_at < end,
             wm.WorkItem.due_at.is_not(None),
@@ -167,7 +165,7 @@ def ranking(session, scope: Scope, filters: Filters) -> Ranking:
 
     for rating in session.scalars(  # 满意率: ratings given in the period
         select(CaseRating).where(
-            CaseRating.case_id.in_(in_scope or {0}),
+            CaseRating.case_id.in_(in_scope),
             CaseRating.rated_at >= start,
             CaseRating.rated_at < end,
         )
@@ -223,9 +221,9 @@ def _name_people(session, people: dict) -> None:
         line.name = names.get(username, username)
 
 
-def _departments(session, rows, scope: Scope) -> dict[int, Standing]:
+def _departments(session, keys: list[int], scope: Scope) -> dict[int, Standing]:
     """The departments leading cases in the scope (a department head: their own)."""
-    keys = {r.department_id for r in rows if r.department_id}
+    keys = set(keys)
     if scope.departments is not None:
         keys &= scope.departments
     return {

@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from app.cases.services import decision_facts
+from app.clock import center_clock
 from app.models.cases import Case, CaseDocument, CasePause
 from app.models.items import Item
 from app.models.org import Department, Region
@@ -72,7 +74,7 @@ class Cases:
 
 
 @pytest.fixture
-def march(shipped, session):
+def march(app, shipped, session):
     """The hand-counted month (see the expected figures in each test)."""
     c = Cases(session)
     food, ad, change = "SCJ-SPXZF-DJ", "ZJJ-HWGG-SZSP", "SCJ-GTGSH-BGDJ"
@@ -145,5 +147,10 @@ def march(shipped, session):
     ).one()
     session.add(Deduction(at=moment(d("03-17")), department_id=handler.id, username="zjj_handler",
                           points=Decimal("1.50"), reason="红牌扣分"))  # fmt: skip
+    # the decision's day and working days used, as the platform keeps them when deciding
+    with app.app_context():
+        clock = center_clock(session)
+        for decided in session.scalars(select(Case).where(Case.decided_at.is_not(None))):
+            decision_facts(session, decided, clock)
     session.commit()
     return {"early": a.number}
