@@ -31,7 +31,7 @@ from bench_worklist import _copy, _next_id, percentile
 
 from app.clock import center_clock
 from app.extensions import db
-from app.models.cases import Case
+from app.models.cases import OPEN_UNTIL, Case
 from app.models.items import Item
 from app.models.org import Region
 from app.vocabulary import CaseChannel, CaseStatus
@@ -76,7 +76,7 @@ def _rows(session, cases: int, last_day: date, seed: int):
         received = _moment(received_day, rng.uniform(8.5, 17.0))
         channel = rng.choices([c for c, _ in CHANNELS], [w for _, w in CHANNELS])[0]
         fate = rng.random()
-        accepted = promised = decided = delivered = closed = None
+        accepted = promised = decided = delivered = closed = used = None
         status = CaseStatus.DELIVERED
         if fate < 0.02:
             status, closed = CaseStatus.REFUSED, received + timedelta(days=1)
@@ -95,8 +95,9 @@ def _rows(session, cases: int, last_day: date, seed: int):
             decided = _moment(decided_day, rng.uniform(9, 17))
             if fate < 0.03:
                 status, closed, decided = CaseStatus.WITHDRAWN, received + timedelta(days=1), None
-            elif decided.date() > last_day:  # not yet decided at the end
-                status, decided = CaseStatus.PROCESSING, None
+                used = None
+            elif decided_day > last_day:  # not yet decided at the end
+                status, decided, used = CaseStatus.PROCESSING, None, None
             else:
                 delivered = decided + timedelta(days=rng.uniform(0.1, 3))
                 closed = delivered
@@ -104,7 +105,9 @@ def _rows(session, cases: int, last_day: date, seed: int):
             (first_case + n, f"49010{n:014d}", item.id, status, channel, "person",
              f"申请人{n % 9000}", f"330102{1950 + n % 50}{n % 10**8:08d}", "13900000000",
              places[rng.randrange(len(places))], county.id, item.lead_department_id, "{}",
-             received, "bench_clerk", accepted, promised, decided, delivered, closed)
+             received, "bench_clerk", accepted, promised, decided, delivered, closed,
+             clock.day_of(decided) if decided else None, used if decided else None,
+             decided or closed or OPEN_UNTIL)
         )  # fmt: skip
     return rows
 
@@ -124,7 +127,8 @@ def load(app, *, cases: int, last_day: date, seed: int = 17) -> None:
                 ["id", "number", "item_id", "status", "channel", "applicant_type",
                  "applicant_name", "applicant_id_number", "applicant_phone", "place_id",
                  "county_id", "lead_department_id", "data", "received_at", "received_by",
-                 "accepted_at", "promised_date", "decided_at", "delivered_at", "closed_at"],
+                 "accepted_at", "promised_date", "decided_at", "delivered_at", "closed_at",
+                 "decided_on", "used_workdays", "ended_at"],
                 rows,
             )  # fmt: skip
         session.execute(
