@@ -13,6 +13,7 @@ from app.clock import center_clock
 from app.engine import platform_runtime
 from app.extensions import db
 from app.messages.services import deliver_pending
+from app.statistics import facts as statistics_facts
 from app.supervision.warnings import issue_warnings
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,15 @@ def warnings_job(app, now=None) -> int:
     )
 
 
+def statistics_facts_job(app, now=None) -> int:
+    """Keep the facts of each finished month (the statistics' 12-month trend reads them)."""
+    return _in_transaction(
+        app,
+        lambda session: statistics_facts.fill(session, center_clock(session).at(now)),
+        lambda month: f"statistics facts kept for {month:%Y-%m}",
+    )
+
+
 def audit_anchor_job(app) -> int | None:
     """Write the audit chain's head out of band (the anchor file and the log)."""
     with app.app_context():
@@ -95,6 +105,7 @@ def _add_job(scheduler, app) -> None:
         ("deliver_messages", deliver_messages_job, every),
         ("warnings", warnings_job, {"minutes": 1}),
         ("case_deadlines", case_deadlines_job, {"minutes": 10}),
+        ("statistics_facts", statistics_facts_job, {"hours": 1}),
         ("audit_anchor", audit_anchor_job, {"minutes": app.config["AUDIT_ANCHOR_MINUTES"]}),
     ]
     for job_id, job, interval in jobs:

@@ -20,5 +20,6 @@ from . import (  # noqa: F401
     org,
     payments,
     routing,
+    statistics,
     supervision,
 )

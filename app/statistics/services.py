@@ -178,14 +178,18 @@ def months_back(last: date, count: int) -> list[tuple[date, date]]:
 # --- reading the cases -----------------------------------------------------------------
 
 
-def _in_scope(stmt, session, scope: Scope, filters: Filters):
-    """``stmt`` (over ``case_file``) limited to the reader's scope and the filters."""
+def places_of(session, scope: Scope, filters: Filters):
+    """The places of the scope (of the chosen township), as a subquery."""
     regions = scope.regions
     if filters.region_id:
         chosen = [r for r in townships(session, scope) if r.id == filters.region_id]
         regions = chosen or regions
-    places = select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
-    stmt = stmt.where(Case.place_id.in_(places))
+    return select(Region.id).where(or_(*[Region.path.startswith(r.path) for r in regions]))
+
+
+def _in_scope(stmt, session, scope: Scope, filters: Filters):
+    """``stmt`` (over ``case_file``) limited to the reader's scope and the filters."""
+    stmt = stmt.where(Case.place_id.in_(places_of(session, scope, filters)))
     stmt = stmt.where(Case.item_id.in_(select(Item.id).where(Item.kind != FEEDBACK_KIND)))
     if scope.departments is not None:
         stmt = stmt.where(Case.lead_department_id.in_(scope.departments or {0}))
@@ -369,27 +373,22 @@ class Report:
 
 def report(session, scope: Scope, filters: Filters, clock: CenterClock | None = None) -> Report:
     clock = clock or center_clock(session)
-    total = Counts()
-    lines: dict[str, dict[object, Counts]] = {d: {} for d in DIMENSIONS}
     if scope.empty:
-        return Report(filters, total, {d: [] for d in DIMENSIONS}, [], [], [])
+        return Report(filters, Counts(), {d: [] for d in DIMENSIONS}, [], [], [])
     names = _names(session, scope)
+    width = len(Counts.ADDED)
+    sums: dict[tuple[str, object], list[int]] = {}  # (dimension, key) → the measures
+    used: dict[tuple[str, object], dict[int, int]] = {}
+    town_of = names["town_of"]
 
-    def lines_of(row) -> list[Counts]:
-        keys = {
-            "item": row["item_id"],
-            "department": row["lead_department_id"],
-            "township": names["town_of"].get(row["place_id"]),
-            "channel": row["channel"],
-        }
-        found = [total]
-        for dimension, key in keys.items():
-            line = lines[dimension].get(key)
-            if line is None:
-                label = names[dimension].get(key) or "（未指定）"
-                line = lines[dimension][key] = Counts(key, label)
-            found.append(line)
-        return found
+    def targets(item_id, department_id, channel, place_id):
+        return (
+            ("total", None),
+            ("item", item_id),
+            ("department", department_id),
+            ("township", town_of.get(place_id)),
+            ("channel", channel),
+        )
 
     for rows in (
         _activity(session, scope, filters, clock),
@@ -397,15 +396,33 @@ def report(session, scope: Scope, filters: Filters, clock: CenterClock | None = 
         _corrected(session, scope, filters, clock),
     ):
         for row in rows:
-            values = {k: v for k, v in row.items() if k in Counts.ADDED}
-            for line in lines_of(row):
-                line.add(**values)
+            values = [(i, int(row[m])) for i, m in enumerate(Counts.ADDED) if row.get(m)]
+            for target in targets(*(row[k.key] for k in KEYS)):
+                line = sums.get(target)
+                if line is None:
+                    line = sums[target] = [0] * width
+                for i, value in values:
+                    line[i] += value
     for item_id, department_id, channel, place_id, days, count in _used(session, scope, filters):
-        row = {"item_id": item_id, "lead_department_id": department_id, "channel": channel,
-               "place_id": place_id}  # fmt: skip
-        for line in lines_of(row):
-            line.used[days] = line.used.get(days, 0) + count
-    by = {d: sorted(v.values(), key=lambda c: (-c.received, c.label)) for d, v in lines.items()}
+        for target in targets(item_id, department_id, channel, place_id):
+            counted = used.setdefault(target, {})
+            counted[days] = counted.get(days, 0) + count
+
+    def counts(target) -> Counts:
+        dimension, key = target
+        label = "合计" if dimension == "total" else names[dimension].get(key) or "（未指定）"
+        line = Counts(key, label, used=used.get(target, {}))
+        line.add(**dict(zip(Counts.ADDED, sums.get(target, [0] * width), strict=True)))
+        return line
+
+    total = counts(("total", None))
+    by = {
+        d: sorted(
+            (counts(t) for t in set(sums) | set(used) if t[0] == d),
+            key=lambda c: (-c.received, c.label),
+        )
+        for d in DIMENSIONS
+    }
     s, e = _bounds(filters, clock)
     return Report(
         filters=filters,
@@ -497,37 +514,3 @@ def _limits(session, by_item: list[Counts]) -> list[dict]:
             }
         )
     return found
-
-
-def trend(session, scope: Scope, filters: Filters, months: int = 12) -> list[tuple[str, Counts]]:
-    """Received, decided and the on-time rate month by month up to the period's end (one
-    query: a column per month)."""
-    clock = center_clock(session)
-    spans = months_back(filters.end, months)
-    lines = [Counts(label=f"{first.year}年{first.month}月") for first, _last in spans]
-    if scope.empty:
-        return [(line.label, line) for line in lines]
-    start = clock.start_of_day(spans[0][0])
-    end = clock.start_of_day(spans[-1][1] + timedelta(days=1))
-    columns = []
-    for first, last in spans:
-        s, e = clock.start_of_day(first), clock.start_of_day(last + timedelta(days=1))
-        decided = Case.decided_on.between(first, last)
-        columns += [
-            _n(and_(Case.received_at >= s, Case.received_at < e)),
-            _n(decided),
-            _n(and_(decided, Case.promised_date.is_not(None))),
-            _n(and_(decided, Case.decided_on <= Case.promised_date)),
-        ]
-    touched = union(
-        select(Case.id).where(Case.received_at >= start, Case.received_at < end),
-        select(Case.id).where(Case.decided_on.between(spans[0][0], spans[-1][1])),
-    )
-    whole = Filters(spans[0][0], spans[-1][1], filters.region_id, filters.item_id,
-                    filters.department_id, filters.channel)  # fmt: skip
-    stmt = _in_scope(select(*columns).where(Case.id.in_(touched)), session, scope, whole)
-    values = session.execute(stmt).one()
-    for n, line in enumerate(lines):
-        received, decided, timed, on_time = values[4 * n : 4 * n + 4]
-        line.add(received=received, decided=decided, timed=timed, on_time=on_time)
-    return [(line.label, line) for line in lines]

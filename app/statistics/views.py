@@ -20,7 +20,7 @@ from app.policy import requires
 from app.vocabulary import CaseChannel
 from workflows.errors import NotFound
 
-from . import bottlenecks, rankings, services
+from . import bottlenecks, facts, rankings, services
 from .spreadsheet import RATES, VOLUME, percent, workbook
 
 
@@ -54,7 +54,7 @@ def index():
     scope = services.scope_of(db.session, current_user)
     filters = _filters(scope)
     report = services.report(db.session, scope, filters)
-    trend = services.trend(db.session, scope, filters)
+    trend = facts.trend(db.session, scope, filters)
     return render_template(
         "statistics/index.html",
         scope=scope,
@@ -108,7 +108,7 @@ def monthly_report():
         title=title,
         scope=scope,
         report=services.report(db.session, scope, filters, clock),
-        chart=_chart(services.trend(db.session, scope, filters)),
+        chart=_chart(facts.trend(db.session, scope, filters)),
         ranking=rankings.ranking(db.session, scope, filters),
         dimensions=services.DIMENSIONS,
         volume=VOLUME,

@@ -20,6 +20,29 @@ OPEN_UNTIL = datetime(9999, 12, 31)
 
 
 def upgrade():
+    op.create_table('statistics_month_filled',
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('filled_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('month')
+    )
+    op.create_table('statistics_month_fact',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('department_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('place_id', sa.Integer(), nullable=False),
+    sa.Column('received', sa.Integer(), nullable=False),
+    sa.Column('decided', sa.Integer(), nullable=False),
+    sa.Column('timed', sa.Integer(), nullable=False),
+    sa.Column('on_time', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['department_id'], ['department.id'], ),
+    sa.ForeignKeyConstraint(['item_id'], ['item.id'], ),
+    sa.ForeignKeyConstraint(['month'], ['statistics_month_filled.month'], ),
+    sa.ForeignKeyConstraint(['place_id'], ['region.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_statistics_month_fact_month', 'statistics_month_fact', ['month', 'place_id'], unique=False)
     with op.batch_alter_table('case_file', schema=None) as batch_op:
         batch_op.add_column(sa.Column('decided_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('used_workdays', sa.Integer(), nullable=True))
@@ -76,3 +99,6 @@ def downgrade():
         batch_op.drop_column('ended_at')
         batch_op.drop_column('used_workdays')
         batch_op.drop_column('decided_on')
+    op.drop_index('ix_statistics_month_fact_month', table_name='statistics_month_fact')
+    op.drop_table('statistics_month_fact')
+    op.drop_table('statistics_month_filled')

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import date
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from app.models.org import Region
 
 from ..conftest import DEMO_PASSWORD, signed_in
-from .conftest import TOWN
+from .conftest import TOWN, moment
 
 MONTH = "period=month&day=2026-03-15"
 
@@ -140,3 +141,32 @@ def test_the_monthly_report_is_a_pdf_with_the_figures_and_the_chart(app, march):
     assert "1081117111" in compact  # 收件 … 期末超期 as in the hand count
     assert "85.71%" in compact and "食品小作坊登记" in compact and "县住房和城乡建设局" in compact
     assert "按时办结率" in compact and "收件办结" in compact.replace("按时办结率", "")  # legend
+
+
+def test_a_kept_month_gives_the_trend_the_same_numbers_as_the_cases(app, march, session):
+    from app.clock import center_clock
+    from app.statistics import facts, services
+
+    with app.app_context():
+        scope = services.scope_of(session, find(session, "center_inspector"))
+        april = services.Filters(date(2026, 4, 1), date(2026, 4, 30))
+        live = {label: vars(line) for label, line in facts.trend(session, scope, april)}
+        clock = center_clock(session)
+        assert facts.fill_month(session, date(2026, 3, 1), clock)
+        assert not facts.fill_month(session, date(2026, 3, 1), clock)  # kept once
+        session.commit()
+        kept = {label: vars(line) for label, line in facts.trend(session, scope, april)}
+    assert kept == live
+    march_line = kept["2026年3月"]
+    assert (march_line["received"], march_line["decided"], march_line["on_time"]) == (10, 7, 6)
+    # the scheduler keeps every finished month once, here as if run on 2026-04-02
+    with app.app_context():
+        filled = facts.fill(session, center_clock(session).at(moment(date(2026, 4, 2))))
+        session.commit()
+    assert date(2026, 3, 1) not in filled and date(2026, 2, 1) in filled
+
+
+def find(session, username: str):
+    from app.models.auth import User
+
+    return session.scalars(select(User).where(User.username == username)).one()
