@@ -143,26 +143,26 @@ def test_the_monthly_report_is_a_pdf_with_the_figures_and_the_chart(app, march):
     assert "按时办结率" in compact and "收件办结" in compact.replace("按时办结率", "")  # legend
 
 
-def test_a_kept_month_gives_the_trend_the_same_numbers_as_the_cases(app, march, session):
+def test_a_kept_month_gives_the_trend_the_same_numbers_as_the_cases(app, march, tx):
     from app.clock import center_clock
     from app.statistics import facts, services
 
     with app.app_context():
-        scope = services.scope_of(session, find(session, "center_inspector"))
+        scope = services.scope_of(tx, find(tx, "center_inspector"))
         april = services.Filters(date(2026, 4, 1), date(2026, 4, 30))
-        live = {label: vars(line) for label, line in facts.trend(session, scope, april)}
-        clock = center_clock(session)
-        assert facts.fill_month(session, date(2026, 3, 1), clock)
-        assert not facts.fill_month(session, date(2026, 3, 1), clock)  # kept once
-        session.commit()
-        kept = {label: vars(line) for label, line in facts.trend(session, scope, april)}
+        live = {label: vars(line) for label, line in facts.trend(tx, scope, april)}
+        clock = center_clock(tx)
+        assert facts.fill_month(tx, date(2026, 3, 1), clock)
+        assert not facts.fill_month(tx, date(2026, 3, 1), clock)  # kept once
+        tx.commit()
+        kept = {label: vars(line) for label, line in facts.trend(tx, scope, april)}
     assert kept == live
     march_line = kept["2026年3月"]
     assert (march_line["received"], march_line["decided"], march_line["on_time"]) == (10, 7, 6)
     # the scheduler keeps every finished month once, here as if run on 2026-04-02
     with app.app_context():
-        filled = facts.fill(session, center_clock(session).at(moment(date(2026, 4, 2))))
-        session.commit()
+        filled = facts.fill(tx, center_clock(tx).at(moment(date(2026, 4, 2))))
+        tx.commit()
     assert date(2026, 3, 1) not in filled and date(2026, 2, 1) in filled
 
 
