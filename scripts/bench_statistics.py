@@ -31,10 +31,10 @@ from bench_worklist import _copy, _next_id, percentile
 
 from app.clock import center_clock
 from app.extensions import db
-from app.statistics import facts
 from app.models.cases import OPEN_UNTIL, Case
 from app.models.items import Item
 from app.models.org import Region
+from app.statistics import facts
 from app.vocabulary import CaseChannel, CaseStatus
 
 INSPECTOR = "center_inspector"
