@@ -26,7 +26,7 @@ from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_portal import _platform
+from bench_portal import _platform, _timed_get
 from bench_worklist import _copy, _next_id, percentile
 
 from app.clock import center_clock
@@ -172,16 +172,6 @@ def pages(last_day: date, town_id: int, item_id: int) -> dict[str, str]:
         "红黑榜, a month": f"/statistics/rankings?period=month&day={day}",
         "环节瓶颈, a month": f"/statistics/bottlenecks?period=month&day={day}&item={item_id}",
     }
-
-
-def _timed_get(client, path: str, runs: int) -> list[float]:
-    timings = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        response = client.get(path)
-        timings.append(time.perf_counter() - started)
-        assert response.status_code == 200, (path, response.status_code)
-    return timings
 
 
 def measure(app, last_day: date, runs: int = 20) -> dict[str, list[float]]:
