@@ -288,6 +288,11 @@ def _n(condition):
 KEYS = (Case.item_id, Case.lead_department_id, Case.channel, Case.place_id)
 
 
+def _measured(result) -> tuple[list[str], list]:
+    """The measures' names (after the four keys) and the rows as tuples."""
+    return list(result.keys())[len(KEYS) :], result.all()
+
+
 def _activity(session, scope: Scope, filters: Filters, clock: CenterClock):
     """What happened in the period, by item, department, channel and place (one query:
     the cases come through the five indexed ranges, then are counted once)."""
@@ -318,7 +323,7 @@ def _activity(session, scope: Scope, filters: Filters, clock: CenterClock):
         .where(Case.id.in_(touched))
         .group_by(*KEYS)
     )
-    return session.execute(_in_scope(stmt, session, scope, filters)).mappings().all()
+    return _measured(session.execute(_in_scope(stmt, session, scope, filters)))
 
 
 def _open_at_end(session, scope: Scope, filters: Filters, clock: CenterClock):
@@ -333,7 +338,7 @@ def _open_at_end(session, scope: Scope, filters: Filters, clock: CenterClock):
         .where(Case.accepted_at < e, Case.ended_at >= e)
         .group_by(*KEYS)
     )
-    return session.execute(_in_scope(stmt, session, scope, filters)).mappings().all()
+    return _measured(session.execute(_in_scope(stmt, session, scope, filters)))
 
 
 def _corrected(session, scope: Scope, filters: Filters, clock: CenterClock):
@@ -347,7 +352,7 @@ def _corrected(session, scope: Scope, filters: Filters, clock: CenterClock):
         .where(Case.id.in_(told))
         .group_by(*KEYS)
     )
-    return session.execute(_in_scope(stmt, session, scope, filters)).mappings().all()
+    return _measured(session.execute(_in_scope(stmt, session, scope, filters)))
 
 
 def _used(session, scope: Scope, filters: Filters):
@@ -381,30 +386,46 @@ def report(session, scope: Scope, filters: Filters, clock: CenterClock | None = 
     used: dict[tuple[str, object], dict[int, int]] = {}
     town_of = names["town_of"]
 
-    def targets(item_id, department_id, channel, place_id):
-        return (
-            ("total", None),
-            ("item", item_id),
-            ("department", department_id),
-            ("township", town_of.get(place_id)),
-            ("channel", channel),
-        )
-
-    for rows in (
+    # first by item, department, channel and township (a few hundred groups), then into
+    # the total and each dimension's lines
+    grouped: dict[tuple, list[int]] = {}
+    for measures, rows in (
         _activity(session, scope, filters, clock),
         _open_at_end(session, scope, filters, clock),
         _corrected(session, scope, filters, clock),
     ):
+        positions = [Counts.ADDED.index(m) for m in measures]
         for row in rows:
-            values = [(i, int(row[m])) for i, m in enumerate(Counts.ADDED) if row.get(m)]
-            for target in targets(*(row[k.key] for k in KEYS)):
-                line = sums.get(target)
-                if line is None:
-                    line = sums[target] = [0] * width
-                for i, value in values:
-                    line[i] += value
+            key = (row[0], row[1], row[2], town_of.get(row[3]))
+            line = grouped.get(key)
+            if line is None:
+                line = grouped[key] = [0] * width
+            for i, value in zip(positions, row[4:], strict=True):
+                if value:
+                    line[i] += int(value)
+
+    def targets(item_id, department_id, channel, town_id):
+        return (
+            ("total", None),
+            ("item", item_id),
+            ("department", department_id),
+            ("township", town_id),
+            ("channel", channel),
+        )
+
+    for key, values in grouped.items():
+        for target in targets(*key):
+            line = sums.get(target)
+            if line is None:
+                line = sums[target] = [0] * width
+            for i, value in enumerate(values):
+                line[i] += value
+    days_used: dict[tuple, int] = {}
     for item_id, department_id, channel, place_id, days, count in _used(session, scope, filters):
-        for target in targets(item_id, department_id, channel, place_id):
+        key = (item_id, department_id, channel, town_of.get(place_id), days)
+        days_used[key] = days_used.get(key, 0) + count
+    for (*key, days), count in days_used.items():
+        for target in targets(*key):
             counted = used.setdefault(target, {})
             counted[days] = counted.get(days, 0) + count
 
