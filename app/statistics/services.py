@@ -23,7 +23,7 @@ from app.clock import CenterClock, center_clock
 from app.models.auth import User
 from app.models.cases import Case, CaseDocument
 from app.models.items import FEEDBACK_KIND, Item
-from app.models.org import Department, Post, Region
+from app.models.org import Department, Post, Region, user_post
 from app.models.supervision import CaseWarning, Deduction
 from app.vocabulary import CaseChannel, CaseStatus
 
@@ -40,6 +40,7 @@ DIMENSIONS = {
     "department": "主办部门",
     "township": "乡镇（街道）",
     "channel": "申请渠道",
+    "window": "受理窗口",
 }
 LONGEST_CUSTOM_DAYS = 3 * 366
 # roles that read statistics, and those among them that see a whole region
@@ -285,7 +286,7 @@ def _n(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-KEYS = (Case.item_id, Case.lead_department_id, Case.channel, Case.place_id)
+KEYS = (Case.item_id, Case.lead_department_id, Case.channel, Case.place_id, Case.received_by)
 
 
 def _measured(result) -> tuple[list[str], list]:
@@ -358,8 +359,7 @@ def _corrected(session, scope: Scope, filters: Filters, clock: CenterClock):
 def _used(session, scope: Scope, filters: Filters):
     """Working days used by the cases decided in the period: (item, days) → cases."""
     stmt = (
-        select(Case.item_id, Case.lead_department_id, Case.channel, Case.place_id,
-               Case.used_workdays, func.count(Case.id))
+        select(*KEYS, Case.used_workdays, func.count(Case.id))
         .where(Case.decided_on.between(filters.start, filters.end), Case.used_workdays.is_not(None))
         .group_by(*KEYS, Case.used_workdays)
     )  # fmt: skip
@@ -384,7 +384,7 @@ def report(session, scope: Scope, filters: Filters, clock: CenterClock | None = 
     width = len(Counts.ADDED)
     sums: dict[tuple[str, object], list[int]] = {}  # (dimension, key) → the measures
     used: dict[tuple[str, object], dict[int, int]] = {}
-    town_of = names["town_of"]
+    town_of, window_of = names["town_of"], names["window_of"]
 
     # first by item, department, channel and township (a few hundred groups), then into
     # the total and each dimension's lines
@@ -396,21 +396,22 @@ def report(session, scope: Scope, filters: Filters, clock: CenterClock | None = 
     ):
         positions = [Counts.ADDED.index(m) for m in measures]
         for row in rows:
-            key = (row[0], row[1], row[2], town_of.get(row[3]))
+            key = (row[0], row[1], row[2], town_of.get(row[3]), window_of.get(row[4]))
             line = grouped.get(key)
             if line is None:
                 line = grouped[key] = [0] * width
-            for i, value in zip(positions, row[4:], strict=True):
+            for i, value in zip(positions, row[len(KEYS) :], strict=True):
                 if value:
                     line[i] += int(value)
 
-    def targets(item_id, department_id, channel, town_id):
+    def targets(item_id, department_id, channel, town_id, window_id):
         return (
             ("total", None),
             ("item", item_id),
             ("department", department_id),
             ("township", town_id),
             ("channel", channel),
+            ("window", window_id),
         )
 
     for key, values in grouped.items():
@@ -421,8 +422,17 @@ def report(session, scope: Scope, filters: Filters, clock: CenterClock | None = 
             for i, value in enumerate(values):
                 line[i] += value
     days_used: dict[tuple, int] = {}
-    for item_id, department_id, channel, place_id, days, count in _used(session, scope, filters):
-        key = (item_id, department_id, channel, town_of.get(place_id), days)
+    for item_id, department_id, channel, place_id, receiver, days, count in _used(
+        session, scope, filters
+    ):
+        key = (
+            item_id,
+            department_id,
+            channel,
+            town_of.get(place_id),
+            window_of.get(receiver),
+            days,
+        )
         days_used[key] = days_used.get(key, 0) + count
     for (*key, days), count in days_used.items():
         for target in targets(*key):
@@ -464,12 +474,26 @@ def _names(session, scope: Scope) -> dict:
     for town in towns:
         for place_id in session.scalars(select(Region.id).where(Region.path.startswith(town.path))):
             town_of[place_id] = town.id
+    windows, window_of = {}, {}
+    for username, department in session.execute(
+        select(User.username, Department)
+        .join(user_post, user_post.c.user_id == User.id)
+        .join(Post, Post.id == user_post.c.post_id)
+        .join(Department, Department.id == Post.department_id)
+        .where(Post.role == "window_clerk")
+        .order_by(User.username, Post.id)
+    ):
+        parent = department.parent
+        windows[department.id] = f"{parent.name} {department.name}" if parent else department.name
+        window_of.setdefault(username, department.id)  # the receiver's (first) window
     return {
         "item": items,
         "department": departments,
         "township": {r.id: r.name for r in towns},
         "channel": CaseChannel.labels(),
+        "window": windows,
         "town_of": town_of,
+        "window_of": window_of,
     }
 
 

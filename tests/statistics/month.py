@@ -61,6 +61,7 @@ class Cases:
             lead_department_id=item.lead_department_id,
             data={},
             received_at=moment(received),
+            received_by=None if channel == "online" else "center_clerk",
             accepted_at=moment(accepted) if accepted else None,
             promised_date=promised,
             decided_at=moment(decided, 15) if decided else None,

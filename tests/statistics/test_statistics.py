@@ -54,6 +54,8 @@ def test_the_month_matches_the_hand_count(app, march):
         1, "0.00%", 1, 1,
     )  # fmt: skip
     assert row(html, "by-channel", "网上申请")["withdrawn"] == 1
+    # the receiver's window: every case but the online one (received by nobody)
+    assert row(html, "by-window", "青山县政务服务中心 综合受理窗口")["received"] == 9
     assert row(html, "by-department", "县住房和城乡建设局")["received"] == 2
     # actual working days: all decided [0, 0, 4, 6, 7, 7, 12]; 食品小作坊 [4, 6, 7, 7]
     limits = html.split('id="limits"', 1)[1].split("</table>", 1)[0]
@@ -78,7 +80,7 @@ def test_the_excel_file_has_the_page_numbers(app, march):
     assert response.mimetype.endswith("spreadsheetml.sheet")
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.data), read_only=True)
-    assert book.sheetnames == ["总量", "按事项", "按主办部门", "按乡镇（街道）", "按申请渠道",
+    assert book.sheetnames == ["总量", "按事项", "按主办部门", "按乡镇（街道）", "按申请渠道", "按受理窗口",
                                "办理时限", "预警", "扣分"]  # fmt: skip
     rows = list(book["总量"].iter_rows(values_only=True))
     assert rows[1][1:] == ("收件", "受理", "补正", "不予受理", "撤件", "办结", "送达", "期末在办",
