@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.models.cases import Case, CaseEvent
 from app.models.feedback import CaseRating
+from app.models.items import Item
 
 from ..cases.test_window_pages import case_of, do, window
 from ..conftest import CSRF, signed_in
@@ -160,8 +161,17 @@ def test_feedback_items_are_not_received_at_the_intake_desk(app, shipped, sessio
     clerk = window(app)
     intake = clerk.get("/cases/intake").get_data(as_text=True)
     assert "投诉处理" not in intake and "差评整改" not in intake
-    item_id = session.scalars(select(Case.item_id).limit(0)).first()  # none yet
-    assert item_id is None
+    # a forged post naming a 监督件 is refused and receives nothing
+    complaint = session.scalars(select(Item.id).where(Item.code == "ZX-TSCL")).one()
+    token = CSRF.search(intake).group(1)
+    forged = clerk.post(
+        "/cases/intake",
+        data={"csrf_token": token, "item": complaint, "action": "receive",
+              "applicant_type": "person", "applicant_name": "周建华",
+              "applicant_id_number": "11010519491231002X", "applicant_phone": PHONE},
+    )  # fmt: skip
+    assert forged.status_code == 302 and forged.headers["Location"].endswith("/cases/intake")
+    assert session.scalar(select(Case.id).where(Case.item_id == complaint)) is None
 
 
 def test_the_board_lists_the_three_apart_with_cards_when_overdue(app, shipped, session):

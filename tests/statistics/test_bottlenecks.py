@@ -15,7 +15,6 @@ from app.models.items import Item
 from workflows import models as wm
 
 from ..conftest import DEMO_PASSWORD, signed_in
-from .conftest import d
 
 MONTH = "period=month&day=2026-03-15"
 
@@ -97,4 +96,3 @@ def test_each_step_of_the_food_workshop_against_a_hand_count(app, march, session
         == 403
     )
     assert inspector.get("/statistics/items/999999/diagram.bpmn").status_code == 404
-    _ = d

@@ -5,14 +5,13 @@ rules are printed and configurable; the bulletin prints the two boards."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from sqlalchemy import select
 
 from app.models.cases import Case
 from app.models.feedback import CaseRating
 from app.models.items import Item
-from app.models.org import Department, Region
+from app.models.org import Department
 from workflows import models as wm
 
 from ..conftest import DEMO_PASSWORD, signed_in
@@ -128,4 +127,3 @@ def test_rankings_follow_the_readers_jurisdiction(app, march, session):
         signed_in(app, "center_clerk", DEMO_PASSWORD).get("/statistics/rankings").status_code == 403
     )
     assert app.test_client().get("/statistics/rankings/bulletin").status_code == 302
-    _ = (Region, datetime)
